@@ -1,0 +1,139 @@
+"""One typed Settings object for every front door (CLI, Airflow tasks, API, tests).
+
+Precedence, lowest to highest: built-in defaults < ``newsflow.toml`` (path from
+``NEWSFLOW_CONFIG``, else ``./newsflow.toml`` when present) < ``NEWSFLOW_*`` environment
+variables < explicit keyword overrides (``Settings.load(lake=...)``).  Airflow hooks in
+``plugins/`` build overrides from Connections at task run time; nothing here knows Airflow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _parse_resolve(value: str | dict[str, str]) -> dict[str, str]:
+    """``"*.example=127.0.0.1:8765,news.test=10.0.0.2:80"`` -> {pattern: "addr:port"}."""
+    if isinstance(value, dict):
+        return dict(value)
+    out: dict[str, str] = {}
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        pattern, _, target = part.partition("=")
+        if not target:
+            raise ValueError(f"NEWSFLOW_RESOLVE entry {part!r} is not pattern=addr:port")
+        out[pattern.strip().lower()] = target.strip()
+    return out
+
+
+def _parse_list(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob newsflow has.  Field ``foo`` is read from env ``NEWSFLOW_FOO``."""
+
+    # Storage
+    lake: str = "./data/lake"
+    warehouse: str = "duckdb:///./data/warehouse.duckdb"
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+
+    # Fetching (feeds are untrusted input)
+    allow_private_networks: bool = False
+    resolve: dict[str, str] = field(default_factory=dict)
+    fetch_timeout: float = 10.0
+    max_feed_bytes: int = 5_000_000
+    max_page_bytes: int = 5_000_000
+    max_redirects: int = 5
+    fetch_concurrency: int = 8
+    user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
+
+    # Normalization
+    languages: tuple[str, ...] = ("en", "ar", "fr", "fa")
+    future_tolerance_hours: float = 24.0
+
+    # Dedup
+    near_jaccard: float = 0.80
+    near_containment: float = 0.90
+    lsh_threshold: float = 0.5
+    minhash_perm: int = 128
+    translation_candidate_cosine: float = 0.45
+    translation_sentence_cosine: float = 0.60
+    translation_min_share: float = 0.50
+    dedup_window_days: int = 14
+    min_text_chars: int = 200
+
+    # Related articles
+    related_k: int = 20
+    related_weight_embedding: float = 0.6
+    related_weight_text: float = 0.25
+    related_weight_anchors: float = 0.15
+    related_half_life_days: float = 7.0
+
+    # API
+    api_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from defaults, the TOML file, the environment and ``overrides``."""
+        values: dict[str, Any] = {}
+        path = config_file or os.environ.get("NEWSFLOW_CONFIG")
+        if path is None and Path("newsflow.toml").is_file():
+            path = "newsflow.toml"
+        if path:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+            values.update(data.get("newsflow", data))
+        for f in fields(cls):
+            env = os.environ.get(f"NEWSFLOW_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**{k: _coerce(cls, k, v) for k, v in values.items()})
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **{k: _coerce(type(self), k, v) for k, v in changes.items()})
+
+    @property
+    def warehouse_backend(self) -> str:
+        return self.warehouse.split(":", 1)[0].split("+", 1)[0]
+
+    @property
+    def duckdb_path(self) -> str:
+        if self.warehouse_backend != "duckdb":
+            raise ValueError(f"warehouse {self.warehouse!r} is not a duckdb:/// URL")
+        return self.warehouse.removeprefix("duckdb:///") or ":memory:"
+
+
+def _coerce(cls: type, name: str, value: Any) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    if name not in known:
+        raise ValueError(f"unknown newsflow setting {name!r}")
+    default = known[name].default
+    if name == "resolve":
+        return _parse_resolve(value)
+    if name in {"languages", "api_keys"}:
+        return _parse_list(value)
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else str(value).strip().lower() in _TRUE
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    if value == "":
+        return None
+    return value

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make demo: serve the sample outlets on loopback, run one full pass on the embedded
+# defaults (./data/lake, ./data/warehouse.duckdb), show a search and a related list.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PORT="${NEWSFLOW_DEMO_PORT:-18765}"
+
+"$BIN/python" -m pipeline.demo_server --root examples/sites --port "$PORT" >/dev/null &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  "$BIN/python" - "$PORT" <<'PY' && break
+import socket, sys
+s = socket.socket(); s.settimeout(0.2)
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+PY
+  sleep 0.1
+done
+
+# The sample outlets live on the reserved .example TLD; map them to the loopback server.
+export NEWSFLOW_RESOLVE="*.example=127.0.0.1:$PORT"
+export NEWSFLOW_ALLOW_PRIVATE_NETWORKS=1
+
+echo "== newsflow run --feeds examples/feeds.yaml"
+"$BIN/newsflow" run --feeds examples/feeds.yaml --quiet
+echo
+echo "== newsflow search 'ميناء'"
+"$BIN/newsflow" search "ميناء" --limit 3
+echo
+echo "== newsflow search 'port expansion'"
+"$BIN/newsflow" search "port expansion" --limit 3
+ARTICLE=$("$BIN/python" -c 'import yaml; print(yaml.safe_load(open("examples/expected.yaml"))["stories"][0]["original"])')
+echo
+echo "== newsflow related $ARTICLE"
+"$BIN/newsflow" related "$ARTICLE" -k 5
+echo
+echo "Warehouse: ./data/warehouse.duckdb (open it with duckdb; see sql/README.md)"

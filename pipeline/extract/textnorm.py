@@ -1,0 +1,146 @@
+"""Text normalisation for *matching* (hashing, shingling, anchors), not for display.
+
+Two copies of one article differ in ways a reader never sees: NFKC presentation forms,
+invisible bidi/zero-width controls, Arabic diacritics and tatweel, hamza spellings of
+alef, Arabic-Indic vs ASCII digits, thousands separators.  ``normalize_for_matching``
+folds all of that away so exact hashes and shingles compare the words, not the encoding.
+
+``sentences`` splits Arabic and English (and other Latin-script) text into sentences for
+the translation aligner; it keeps decimals and common abbreviations ("U.S.", "Mr.")
+intact and drops short fragments (bylines, breadcrumbs) that would align by chance.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Invisible controls that copy/paste and CMSs sprinkle into text.
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x00AD, 0x061C]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A)),
+    None,
+)
+
+# Arabic harakat, superscript alef, Quranic annotation marks, tatweel.
+_ARABIC_MARKS = (
+    list(range(0x0610, 0x061B))
+    + list(range(0x064B, 0x0660))
+    + [0x0670, 0x0640]
+    + list(range(0x06D6, 0x06DD))
+    + list(range(0x06DF, 0x06E5))
+    + [0x06E7, 0x06E8]
+    + list(range(0x06EA, 0x06EE))
+)
+
+_FOLD = {cp: None for cp in _ARABIC_MARKS}
+_FOLD.update(
+    {
+        ord("أ"): "ا",
+        ord("إ"): "ا",
+        ord("آ"): "ا",
+        ord("ٱ"): "ا",
+        ord("ى"): "ي",
+        ord("ة"): "ه",
+        ord("ؤ"): "و",
+        ord("ئ"): "ي",
+        # Persian letter forms that Arabic sites also use interchangeably.
+        ord("ی"): "ي",
+        ord("ک"): "ك",
+        ord("ۀ"): "ه",
+        ord("ە"): "ه",
+    }
+)
+# Arabic-Indic (U+0660..) and extended/Persian (U+06F0..) digits -> ASCII.
+_FOLD.update({0x0660 + i: str(i) for i in range(10)})
+_FOLD.update({0x06F0 + i: str(i) for i in range(10)})
+
+DIGIT_FOLD = {0x0660 + i: str(i) for i in range(10)} | {0x06F0 + i: str(i) for i in range(10)}
+
+_THOUSANDS = re.compile(r"(?<=\d)[,٬'’\u066c](?=\d{3}(?!\d))")
+_ARABIC_DECIMAL = re.compile(r"(?<=\d)\u066b(?=\d)")
+_WS = re.compile(r"\s+")
+
+
+def fold_digits(text: str) -> str:
+    """Arabic-Indic and Persian digits to ASCII; same length, so offsets survive."""
+    return text.translate(DIGIT_FOLD)
+
+
+def fold_number_separators(text: str) -> str:
+    """``1,250,000`` / ``1٬250٬000`` -> ``1250000``; ``3٫5`` -> ``3.5`` (digits already ASCII)."""
+    prev = None
+    while prev != text:  # each pass removes separators whose right side is a 3-digit group
+        prev = text
+        text = _THOUSANDS.sub("", text)
+    return _ARABIC_DECIMAL.sub(".", text)
+
+
+def _keep_char(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat[0] in "LNM" or ch.isspace()
+
+
+def normalize_for_matching(text: str) -> str:
+    """Fold everything that differs between copies of the same words; see module doc."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = text.casefold().translate(_FOLD)
+    text = fold_number_separators(text)
+    out: list[str] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        if _keep_char(ch):
+            out.append(ch)
+        elif ch == "." and 0 < i < n - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            out.append(ch)  # decimal point
+        else:
+            out.append(" ")
+    return _WS.sub(" ", "".join(out)).strip()
+
+
+# ----------------------------------------------------------------------------- sentences
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "col", "lt", "sgt", "capt",
+    "gov", "sen", "rep", "rev", "hon", "pres", "no", "vs", "etc", "inc", "ltd", "co",
+    "corp", "dept", "fig", "est", "approx", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "maj", "adm", "cmdr", "e.g",
+    "i.e", "al",
+}
+# Sentence end: terminal punctuation (optionally followed by closing quotes/brackets)
+# and whitespace.  Line breaks always end a sentence.
+_END = re.compile(r"([.!?؟۔]+)([\"'”’»)\]]*)(\s+)")
+
+
+def is_abbreviation(before: str) -> bool:
+    """True when the text before a period ends in an abbreviation, not a sentence."""
+    tail = before.rsplit(None, 1)[-1] if before.strip() else ""
+    tail = tail.lstrip("\"'“‘«([")
+    word = tail.rstrip(".").casefold()
+    if word in _ABBREVIATIONS:
+        return True
+    if len(word) == 1 and word.isalpha() and tail[:1].isupper():
+        return True  # an initial: "John F. Kennedy"
+    parts = tail.rstrip(".").split(".")
+    return len(parts) >= 2 and all(1 <= len(p) <= 2 for p in parts)  # "U.S.", "U.N."
+
+
+def sentences(text: str, min_words: int = 4) -> list[str]:
+    """Split into sentences; drop fragments with fewer than ``min_words`` words."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        start = 0
+        for m in _END.finditer(line):
+            end = m.end(2)
+            if m.group(1) == "." and is_abbreviation(line[start : m.start(1)]):
+                continue
+            out.append(line[start:end].strip())
+            start = m.end()
+        out.append(line[start:].strip())
+    return [s for s in out if len(s.split()) >= min_words]

@@ -1,0 +1,126 @@
+"""The Arrow schemas of everything newsflow writes to the lake, in one place.
+
+Bump ``SCHEMA_VERSION`` on any incompatible change; every Parquet file carries it in its
+metadata (``newsflow.schema_version``) and readers refuse versions they do not know.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.models import Anchor, Article, DedupAssignment, DedupEdge
+
+SCHEMA_VERSION = 1
+
+_TS = pa.timestamp("us", tz="UTC")
+_ANCHOR = pa.struct([("kind", pa.string()), ("value", pa.string()), ("position", pa.int32())])
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("url", pa.string()),
+        ("canonical_url", pa.string()),
+        ("feed_url", pa.string()),
+        ("source_domain", pa.string()),
+        ("guid", pa.string()),
+        ("title", pa.string()),
+        ("summary", pa.string()),
+        ("body_text", pa.string()),
+        ("language", pa.string()),
+        ("language_confidence", pa.float32()),
+        ("published_at", _TS),
+        ("published_at_source", pa.string()),
+        ("published_at_flag", pa.string()),
+        ("fetched_at", _TS),
+        ("authors", pa.list_(pa.string())),
+        ("translator", pa.string()),
+        ("original_outlet", pa.string()),
+        ("original_domain", pa.string()),
+        ("original_url", pa.string()),
+        ("attribution_text", pa.string()),
+        ("image_url", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("content_hash", pa.string()),
+        ("anchors", pa.list_(_ANCHOR)),
+        ("batch_id", pa.string()),
+    ]
+)
+
+ASSIGNMENT_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("story_id", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("dup_kind", pa.string()),
+        ("dup_score", pa.float64()),
+    ]
+)
+
+EDGE_SCHEMA = pa.schema(
+    [
+        ("a", pa.string()),
+        ("b", pa.string()),
+        ("kind", pa.string()),
+        ("score", pa.float64()),
+        ("evidence", pa.string()),  # JSON
+    ]
+)
+
+
+def with_version(schema: pa.Schema, kind: str) -> pa.Schema:
+    return schema.with_metadata(
+        {b"newsflow.schema_version": str(SCHEMA_VERSION).encode(), b"newsflow.kind": kind.encode()}
+    )
+
+
+def check_version(schema: pa.Schema) -> None:
+    meta = schema.metadata or {}
+    version = int(meta.get(b"newsflow.schema_version", b"0"))
+    if version != SCHEMA_VERSION:
+        raise ValueError(f"lake file has schema version {version}, this newsflow reads {SCHEMA_VERSION}")
+
+
+def articles_to_table(articles: list[Article]) -> pa.Table:
+    rows = []
+    for a in articles:
+        row = dataclasses.asdict(a)
+        row["anchors"] = [dataclasses.asdict(x) if isinstance(x, Anchor) else x for x in a.anchors]
+        rows.append(row)
+    return pa.Table.from_pylist(rows, schema=with_version(ARTICLE_SCHEMA, "articles"))
+
+
+def table_to_articles(table: pa.Table) -> list[Article]:
+    out = []
+    for row in table.to_pylist():
+        row["anchors"] = [Anchor(**x) for x in row.get("anchors") or []]
+        row["authors"] = row.get("authors") or []
+        row["tags"] = row.get("tags") or []
+        out.append(Article(**{k: row.get(k) for k in ARTICLE_SCHEMA.names}))
+    return out
+
+
+def assignments_to_table(items: list[DedupAssignment]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [dataclasses.asdict(x) for x in items], schema=with_version(ASSIGNMENT_SCHEMA, "assignments")
+    )
+
+
+def edges_to_table(edges: list[DedupEdge]) -> pa.Table:
+    rows = [
+        {"a": e.a, "b": e.b, "kind": e.kind, "score": float(e.score), "evidence": json.dumps(e.evidence, ensure_ascii=False, default=_json_default, sort_keys=True)}
+        for e in edges
+    ]
+    return pa.Table.from_pylist(rows, schema=with_version(EDGE_SCHEMA, "edges"))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

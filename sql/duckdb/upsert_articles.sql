@@ -1,0 +1,14 @@
+-- Merge staged article rows (table `staged_articles`) into `articles`; dedup columns are
+-- left to the dedup load.  Rows whose content did not change are not touched.
+INSERT INTO articles BY NAME (SELECT * FROM staged_articles)
+ON CONFLICT (article_id) DO UPDATE SET
+    url = excluded.url, canonical_url = excluded.canonical_url, feed_url = excluded.feed_url,
+    source_domain = excluded.source_domain, guid = excluded.guid, title = excluded.title,
+    summary = excluded.summary, body_text = excluded.body_text, language = excluded.language,
+    language_confidence = excluded.language_confidence, published_at = excluded.published_at,
+    published_at_source = excluded.published_at_source, published_at_flag = excluded.published_at_flag,
+    fetched_at = excluded.fetched_at, authors = excluded.authors, translator = excluded.translator,
+    original_outlet = excluded.original_outlet, original_domain = excluded.original_domain,
+    original_url = excluded.original_url, attribution_text = excluded.attribution_text,
+    image_url = excluded.image_url, tags = excluded.tags, content_hash = excluded.content_hash,
+    batch_id = excluded.batch_id;

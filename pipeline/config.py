@@ -52,6 +52,9 @@ class Settings:
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
 
+    # Feed registry used by the Airflow ingest DAG (the CLI takes --feeds)
+    feeds_file: str = "./feeds.yaml"
+
     # Fetching (feeds are untrusted input)
     allow_private_networks: bool = False
     resolve: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,72 @@
+"""Shared fixtures.  Services that CI must have (S3-compatible server, PostgreSQL, Airflow)
+skip locally with a clear reason when absent, and FAIL when ``CI=true``."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+CORPORA = REPO.parent / "shared" / "corpora"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (locally) or fail (in CI) when a required service or data set is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    need(CORPORA.is_dir(), f"shared corpora not found at {CORPORA}")
+    return CORPORA
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible HTTP server (moto) on loopback, with one bucket."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        need(False, "moto[server] is not installed (pip install -e '.[test]')")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="newsflow-test")
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_site():
+    """The sample outlets of ``examples/sites`` served on loopback."""
+    from pipeline.demo_server import DemoServer
+
+    with DemoServer(EXAMPLES / "sites", port=0) as srv:
+        yield srv
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from pipeline.config import Settings
+
+    return Settings.load(lake=str(tmp_path / "lake"), warehouse=f"duckdb:///{tmp_path / 'wh.duckdb'}")

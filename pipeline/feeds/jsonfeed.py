@@ -76,7 +76,9 @@ def _authors(obj: dict[str, Any], where: str) -> list[str]:
     return names
 
 
-def parse_jsonfeed(body: bytes, url: str) -> tuple[str, str | None, str | None, list[RawEntry], list[str]]:
+def parse_jsonfeed(
+    body: bytes, url: str
+) -> tuple[str, str | None, str | None, list[RawEntry], list[str]]:
     """Returns (format, title, language, raw entries, warnings) or raises ``feed_invalid``."""
     try:
         doc = json.loads(body.decode("utf-8-sig"))
@@ -126,8 +128,10 @@ def parse_jsonfeed(body: bytes, url: str) -> tuple[str, str | None, str | None, 
                 or _str(item.get("external_url"), f"{where}.external_url"),
                 title=html_to_text(_str(item.get("title"), f"{where}.title")),
                 summary_html=html.escape(summary) if summary else "",
-                content_html=sanitize_html(content_html),
-                published=parse_date(item.get("date_published"), f"{where}.date_published", warnings)
+                content_html=sanitize_html(content_html, url),
+                published=parse_date(
+                    item.get("date_published"), f"{where}.date_published", warnings
+                )
                 or parse_date(item.get("date_modified"), f"{where}.date_modified", warnings),
                 authors=_authors(item, where) or feed_authors,
                 tags=[t.strip() for t in tags if isinstance(t, str) and t.strip()],

@@ -2,12 +2,23 @@
 
 Safety: feedparser only ever receives bytes we fetched (never a URL, which it would open
 itself, without timeout).  Before it sees them, any prolog that declares an ENTITY is
-refused with reason ``xml_entities`` (see :mod:`pipeline.feeds.xmlsafe`); feedparser
+refused with reason ``xml_entities`` (see :mod:`pipeline.feeds.xmlsafe`; the one
+exception is a DOCTYPE that only pulls in the W3C XHTML entity sets, common in Drupal
+feeds, which is removed rather than refused); feedparser
 additionally strips DOCTYPEs and disables external general entities in its SAX parser.
 
 Encoding: BOM, then HTTP charset, then XML declaration, then UTF-8 (details and reasons
 in :mod:`pipeline.feeds.encoding`).  We decode, re-encode as UTF-8 and tell feedparser
 so, which makes its behaviour independent of RFC 3023's text/xml quirks.
+
+Links: feedparser gets no base URL, so it applies only the feed's own ``xml:base``; we
+then resolve what is still relative against the feed URL ourselves (entry links, and the
+links inside summary/content HTML).  Why: given a base, feedparser also rewrites RSS
+``<guid>`` values without ``isPermaLink="false"`` into URLs under it ("123" becomes
+"https://site/feeds/123"), which would tie an item's identity to the URL we fetched it
+from.  Summary/content HTML, already sanitized by feedparser, is sanitized a second time
+by :func:`pipeline.feeds.sanitize.sanitize_html` (which also drops ``javascript:``
+links feedparser would keep without a base).
 
 Bozo feeds keep whatever entries feedparser recovered, with a warning.  A document that
 is neither a recognisable feed nor yields entries (an HTML page, garbage) is
@@ -27,8 +38,8 @@ from pipeline.models import FeedParseError, ParsedFeed
 from .encoding import as_utf8_xml, decode
 from .entries import RawEntry, finalize, primary_language
 from .jsonfeed import looks_like_jsonfeed, parse_jsonfeed
-from .sanitize import html_to_text
-from .xmlsafe import declares_entities
+from .sanitize import html_to_text, sanitize_html
+from .xmlsafe import declares_entities, strip_w3c_entity_doctype
 
 _FORMATS = {
     "rss20": "rss20",
@@ -61,15 +72,17 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         lang = primary_language(language)
         return ParsedFeed(url, fmt, title, lang, finalize(raw, url, url, lang), warnings)
     decoded = decode(body, content_type)
-    if declares_entities(decoded.text):
-        raise FeedParseError("document declares XML entities; refused", "xml_entities")
     warnings = list(decoded.warnings)
+    text, stripped = strip_w3c_entity_doctype(decoded.text)
+    if stripped:
+        warnings.append("removed DOCTYPE that loads the W3C XHTML entity sets")
+    if declares_entities(text):
+        raise FeedParseError("document declares XML entities; refused", "xml_entities")
     try:
         d = feedparser.parse(
-            as_utf8_xml(decoded.text),
+            as_utf8_xml(text),
             response_headers={
                 "content-type": "application/xml; charset=utf-8",
-                "content-location": url,
             },
             resolve_relative_uris=True,
             sanitize_html=True,
@@ -92,15 +105,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         warnings.append("feed format not recognised; entries recovered anyway")
     lang = primary_language(feed.get("language"))
     title = html_to_text(feed.get("title")) or None
-    raw = [_raw_entry(e) for e in entries]
-    base = _feed_base(feed, url)
-    return ParsedFeed(url, _FORMATS.get(version, version or "unknown"), title, lang,
-                      finalize(raw, url, base, lang), warnings)
-
-
-def _feed_base(feed: Any, url: str) -> str:
-    """feedparser already applied xml:base to entry links; the fetch URL is the fallback."""
-    return url
+    raw = [_raw_entry(e, url) for e in entries]
+    fmt = _FORMATS.get(version, version or "unknown")
+    return ParsedFeed(url, fmt, title, lang, finalize(raw, url, url, lang), warnings)
 
 
 def _utc(parsed: Any) -> datetime | None:
@@ -121,7 +128,7 @@ def _as_html(value: str | None, detail: Any) -> str:
     return html.escape(value) if mime == "text/plain" else value
 
 
-def _raw_entry(e: Any) -> RawEntry:
+def _raw_entry(e: Any, url: str) -> RawEntry:
     content_html = ""
     for c in e.get("content") or []:
         if c.get("value"):
@@ -145,9 +152,10 @@ def _raw_entry(e: Any) -> RawEntry:
         guid=(e.get("id") or "").strip() or None,
         link=link,
         title=" ".join(title.split()),
-        summary_html=_as_html(e.get("summary"), e.get("summary_detail")),
-        content_html=content_html,
-        published=_utc(e.get("published_parsed")) or _utc(e.get("updated_parsed")),
+        summary_html=sanitize_html(_as_html(e.get("summary"), e.get("summary_detail")), url),
+        content_html=sanitize_html(content_html, url),
+        # dict.get: FeedParserDict.get would map published->updated with a warning
+        published=_utc(dict.get(e, "published_parsed")) or _utc(dict.get(e, "updated_parsed")),
         authors=[a.strip() for a in authors if a and a.strip()],
         tags=[t for t in tags if t],
     )

@@ -34,14 +34,25 @@ _CLEANER = Cleaner(
 _WS = re.compile(r"\s+")
 
 
-def sanitize_html(fragment: str | None) -> str:
-    """A safe HTML fragment (empty string for empty or unparseable input)."""
+def sanitize_html(fragment: str | None, base_url: str | None = None) -> str:
+    """A safe HTML fragment with links made absolute against ``base_url`` when given.
+
+    Plain text (no ``<``) is returned as is: it is already valid, harmless HTML.
+    """
     if not fragment or not fragment.strip():
         return ""
+    if "<" not in fragment:
+        return fragment.strip()
     try:
-        return _CLEANER.clean_html(fragment).strip()
+        doc = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        if base_url:
+            doc.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
+        _CLEANER(doc)
     except (etree.ParserError, ValueError):
         return html.escape(html_to_text(fragment))
+    inner = [html.escape(doc.text or "", quote=False)]
+    inner += [lxml.html.tostring(child, encoding="unicode") for child in doc]
+    return "".join(inner).strip()
 
 
 def html_to_text(fragment: str | None) -> str:

@@ -66,3 +66,28 @@ def declares_entities(text: str) -> bool:
 
 def has_doctype(text: str) -> bool:
     return any(_DOCTYPE.match(d) for d in prolog_declarations(text))
+
+
+# Drupal-era feeds declare the W3C XHTML character-entity sets as external parameter
+# entities so that &nbsp; etc. validate.  Loading them is exactly what we forbid, but the
+# declaration is harmless once removed (feedparser's fallback parser knows HTML entities).
+_W3C_ENTITY_SET = re.compile(
+    r"""<!ENTITY\s+%\s+[\w.-]+\s+PUBLIC\s+(["'])-//W3C//ENTITIES [^"']{1,60} for XHTML//EN\1\s+"""
+    r"""(["'])https?://www\.w3\.org/TR/xhtml1/DTD/xhtml-(?:lat1|symbol|special)\.ent\2\s*>""",
+    re.I,
+)
+_SUBSET_LEFTOVER = re.compile(r"^<!DOCTYPE\s+[\w:.-]+\s*\[(?:\s|%[\w.-]+;)*\]\s*>$", re.I)
+
+
+def strip_w3c_entity_doctype(text: str) -> tuple[str, bool]:
+    """Remove a DOCTYPE whose only declarations load the W3C XHTML entity sets.
+
+    Returns (text, True) when stripped; anything else is left for
+    :func:`declares_entities` to refuse.
+    """
+    decls = [d for d in prolog_declarations(text) if _DOCTYPE.match(d)]
+    if len(decls) != 1 or not _W3C_ENTITY_SET.search(decls[0]):
+        return text, False
+    if not _SUBSET_LEFTOVER.match(_W3C_ENTITY_SET.sub("", decls[0]).strip()):
+        return text, False
+    return text.replace(decls[0], "", 1), True

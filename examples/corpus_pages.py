@@ -125,7 +125,7 @@ def harbor(item: Item) -> str:
 
 
 def meridian(item: Item) -> str:
-    o, dt = item.outlet, item.published
+    dt = item.published
     return _head(item) + f"""<body class="wire">
 <header><div class="wire-logo">MERIDIAN WIRE</div>{_nav(item, "topics", "Latest")}</header>
 <p class="path"><a href="/">Latest</a> / <a href="/section/3">{_e(item.section)}</a></p>

@@ -100,12 +100,14 @@ def resolve_path(root: Path, host: str | None, raw_path: str) -> Path | None:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "newsflow-demo/1.0"
-    sys_version = ""
     protocol_version = "HTTP/1.1"
 
     # Set per server class in DemoServer.start().
     root: Path = Path(".")
     verbose: bool = False
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def do_GET(self) -> None:  # noqa: N802 (stdlib naming)
         self._serve(send_body=True)
@@ -196,7 +198,7 @@ class DemoServer:
         self._httpd = ThreadingHTTPServer((self.host, self._requested_port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="demo-server", daemon=True
+            target=self._httpd.serve_forever, args=(0.05,), name="demo-server", daemon=True
         )
         self._thread.start()
         return self

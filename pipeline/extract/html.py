@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import unicodedata
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -57,7 +58,8 @@ _CHROME_PATTERNS = [re.compile(p, re.I) for p in (
     r"^\d+\s*(?:characters?|chars?)\s*(?:left|remaining)\.?$",
     r"^(?:متبق[يى]\s*\d+\s*حرف[اًا]*|\d+\s*حرف[اًا]*\s*متبق[يى])$",
     r"^(?:join the (?:conversation|discussion)|leave a (?:comment|reply)|add (?:a )?comment|post a comment|comments?\s*\(?\d*\)?|انضم\s+[اإ]لى\s+المحادثة|[أا]ضف\s+تعليق[اًا]*|اترك\s+تعليق[اًا]*|التعليقات|تعليقات)\s*[:：]?$",
-    r"^(?:read also|also read|read more|see also|related(?: articles| stories| news| coverage)?|more from|recommended|you may also like|اقر[أا]\s+[أا]يض[اًا]*|اقر[أا]\s+المزيد|مقالات ذات صلة|[أا]خبار ذات صلة|مواضيع ذات صلة|قد يهمك)\b.*$",
+    r"^(?:read also|also read|read more|see also|related(?: articles| stories| news| coverage| content)?|recommended(?: for you)?|you may also like|most read|اقر[أا]\s+[أا]يض[اًا]*|اقر[أا]\s+المزيد|مقالات ذات صلة|[أا]خبار ذات صلة|مواضيع ذات صلة|قد يهمك|الأكثر قراءة)(?:\s*[:：\-–—|].*)?$",
+    r"^more from [^.!?]{1,40}$",
     r"^(?:نشر في|نُشر في|تاريخ النشر|آخر تحديث|تم النشر|published(?: on)?|updated(?: on)?|last updated|posted(?: on)?)\s*[:：].{0,60}$",
     r"^(?:sign up|subscribe)\b.{0,80}(?:newsletter|inbox|updates)\b.*$",
     r"^(?:اشترك|سجل)\s.{0,60}(?:النشرة|البريدية).*$",
@@ -67,7 +69,8 @@ _BREADCRUMB = re.compile(r"^[^.!?؟:\n]{1,60}(?:\s[>›»/]\s[^.!?؟\n]{1,120}){
 
 
 def decode_html(data: bytes) -> str:
-    """Bytes -> text: BOM, then ``<meta charset>``/http-equiv, then UTF-8 with replacement."""
+    """Bytes -> text: BOM, then ``<meta charset>``/http-equiv (unless the bytes are valid
+    UTF-8), then UTF-8 with replacement."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(enc, errors="replace")
@@ -81,8 +84,20 @@ def decode_html(data: bytes) -> str:
             enc = "utf-8"
         if enc.startswith("utf-16") or enc.startswith("utf-32"):
             enc = "utf-8"  # a meta tag readable as ASCII cannot be UTF-16; browsers agree
+        if enc != "utf-8" and not data.isascii() and _valid_utf8(data):
+            # Pages re-saved as UTF-8 keep their old declaration; legacy text is almost
+            # never valid multi-byte UTF-8 by chance, so valid UTF-8 wins.
+            enc = "utf-8"
         return data.decode(enc, errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
@@ -166,8 +181,9 @@ def _head_info(root: lxml.html.HtmlElement) -> dict[str, object]:
     authors = [a for a in (_clean(meta.get("author")), _clean(meta.get("article:author"))) if a]
     return {
         "canonical": canonical or meta.get("og:url"),  # resolved in extract_page
-        "title": _clean(meta.get("og:title")) or _clean(meta.get("twitter:title"))
-        or (_clean(title_el.text_content()) if title_el is not None else None),
+        "og_title": _clean(meta.get("og:title")) or _clean(meta.get("twitter:title")),
+        "doc_title": _clean(title_el.text_content()) if title_el is not None else None,
+        "h1": _clean(h1.text_content()) if (h1 := root.find(".//h1")) is not None else None,
         "published": published,
         "html_lang": lang,
         "authors": [a for a in authors if not a.lower().startswith(("http://", "https://"))],
@@ -179,7 +195,7 @@ def _head_info(root: lxml.html.HtmlElement) -> dict[str, object]:
 
 def is_chrome(paragraph: str) -> bool:
     """True for a short paragraph that is site furniture, not article text."""
-    p = " ".join(paragraph.split())
+    p = _visible(paragraph)
     if not p:
         return True
     if len(p) > _CHROME_MAX_CHARS:
@@ -203,8 +219,18 @@ def _block_text(el: etree._Element) -> str:
                 parts.append(child.tail)
 
     rec(el)
-    lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
+    lines = [_visible(line) for line in "".join(parts).split("\n")]
     return "\n".join(line for line in lines if line)
+
+
+def _visible(line: str) -> str:
+    """Drop icon-font glyphs (private use), bidi marks, controls; collapse spaces."""
+    kept = "".join(
+        ch
+        for ch in line
+        if ch in "\u200c\u200d" or unicodedata.category(ch) not in ("Co", "Cf", "Cc")
+    )  # ZWNJ/ZWJ stay: Persian spelling depends on them
+    return " ".join(kept.split())
 
 
 def _paragraphs_from_body(body: etree._Element) -> list[str]:
@@ -219,10 +245,10 @@ def _paragraphs_from_body(body: etree._Element) -> list[str]:
     return out
 
 
-def _filter(paragraphs: list[str], title: str | None) -> list[str]:
+def _filter(paragraphs: list[str], titles: set[str]) -> list[str]:
     kept: list[str] = []
     for i, para in enumerate(paragraphs):
-        if i == 0 and title and " ".join(para.split()) == title:
+        if i == 0 and _visible(para) in titles:
             continue  # the headline repeated as the first block
         lines = [ln for ln in para.split("\n") if not is_chrome(ln)]
         if lines and not is_chrome(" ".join(lines)):
@@ -235,7 +261,7 @@ def _article_fallback(root: lxml.html.HtmlElement) -> list[str]:
     paras: list[str] = []
     for art in root.iter("article"):
         for p in art.iter("p"):
-            text = " ".join(p.text_content().split())
+            text = _visible(p.text_content())
             if text:
                 paras.append(text)
     return paras
@@ -275,11 +301,16 @@ def extract_page(html: bytes | str, url: str) -> PageContent:
         )
     except Exception:  # noqa: BLE001 - a third-party parser failing on one page is a reject
         doc = None
-    title = head["title"] or (_clean(doc.title) if doc is not None else None)
+    # og:title is the editor's headline; trafilatura's title strips "| Site" from <title>.
+    doc_title = _clean(doc.title) if doc is not None else None
+    h1, raw_title = head["h1"], head["doc_title"]
+    h1_in_title = h1 if h1 and raw_title and h1 in raw_title else None  # type: ignore[operator]
+    title = head["og_title"] or h1_in_title or doc_title or raw_title or h1
+    titles = {t for t in (title, doc_title, head["doc_title"], head["h1"]) if t}
     paragraphs = _paragraphs_from_body(doc.body) if doc is not None and doc.body is not None else []
-    paragraphs = _filter(paragraphs, title)
+    paragraphs = _filter(paragraphs, titles)  # type: ignore[arg-type]
     if not paragraphs:
-        paragraphs = _filter(fallback, title)
+        paragraphs = _filter(fallback, titles)  # type: ignore[arg-type]
     if not paragraphs:
         raise ExtractError(f"no article text found at {url}", reason="no_main_text")
 

@@ -16,6 +16,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(getattr(args, "config", None))
 
 
+def _article_id(value: str) -> str:
+    """Accept an article id or an article URL (canonicalized the way the pipeline does)."""
+    if value.startswith(("http://", "https://")):
+        from pipeline.extract.urls import article_id_for, canonicalize_url
+
+        return article_id_for(canonicalize_url(value))
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.run import run_pass
 
@@ -45,10 +54,7 @@ def cmd_related(args: argparse.Namespace) -> int:
     from pipeline.warehouse.queries import article, related_for
 
     settings = _settings(args)
-    if args.article_id.startswith(("http://", "https://")):
-        from pipeline.extract.urls import article_id_for, canonicalize_url
-
-        args.article_id = article_id_for(canonicalize_url(args.article_id))
+    args.article_id = _article_id(args.article_id)
     rows = related_for(settings, args.article_id, k=args.k, language=args.lang)
     if rows is None:
         print(f"unknown article {args.article_id}", file=sys.stderr)
@@ -79,6 +85,7 @@ def cmd_dedup_explain(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     by_id = {a.article_id: a for a in read_articles(open_store(settings))}
+    args.a, args.b = _article_id(args.a), _article_id(args.b)
     missing = [x for x in (args.a, args.b) if x not in by_id]
     if missing:
         print(f"unknown article(s): {', '.join(missing)}", file=sys.stderr)
@@ -129,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("dedup", help="dedup tools")
     dsub = s.add_subparsers(dest="dedup_command", required=True)
     e = dsub.add_parser("explain", help="why two articles are or are not copies")
-    e.add_argument("a")
-    e.add_argument("b")
+    e.add_argument("a", help="article id or URL")
+    e.add_argument("b", help="article id or URL")
     e.set_defaults(func=cmd_dedup_explain)
 
     s = sub.add_parser("feeds", help="feed registry tools")

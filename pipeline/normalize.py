@@ -60,6 +60,11 @@ def build_article(
     published, published_source, flag = choose_published(
         entry.published, page.published if page else None, fetched_at, settings.future_tolerance_hours
     )
+    domain = source_domain(canonical)
+    if attribution.original_domain == domain:
+        # An outlet crediting itself ("(Meridian Wire) -" on Meridian Wire) is not a source
+        # statement; the line is still kept out of the body so copies hash alike.
+        attribution.original_outlet = attribution.original_domain = attribution.original_url = None
     summary = html_to_text(entry.summary_html) if entry.summary_html else body[:300]
     matching = normalize_for_matching(body)
     return Article(
@@ -67,7 +72,7 @@ def build_article(
         url=url,
         canonical_url=canonical,
         feed_url=entry.feed_url,
-        source_domain=source_domain(canonical),
+        source_domain=domain,
         guid=entry.guid,
         title=(entry.title or (page.title if page else "") or "").strip(),
         summary=summary.strip()[:1000],

@@ -9,7 +9,14 @@ from pipeline.config import Settings
 from pipeline.feeds.registry import load_feeds
 from pipeline.ingest import IngestReport, ingest
 from pipeline.lake.store import open_store
-from pipeline.stages import DedupReport, LoadReport, RelatedReport, dedup, load_warehouse, refresh_related
+from pipeline.stages import (
+    DedupReport,
+    LoadReport,
+    RelatedReport,
+    dedup,
+    load_warehouse,
+    refresh_related,
+)
 
 
 @dataclass

@@ -40,7 +40,10 @@ _SOURCE = [
     ),
     re.compile(r"^(?:originally|first)\s+published\s+(?:by|in|on|at)\s+(?P<outlet>.+)$", re.I),
     re.compile(r"^read\s+the\s+(?:full|original)\s+(?:story|article)\s+(?:at|on)\s+(?P<outlet>.+)$", re.I),
+
 ]
+# "Reporting by Meridian Wire." counts only when it names a known outlet, not a person.
+_CREDIT = re.compile(r"^(?:additional\s+)?reporting\s+by\s+(?P<outlet>.+?)\.?$", re.I)
 # "WASHINGTON (Reuters) - ", "(Meridian Wire) — ", "بغداد (أ ف ب) - "
 _DATELINE = re.compile(
     r"^(?P<prefix>(?:[^\s()][^()\n]{0,40}?\s*)?\((?P<outlet>[^()\n]{1,40})\)\s*[-–—:]\s*)(?=\S)"
@@ -149,12 +152,14 @@ def _match_line(line: str, att: Attribution) -> bool:
                 att.translator = att.translator or name
                 _note(att, line, text)
                 return True
-    for rx in _SOURCE:
+    for rx in (*_SOURCE, _CREDIT):
         if m := rx.match(text):
             outlet = _clean_outlet(m.group("outlet"))
             domain = resolve_outlet(outlet) if outlet else None
             # A bare "عن X" must look like a name: a known outlet, or a very short line.
             if not outlet or (text.startswith("عن") and not domain and len(text.split()) > 5):
+                return False
+            if rx is _CREDIT and not domain:
                 return False
             if att.original_outlet is None:
                 att.original_outlet, att.original_domain = outlet, domain

@@ -70,8 +70,8 @@ class Settings:
     future_tolerance_hours: float = 24.0
 
     # Dedup
-    near_jaccard: float = 0.80
-    near_containment: float = 0.90
+    near_jaccard: float = 0.60  # sample corpus: non-copies <= 0.05, a reworded-lead copy 0.66
+    near_containment: float = 0.75
     lsh_threshold: float = 0.5
     minhash_perm: int = 128
     translation_candidate_cosine: float = 0.45

@@ -10,8 +10,8 @@ letters map to one small class alphabet, vowels (and medial w/y, which Arabic wr
 long vowels) are dropped, doubled classes collapse: "محمد", "Mohammed" and "Muhammad"
 all become ``mhmd``; "ترامب" and "Trump" become ``trmb``.  Latin text contributes
 capitalised words (names) only; Arabic script has no capitals, so every content word
-of three or more consonant classes contributes a key, and the overlap with the Latin
-side's names is what counts (``name_overlap`` in ``pipeline.dedup.anchorscore``).
+with a long enough skeleton contributes a key, and the overlap with the Latin
+side's names is what counts (``names_coverage`` in ``pipeline.dedup.corroborate``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pipeline.extract.textnorm import is_abbreviation, fold_digits
+from pipeline.extract.textnorm import fold_digits, is_abbreviation
 from pipeline.models import Anchor
 
 # ----------------------------------------------------------------------------- numbers
@@ -159,6 +159,12 @@ _ARABIC_WORD = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff]+")
 _SENTENCE_START = re.compile(r"(^|[.!?؟:\"“«\n]\s*)$")
 
 
+def _key_ok(key: str, word: str) -> bool:
+    """Three consonant classes, or two from a word of 4+ letters ("Iraq", "Haddad"):
+    shorter keys collide by chance."""
+    return len(key) >= 3 or (len(key) == 2 and len(word) >= 4)
+
+
 def _latin_names(text: str) -> list[Anchor]:
     """Capitalised Latin words; a sentence-initial one counts only when the same word is
     also capitalised mid-sentence somewhere (so "Officials said ..." adds nothing)."""
@@ -180,7 +186,7 @@ def _latin_names(text: str) -> list[Anchor]:
         if initial and word not in mid_sentence:
             continue
         key = skeleton(word)
-        if len(key) >= 3:
+        if _key_ok(key, word):
             out.append(Anchor("name", key, pos))
     return out
 
@@ -196,7 +202,7 @@ def _arabic_names(text: str) -> list[Anchor]:
                 word = word[len(art) :]
                 break
         key = skeleton(word)
-        if len(key) >= 3:
+        if _key_ok(key, word):
             out.append(Anchor("name", key, m.start()))
     return out
 

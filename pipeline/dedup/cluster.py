@@ -1,0 +1,125 @@
+"""Stage 5: story clusters from accepted edges, with a guard against weak chains.
+
+Union-find alone lets one weak edge chain two stories together (A~B strong, B~C weak
+=> A, B, C one story).  So a cluster of more than two members keeps only the members
+that reach its canonical copy directly, or through one member that is a *strong* copy
+of the canonical (exact, or near with score >= ``STRONG_NEAR``).  Members that fail
+are clustered again among themselves, by the same rule.
+
+The canonical copy is the earliest article in the story's original language,
+preferring articles that carry no attribution (translator / original outlet) and
+languages that no member was translated *into*; ties by article_id.  Inputs are sorted
+first, so any input order gives the same output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pipeline.models import Article, DedupAssignment, DedupEdge
+
+STRONG_NEAR = 0.9
+KIND_RANK = {"exact": 3, "near": 2, "translation": 1}
+
+Pair = tuple[str, str]
+
+
+def _pair(a: str, b: str) -> Pair:
+    return (a, b) if a < b else (b, a)
+
+
+def best_edges(edges: Iterable[DedupEdge]) -> dict[Pair, DedupEdge]:
+    """One edge per pair: the strongest kind, then the highest score."""
+    out: dict[Pair, DedupEdge] = {}
+    for e in edges:
+        key = _pair(e.a, e.b)
+        cur = out.get(key)
+        if cur is None or (KIND_RANK[e.kind], e.score) > (KIND_RANK[cur.kind], cur.score):
+            out[key] = e
+    return out
+
+
+def is_strong(e: DedupEdge | None) -> bool:
+    return e is not None and (e.kind == "exact" or (e.kind == "near" and e.score >= STRONG_NEAR))
+
+
+def _components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str]]:
+    parent = {i: i for i in ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in sorted(pairs):
+        if a in parent and b in parent:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = {}
+    for i in sorted(parent):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values())
+
+
+def choose_canonical(members: list[Article]) -> Article:
+    translated_into = {m.language for m in members if m.translator}
+
+    def key(m: Article) -> tuple:
+        attributed = bool(m.translator or m.original_outlet)
+        return (attributed, m.language in translated_into, m.published_at, m.article_id)
+
+    return min(members, key=key)
+
+
+def _resolve(members: list[str], arts: Mapping[str, Article],
+             edges: Mapping[Pair, DedupEdge]) -> list[tuple[str, list[str]]]:
+    """(canonical, members) stories for one connected component."""
+    canon = choose_canonical([arts[m] for m in members]).article_id
+    if len(members) <= 2:
+        return [(canon, members)]
+    strong_to_canon = {x for x in members if is_strong(edges.get(_pair(x, canon)))}
+    kept, failed = [], []
+    for m in members:
+        ok = m == canon or _pair(m, canon) in edges or any(
+            _pair(m, x) in edges for x in strong_to_canon if x != m
+        )
+        (kept if ok else failed).append(m)
+    stories = [(canon, kept)]
+    if failed:
+        inner = [p for p in edges if p[0] in failed and p[1] in failed]
+        for comp in _components(failed, inner):
+            stories += _resolve(comp, arts, edges)
+    return stories
+
+
+def cluster(articles: Mapping[str, Article], edges: Iterable[DedupEdge]
+            ) -> tuple[dict[str, DedupAssignment], set[Pair]]:
+    """Assignments for every article, and the edge pairs that ended up inside a story."""
+    best = best_edges(edges)
+    adjacent: dict[str, list[DedupEdge]] = {}
+    for (a, b), e in sorted(best.items()):
+        adjacent.setdefault(a, []).append(e)
+        adjacent.setdefault(b, []).append(e)
+    assignments: dict[str, DedupAssignment] = {}
+    inside: set[Pair] = set()
+    for comp in _components(articles, best):
+        for canon, members in _resolve(comp, articles, best):
+            story = "s_" + canon
+            member_set = set(members)
+            for m in sorted(members):
+                if m == canon:
+                    assignments[m] = DedupAssignment(m, story, None, None, None)
+                    continue
+                own = [e for e in adjacent.get(m, []) if e.a in member_set and e.b in member_set]
+                inside.update(_pair(e.a, e.b) for e in own)
+                direct = best.get(_pair(m, canon))
+                top = direct or max(own, key=lambda e: (KIND_RANK[e.kind], e.score, e.a, e.b))
+                kind = top.kind
+                if articles[m].language != articles[canon].language:
+                    kind = "translation"
+                elif kind == "translation":
+                    kind = "near"  # same language as the original, reached through a copy
+                assignments[m] = DedupAssignment(m, story, canon, kind, round(top.score, 4))
+    return assignments, inside

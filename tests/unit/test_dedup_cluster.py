@@ -1,0 +1,110 @@
+"""Story clustering: weak-chain splitting, canonical choice, order independence."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from pipeline.config import Settings
+from pipeline.dedup import find_duplicates
+from pipeline.dedup.cluster import cluster
+from pipeline.models import Article, DedupEdge
+
+T0 = datetime(2025, 8, 19, 9, 0, tzinfo=UTC)
+
+
+def art(aid, lang="en", hours=0, **kw) -> Article:
+    url = f"https://{aid}.example/x"
+    return Article(
+        article_id=aid, url=url, canonical_url=url, feed_url=url, source_domain=f"{aid}.example",
+        guid=url, title=aid, summary="", body_text=kw.pop("body", ""), language=lang,
+        language_confidence=1.0, published_at=T0 + timedelta(hours=hours),
+        published_at_source="feed", published_at_flag=None, fetched_at=T0, **kw,
+    )
+
+
+def edge(a, b, kind, score):
+    return DedupEdge(min(a, b), max(a, b), kind, score, {})
+
+
+def by_id(*arts):
+    return {a.article_id: a for a in arts}
+
+
+def test_translation_of_a_strong_copy_stays_weak_chain_splits():
+    arts = by_id(art("a", hours=0), art("b", hours=1), art("c", "ar", hours=5),
+                 art("d", "fr", hours=9))
+    edges = [edge("a", "b", "exact", 1.0), edge("b", "c", "translation", 0.8),
+             edge("c", "d", "translation", 0.6)]
+    asg, inside = cluster(arts, edges)
+    assert {k: v.story_id for k, v in asg.items()} == {"a": "s_a", "b": "s_a", "c": "s_a",
+                                                       "d": "s_d"}
+    assert (asg["c"].duplicate_of, asg["c"].dup_kind, asg["c"].dup_score) == ("a", "translation", 0.8)
+    assert asg["d"].duplicate_of is None and asg["d"].dup_kind is None
+    assert ("c", "d") not in inside and ("a", "b") in inside
+
+
+def test_chain_of_weak_near_edges_is_cut():
+    arts = by_id(art("a", hours=0), art("b", hours=1), art("c", hours=2), art("e", hours=3))
+    edges = [edge("a", "b", "near", 0.82), edge("b", "c", "near", 0.85),
+             edge("c", "e", "near", 0.99)]
+    asg, _ = cluster(arts, edges)
+    assert asg["b"].story_id == "s_a" and asg["b"].dup_score == 0.82
+    # c and e fail against canonical a, and form their own story
+    assert asg["c"].story_id == "s_c" and asg["c"].duplicate_of is None
+    assert asg["e"].story_id == "s_c" and asg["e"].duplicate_of == "c"
+
+
+def test_canonical_is_unattributed_original_language_even_if_later():
+    arts = by_id(
+        art("tr", "ar", hours=0, translator="X", original_outlet="The Paper"),
+        art("orig", "en", hours=3),
+        art("copy", "en", hours=1, original_outlet="The Paper"),
+        art("ar2", "ar", hours=-1),  # unattributed, but Arabic is a translated-into language
+    )
+    edges = [edge("tr", "orig", "translation", 0.9), edge("copy", "orig", "exact", 1.0),
+             edge("ar2", "orig", "translation", 0.7)]
+    asg, _ = cluster(arts, edges)
+    assert {a.story_id for a in asg.values()} == {"s_orig"}
+    assert asg["orig"].duplicate_of is None
+    assert asg["copy"].dup_kind == "exact"
+    assert asg["tr"].dup_kind == "translation" and asg["ar2"].dup_kind == "translation"
+
+
+def test_ties_broken_by_article_id():
+    arts = by_id(art("m"), art("k"))
+    asg, _ = cluster(arts, [edge("m", "k", "near", 0.9)])
+    assert asg["m"].duplicate_of == "k"
+
+
+BODY = (
+    "The river flooded three villages overnight and forced about 4,000 people to leave "
+    "their homes, the civil defence said on Sunday morning. Rescue teams used boats to reach "
+    "families stranded on rooftops while rain continued to fall across the valley. The "
+    "regional governor asked the army for help and opened schools as temporary shelters."
+)
+
+
+def test_find_duplicates_is_order_independent():
+    arts = [
+        art("p1", body=BODY, hours=2),
+        art("p2", body=BODY.upper(), hours=1),
+        art("p3", body=BODY + " More updates will follow.", hours=3),
+        art("p4", body=BODY.replace("three", "four") + " Photos: agencies.", hours=0),
+        art("q1", body=BODY[::-1], hours=0),
+    ]
+    s = Settings()
+    ref = find_duplicates(arts, s)
+    assert ref.assignments["p4"].story_id == "s_p4"  # earliest
+    # p2 is an exact copy of p1, but its kind is relative to the canonical p4: near
+    assert ("p1", "p2", "exact") in [(e.a, e.b, e.kind) for e in ref.edges]
+    assert ref.assignments["p2"].dup_kind == "near"
+    assert ref.counts == {"exact": 0, "near": 3, "translation": 0, "stories": 2,
+                          "multi_article_stories": 1}
+    rng = random.Random(7)
+    for _ in range(5):
+        shuffled = arts[:]
+        rng.shuffle(shuffled)
+        got = find_duplicates(shuffled, s)
+        assert got.assignments == ref.assignments
+        assert [(e.a, e.b, e.kind, e.score) for e in got.edges] == [
+            (e.a, e.b, e.kind, e.score) for e in ref.edges
+        ]

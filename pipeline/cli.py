@@ -149,12 +149,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pipeline.feeds.registry import RegistryError
+    from pipeline.warehouse.queries import WarehouseUnavailable
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (WarehouseUnavailable, RegistryError, FileNotFoundError) as exc:
+        print(f"newsflow: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ def load_warehouse(
             table = read_articles_table(store)
             docs = pa.table({
                 "article_id": table["article_id"],
+                "language": table["language"],
                 "doc": [normalize_for_matching(f"{t}\n{b}") for t, b in zip(table["title"].to_pylist(), table["body_text"].to_pylist(), strict=True)],
             })
             indexed = wh.rebuild_search(conn, docs)
@@ -113,7 +114,7 @@ def refresh_related(settings: Settings, *, store: ObjectStore | None = None) -> 
         conn.execute("BEGIN")
         conn.execute("DELETE FROM related_articles")
         if table is not None:
-            staged_related = table  # noqa: F841
+            conn.register("staged_related", table)
             conn.execute("INSERT INTO related_articles BY NAME SELECT * FROM staged_related")
         conn.execute("COMMIT")
     log.info("related: %d canonicals, %d rows", len(canonicals), len(rows))

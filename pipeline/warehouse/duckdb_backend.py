@@ -28,6 +28,14 @@ def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def execute_script(conn: duckdb.DuckDBPyConnection, text: str) -> None:
+    """Run a SQL file statement by statement (a PRAGMA must see the tables made before it)."""
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    for statement in body.split(";\n"):
+        if statement.strip().rstrip(";"):
+            conn.execute(statement)
+
+
 def _load_fts(conn: duckdb.DuckDBPyConnection) -> bool:
     """Load the fts extension from the ``duckdb-extension-fts`` wheel (offline)."""
     try:
@@ -80,7 +88,7 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
             continue
         conn.execute("BEGIN")
         try:
-            conn.execute(path.read_text(encoding="utf-8"))
+            execute_script(conn, path.read_text(encoding="utf-8"))
             conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, path.name])
             conn.execute("COMMIT")
         except Exception:
@@ -96,7 +104,7 @@ def loaded_batches(conn: duckdb.DuckDBPyConnection, kind: str) -> set[str]:
 
 def load_articles(conn: duckdb.DuckDBPyConnection, batch_id: str, table: pa.Table, loaded_at: datetime) -> int:
     """Upsert one lake batch of articles and record it in the ledger, atomically."""
-    staged_articles = table.drop_columns([c for c in ("anchors",) if c in table.column_names])  # noqa: F841
+    conn.register("staged_articles", table.drop_columns([c for c in ("anchors",) if c in table.column_names]))
     conn.execute("BEGIN")
     try:
         conn.execute(sql("upsert_articles"))
@@ -112,10 +120,11 @@ def load_articles(conn: duckdb.DuckDBPyConnection, batch_id: str, table: pa.Tabl
 
 
 def apply_dedup(conn: duckdb.DuckDBPyConnection, generation: str, assignments: pa.Table, edges: pa.Table, loaded_at: datetime) -> None:
-    staged_assignments, staged_edges = assignments, edges  # noqa: F841  (scanned by name)
+    conn.register("staged_assignments", assignments)
+    conn.register("staged_edges", edges)
     conn.execute("BEGIN")
     try:
-        conn.execute(sql("apply_dedup"))
+        execute_script(conn, sql("apply_dedup"))
         conn.execute(
             "INSERT OR REPLACE INTO load_ledger (kind, batch_id, rows, loaded_at) VALUES ('dedup', ?, ?, ?)",
             [generation, assignments.num_rows, loaded_at],
@@ -126,18 +135,27 @@ def apply_dedup(conn: duckdb.DuckDBPyConnection, generation: str, assignments: p
         raise
 
 
+# One BM25 index per analysis (sql/duckdb/rebuild_search.sql): an index has one stemmer.
+SEARCH_GROUPS = ("en", "ar")
+
+
+def search_group(language: str | None) -> str:
+    return language if language in SEARCH_GROUPS else "other"
+
+
 def rebuild_search(conn: duckdb.DuckDBPyConnection, docs: pa.Table) -> bool:
-    """Replace the search documents and their BM25 index; False when fts is unavailable."""
-    staged_search_docs = docs  # noqa: F841
-    conn.execute("CREATE OR REPLACE TABLE search_docs AS SELECT article_id, doc FROM staged_search_docs")
+    """Replace the search documents and their per-language BM25 indexes.
+
+    ``docs`` has ``article_id``, ``language`` and ``doc`` (text already normalized for
+    matching).  Returns False when the fts extension is unavailable.
+    """
+    groups = [search_group(x) for x in docs["language"].to_pylist()]
+    conn.register("staged_search_docs", docs.append_column("lang_group", pa.array(groups, pa.string())))
     try:
-        conn.execute(
-            "PRAGMA create_fts_index('search_docs', 'article_id', 'doc', stemmer='none', "
-            "stopwords='none', strip_accents=0, lower=1, overwrite=1)"
-        )
-        return True
+        execute_script(conn, sql("rebuild_search"))
     except duckdb.Error:
         return False
+    return True
 
 
 def replace_rejects(conn: duckdb.DuckDBPyConnection, rows: list[dict], run_ts: datetime) -> None:

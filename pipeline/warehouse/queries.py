@@ -5,11 +5,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import contextlib
+from collections.abc import Iterator
+
+import duckdb
+
 from pipeline.config import Settings
 from pipeline.extract.textnorm import normalize_for_matching
 from pipeline.warehouse import duckdb_backend as wh
 
 MAX_QUERY_CHARS = 2000
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse file or its tables do not exist yet (run ``newsflow run`` first)."""
+
+
+@contextlib.contextmanager
+def _reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not wh.duckdb_file_exists(settings):
+        raise WarehouseUnavailable(f"no warehouse at {settings.warehouse}; run `newsflow run` first")
+    try:
+        with wh.connect(settings, read_only=True) as conn:
+            yield conn
+    except duckdb.CatalogException as exc:
+        raise WarehouseUnavailable(f"warehouse {settings.warehouse} is not loaded yet: {exc}") from exc
 
 
 @dataclass
@@ -40,7 +60,7 @@ def search(settings: Settings, query: str, *, language: str | None = None, outle
     normalized = normalize_for_matching(query[:MAX_QUERY_CHARS])
     if not normalized.strip():
         return []
-    with wh.connect(settings, read_only=True) as conn:
+    with _reader(settings) as conn:
         rows = conn.execute(wh.sql("search"), [normalized, language, outlet, int(limit)]).fetchall()
     terms = normalized.split()
     return [
@@ -51,7 +71,7 @@ def search(settings: Settings, query: str, *, language: str | None = None, outle
 
 def related_for(settings: Settings, article_id: str, *, k: int = 10, language: str | None = None) -> list[dict] | None:
     """The related list of ``article_id`` (None when the article is unknown)."""
-    with wh.connect(settings, read_only=True) as conn:
+    with _reader(settings) as conn:
         if not conn.execute("SELECT 1 FROM articles WHERE article_id = ?", [article_id]).fetchone():
             return None
         cur = conn.execute(wh.sql("related_for"), [article_id, language, int(k)])
@@ -65,7 +85,7 @@ def related_for(settings: Settings, article_id: str, *, k: int = 10, language: s
 
 
 def article(settings: Settings, article_id: str) -> dict | None:
-    with wh.connect(settings, read_only=True) as conn:
+    with _reader(settings) as conn:
         cur = conn.execute(
             "SELECT article_id, title, url, source_domain, language, published_at, story_id, duplicate_of, dup_kind "
             "FROM articles WHERE article_id = ?",

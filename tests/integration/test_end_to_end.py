@@ -191,3 +191,27 @@ def test_http_api_serves_related_lists(passes):
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+def test_cli_commands_on_the_demo_warehouse(passes, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    settings = passes[0]
+    monkeypatch.setenv("NEWSFLOW_LAKE", settings.lake)
+    monkeypatch.setenv("NEWSFLOW_WAREHOUSE", settings.warehouse)
+    story = next(s for s in EXPECTED["stories"] if any(c["kind"] == "translation" for c in s["copies"]))
+    translation = next(c["url"] for c in story["copies"] if c["kind"] == "translation")
+
+    assert main(["search", "desalination", "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert " 1. [en]" in out and "desalination" in out.lower()
+
+    assert main(["related", story["original"], "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("related to [") and " 1. [" in out
+
+    assert main(["dedup", "explain", story["original"], translation]) == 0
+    explained = capsys.readouterr().out
+    assert '"duplicate": true' in explained and '"kind": "translation"' in explained
+
+    assert main(["related", "0000000000000000"]) == 2

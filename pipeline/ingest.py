@@ -20,7 +20,7 @@ from pipeline.extract.html import extract_page
 from pipeline.feeds.fetch import Fetcher
 from pipeline.feeds.parse import parse_feed
 from pipeline.lake import raw
-from pipeline.lake.articles import known_entries, write_articles
+from pipeline.lake.articles import known_entries, write_articles, write_rejects
 from pipeline.lake.store import ObjectStore, open_store
 from pipeline.models import Article, Entry, FeedSpec, NewsflowError, Reject
 from pipeline.normalize import build_article, needs_page
@@ -70,6 +70,8 @@ def ingest(
         report.batch_id = batch_id_for(run_ts, articles)
         manifest = write_articles(store, report.batch_id, articles)
         report.batch_uri = store.url_for(manifest.key)
+    if report.rejects:
+        write_rejects(store, run_ts, report.rejects)
     for r in report.rejects:
         log.warning("reject %s:%s %s %s", r.stage, r.reason, r.url, r.detail)
     log.info(

@@ -47,6 +47,6 @@ def run_pass(settings: Settings, feeds_file: str, *, run_ts: datetime, progress:
     store = open_store(settings)
     report = ingest(settings, load_feeds(feeds_file), run_ts=run_ts, progress=progress, store=store)
     dedup_report = dedup(settings, store=store)
-    load_report = load_warehouse(settings, run_ts=run_ts, rejects=report.rejects, store=store)
+    load_report = load_warehouse(settings, run_ts=run_ts, store=store)
     related_report = refresh_related(settings, store=store)
     return RunSummary(report, dedup_report, load_report, related_report)

@@ -18,7 +18,6 @@ from pipeline.lake import dedup_zone
 from pipeline.lake.articles import batch_ids, read_articles, read_articles_table
 from pipeline.lake.batches import list_batches, read_batch
 from pipeline.lake.store import ObjectStore, open_store
-from pipeline.models import Reject
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
 
 
 def load_warehouse(
-    settings: Settings, *, run_ts: datetime, rejects: list[Reject] | None = None, store: ObjectStore | None = None
+    settings: Settings, *, run_ts: datetime, store: ObjectStore | None = None
 ) -> LoadReport:
     """Merge committed article batches and the latest dedup generation into the warehouse."""
     from pipeline.extract.textnorm import normalize_for_matching
@@ -89,8 +88,10 @@ def load_warehouse(
                 "doc": [normalize_for_matching(f"{t}\n{b}") for t, b in zip(table["title"].to_pylist(), table["body_text"].to_pylist(), strict=True)],
             })
             indexed = wh.rebuild_search(conn, docs)
-        if rejects:
-            wh.replace_rejects(conn, [r.__dict__ for r in rejects], run_ts)
+        done_rejects = wh.loaded_batches(conn, "rejects")
+        for manifest in list_batches(store, "rejects"):
+            if manifest.batch_id not in done_rejects:
+                wh.load_rejects(conn, manifest.batch_id, read_batch(store, manifest), run_ts)
     log.info("load: batches=%d rows=%d dedup=%s", batches, rows, generation and generation.generation_id)
     return LoadReport(batches, rows, generation and generation.generation_id, indexed)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
+
 import pyarrow as pa
 
 from pipeline.lake.batches import BatchManifest, list_batches, read_batch, write_batch
-from pipeline.lake.schema import articles_to_table, table_to_articles
+from pipeline.lake.schema import REJECT_SCHEMA, articles_to_table, table_to_articles, with_version
 from pipeline.lake.store import ObjectStore
-from pipeline.models import Article
+from pipeline.models import Article, Reject
 
 KIND = "articles"
 
@@ -18,6 +21,15 @@ def write_articles(store: ObjectStore, batch_id: str, articles: list[Article]) -
     table = articles_to_table(sorted(articles, key=lambda a: a.article_id))
     return write_batch(store, KIND, batch_id, table, date_column="published_at",
                        meta={"articles": len(articles)})
+
+
+def write_rejects(store: ObjectStore, run_ts: datetime, rejects: list[Reject]) -> BatchManifest:
+    """Keep a run's rejects in the lake so every front door (CLI, Airflow) can load them."""
+    rows = sorted(({"stage": r.stage, "url": r.url, "reason": r.reason, "detail": r.detail, "run_ts": run_ts} for r in rejects),
+                  key=lambda r: (r["stage"], r["url"], r["reason"]))
+    digest = hashlib.sha256(repr([(r["stage"], r["url"], r["reason"]) for r in rows]).encode()).hexdigest()[:12]
+    table = pa.Table.from_pylist(rows, schema=with_version(REJECT_SCHEMA, "rejects"))
+    return write_batch(store, "rejects", f"{run_ts:%Y%m%dT%H%M%SZ}-{digest}", table)
 
 
 def read_articles_table(store: ObjectStore, batch_ids: list[str] | None = None) -> pa.Table | None:

@@ -72,6 +72,17 @@ EDGE_SCHEMA = pa.schema(
 )
 
 
+REJECT_SCHEMA = pa.schema(
+    [
+        ("stage", pa.string()),
+        ("url", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("run_ts", _TS),
+    ]
+)
+
+
 def with_version(schema: pa.Schema, kind: str) -> pa.Schema:
     return schema.with_metadata(
         {b"newsflow.schema_version": str(SCHEMA_VERSION).encode(), b"newsflow.kind": kind.encode()}

@@ -158,12 +158,20 @@ def rebuild_search(conn: duckdb.DuckDBPyConnection, docs: pa.Table) -> bool:
     return True
 
 
-def replace_rejects(conn: duckdb.DuckDBPyConnection, rows: list[dict], run_ts: datetime) -> None:
-    for r in rows:
+def load_rejects(conn: duckdb.DuckDBPyConnection, batch_id: str, table: pa.Table, loaded_at: datetime) -> None:
+    """Upsert one run's rejects (latest run wins per stage, URL and reason)."""
+    conn.register("staged_rejects", table)
+    conn.execute("BEGIN")
+    try:
+        conn.execute(sql("upsert_rejects"))
         conn.execute(
-            "INSERT OR REPLACE INTO rejects (stage, url, reason, detail, last_run) VALUES (?, ?, ?, ?, ?)",
-            [r["stage"], r["url"], r["reason"], r.get("detail"), run_ts],
+            "INSERT OR REPLACE INTO load_ledger (kind, batch_id, rows, loaded_at) VALUES ('rejects', ?, ?, ?)",
+            [batch_id, table.num_rows, loaded_at],
         )
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def duckdb_file_exists(settings: Settings) -> bool:

@@ -169,6 +169,8 @@ def test_warehouse_matches_the_answer_key(airflow_run, expected) -> None:
     urls = _stories(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         related = conn.execute("SELECT count(*), count(DISTINCT article_id) FROM related_articles").fetchone()
+        rejects = set(conn.execute("SELECT url, stage, reason FROM rejects").fetchall())
+    assert rejects == {(r["url"], r["stage"], r["reason"]) for r in expected["rejects"]}
     assert len(urls) == len(expected["articles"])
     assert set(urls) == {a["url"] for a in expected["articles"]}
     assert related[0] > 0 and related[1] > 0

@@ -11,7 +11,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-CORPORA = REPO.parent / "shared" / "corpora"
+# The shared test data sits beside the repository (../shared); NEWSFLOW_SHARED_DIR overrides.
+SHARED = Path(os.environ.get("NEWSFLOW_SHARED_DIR") or REPO.parent / "shared")
+CORPORA = SHARED / "corpora"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

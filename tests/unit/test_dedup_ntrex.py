@@ -13,7 +13,6 @@ import os
 import statistics
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,10 +23,11 @@ from pipeline.dedup.encoder import get_encoder
 from pipeline.dedup.prep import prepare
 from pipeline.dedup.translation import embed, verify
 from pipeline.models import Article
+from tests.conftest import SHARED
 
 pytestmark = pytest.mark.slow
 
-NTREX = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "parallel" / "ntrex-dev"
+NTREX = SHARED / "corpora" / "parallel" / "ntrex-dev"
 FILES = {
     "en": "newstest2019-src.eng.txt",
     "ar": "newstest2019-ref.arb.txt",

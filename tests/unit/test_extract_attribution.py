@@ -5,14 +5,14 @@ The seed page (a real Arabic translation) is read at test time, never copied her
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from pipeline.extract.attribution import extract_attribution, normalize_outlet, resolve_outlet
 from pipeline.extract.html import is_chrome
+from tests.conftest import SHARED
 
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_8f7be9682dcd2869.txt"
+SEED = SHARED / "seeds" / "000_8f7be9682dcd2869.txt"
 AR_BODY = "\n\n".join(
     [
         "قال مسؤولون إن محطة تحلية المياه الجديدة بدأت التشغيل التجريبي هذا الأسبوع بطاقة أولية كبيرة.",

@@ -18,17 +18,17 @@ import os
 import re
 import statistics
 from collections import Counter
-from pathlib import Path
 
 import lxml.html
 import pytest
 
 from pipeline.extract.html import extract_page
 from pipeline.models import ExtractError
+from tests.conftest import SHARED
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "html"
+CORPUS = SHARED / "corpora" / "html"
 FUNDUS_EVERY = 4  # every 4th fundus page, in TSV order
 FUNDUS_FLOOR = 0.90
 READABILITY_FLOOR = 0.76

@@ -1,14 +1,14 @@
 """Language detection on our own sentences, with hint fallbacks for short texts."""
 
 import os
-from pathlib import Path
 
 import pytest
 
 from pipeline.extract.language import detect_language, normalize_code
+from tests.conftest import SHARED
 
 ALLOWED = ("en", "ar", "fr", "fa")
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_8f7be9682dcd2869.txt"
+SEED = SHARED / "seeds" / "000_8f7be9682dcd2869.txt"
 
 LONG = {
     "en": "The city council approved a new budget for public transport on Tuesday, "

@@ -9,14 +9,14 @@ from __future__ import annotations
 import csv
 import os
 import time
-from pathlib import Path
 
 import pytest
 
 from pipeline.feeds.parse import parse_feed
 from pipeline.models import FeedParseError
+from tests.conftest import SHARED
 
-CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
+CORPORA = SHARED / "corpora"
 FEEDS = CORPORA / "feeds"
 BAD_CATEGORIES = ("illformed", "bozo", "invalid")
 

@@ -30,9 +30,26 @@ echo "== newsflow search 'ميناء'"
 echo
 echo "== newsflow search 'port expansion'"
 "$BIN/newsflow" search "port expansion" --limit 3
-ARTICLE=$("$BIN/python" -c 'import yaml; print(yaml.safe_load(open("examples/expected.yaml"))["stories"][0]["original"])')
+# The seed-like story: the one with most copies (an English original, a verbatim English
+# copy and two Arabic translations).  Show its copies, then what a reader of one of its
+# Arabic translations is offered as related: never another copy of the same story.
+ARTICLE=$("$BIN/python" -c '
+import yaml
+stories = yaml.safe_load(open("examples/expected.yaml"))["stories"]
+story = max(stories, key=lambda s: len(s["copies"]))
+print(next(c["url"] for c in story["copies"] if c["kind"] == "translation"))')
 echo
-echo "== newsflow related $ARTICLE"
-"$BIN/newsflow" related "$ARTICLE" -k 5
+echo "== copies of the story of $ARTICLE"
+"$BIN/python" - "$ARTICLE" <<'PY'
+import sys, duckdb
+from pipeline.extract.urls import article_id_for, canonicalize_url
+con = duckdb.connect("data/warehouse.duckdb", read_only=True)
+rows = con.execute(open("sql/duckdb/story_copies.sql").read(), [article_id_for(canonicalize_url(sys.argv[1]))]).fetchall()
+for domain, lang, kind, score, title in rows:
+    print(f"  {kind or 'original':12} [{lang}] {domain:22} {title}" + (f"  ({score:.2f})" if score else ""))
+PY
+echo
+echo "== newsflow related $ARTICLE --lang ar"
+"$BIN/newsflow" related "$ARTICLE" -k 5 --lang ar
 echo
 echo "Warehouse: ./data/warehouse.duckdb (open it with duckdb; see sql/README.md)"

@@ -9,20 +9,10 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from pipeline.config import Settings
+from pipeline.cli_common import article_id_arg, settings_from_args
 
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load(getattr(args, "config", None))
-
-
-def _article_id(value: str) -> str:
-    """Accept an article id or an article URL (canonicalized the way the pipeline does)."""
-    if value.startswith(("http://", "https://")):
-        from pipeline.extract.urls import article_id_for, canonicalize_url
-
-        return article_id_for(canonicalize_url(value))
-    return value
+_settings = settings_from_args
+_article_id = article_id_arg
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -78,28 +68,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dedup_explain(args: argparse.Namespace) -> int:
-    from pipeline.dedup import explain_pair
-    from pipeline.lake.articles import read_articles
-    from pipeline.lake.store import open_store
-
-    settings = _settings(args)
-    by_id = {a.article_id: a for a in read_articles(open_store(settings))}
-    args.a, args.b = _article_id(args.a), _article_id(args.b)
-    missing = [x for x in (args.a, args.b) if x not in by_id]
-    if missing:
-        print(f"unknown article(s): {', '.join(missing)}", file=sys.stderr)
-        return 2
-    print(json.dumps(explain_pair(by_id[args.a], by_id[args.b], settings), ensure_ascii=False, indent=2, default=str))
-    return 0
+# Each package owns its subcommands: a module with ``register(sub)`` for top-level groups
+# and/or ``register_eval(eval_sub)`` for ``newsflow eval ...``.  Argparse only at import.
+COMMAND_MODULES = (
+    "pipeline.feeds.cli",
+    "pipeline.extract.cli",
+    "pipeline.lake.cli",
+    "pipeline.dedup.cli",
+    "pipeline.warehouse.cli",
+    "pipeline.related.cli",
+)
 
 
-def cmd_feeds_list(args: argparse.Namespace) -> int:
-    from pipeline.feeds.registry import load_feeds
+def _command_modules() -> list:
+    import importlib
 
-    for f in load_feeds(args.feeds):
-        print(f"{f.url}\t{f.name or ''}\t{f.language or ''}")
-    return 0
+    out = []
+    for name in COMMAND_MODULES:
+        try:
+            out.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,18 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("dedup", help="dedup tools")
-    dsub = s.add_subparsers(dest="dedup_command", required=True)
-    e = dsub.add_parser("explain", help="why two articles are or are not copies")
-    e.add_argument("a", help="article id or URL")
-    e.add_argument("b", help="article id or URL")
-    e.set_defaults(func=cmd_dedup_explain)
-
-    s = sub.add_parser("feeds", help="feed registry tools")
-    fsub = s.add_subparsers(dest="feeds_command", required=True)
-    e = fsub.add_parser("list", help="list the feeds of a registry file")
-    e.add_argument("--feeds", required=True)
-    e.set_defaults(func=cmd_feeds_list)
+    for module in _command_modules():
+        if hasattr(module, "register"):
+            module.register(sub)
+    s = sub.add_parser("eval", help="evaluations against labelled data")
+    esub = s.add_subparsers(dest="eval_command", required=True)
+    for module in _command_modules():
+        if hasattr(module, "register_eval"):
+            module.register_eval(esub)
     return p
 
 

@@ -48,6 +48,14 @@ class Settings:
     lake: str = "./data/lake"
     warehouse: str = "duckdb:///./data/warehouse.duckdb"
     s3_endpoint_url: str | None = None
+    # Warehouse (issue 6): PostgreSQL schema (None: the server's search_path), and how long
+    # a DuckDB reader / writer waits for another process's write lock before a clear error.
+    warehouse_schema: str | None = None
+    warehouse_busy_timeout: float = 10.0
+    warehouse_busy_timeout_write: float = 600.0
+    # DuckDB readers keep their read-only connection this long after the last query (loading
+    # the fts extension costs ~0.1-0.3 s per connection), then release the file to writers.
+    warehouse_reader_idle_seconds: float = 1.0
     s3_region: str | None = None
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
@@ -64,6 +72,16 @@ class Settings:
     max_redirects: int = 5
     fetch_concurrency: int = 8
     user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
+    # Issue 3: polite concurrency and adaptive polling (docs/ingestion.md)
+    fetch_per_host: int = 2  # requests in flight to one host name
+    host_min_delay: float = 0.2  # seconds between request starts to one host name
+    allow_networks: str = ""  # CIDRs the SSRF guard lets through, e.g. "10.1.0.0/16"
+    poll_min_interval: float = 0.0  # seconds; a feed is never polled more often than this
+    poll_max_interval: float = 86_400.0  # cap on max-age / <ttl> / Retry-After waits
+    backoff_base: float = 900.0  # seconds after the first failure, doubled per failure
+    backoff_max: float = 86_400.0
+    backoff_jitter: float = 0.2  # up to +20 %, derived from hash(url, attempt)
+    park_after: int = 10  # consecutive failures before a feed is parked
 
     # Normalization
     languages: tuple[str, ...] = ("en", "ar", "fr", "fa")
@@ -79,6 +97,8 @@ class Settings:
     translation_min_share: float = 0.50
     dedup_window_days: int = 14
     min_text_chars: int = 200
+    # issue 5: encoder chain in preference order (first = primary, persisted per article)
+    dedup_encoders: str = "use-m,e5"
 
     # Related articles
     related_k: int = 20
@@ -86,6 +106,18 @@ class Settings:
     related_weight_text: float = 0.25
     related_weight_anchors: float = 0.15
     related_half_life_days: float = 7.0
+    # issue 7 (docs/related.md): candidates per article from the vector index (HNSW via
+    # faiss, or "exact" numpy), extra per-reader-language picks stored beside the top k,
+    # and the API's in-process cache / HTTP caching.
+    related_min_score: float = 0.5  # reader-language results rank first only above this score
+    related_candidates: int = 100
+    related_per_language: int = 10
+    related_index: str = "hnsw"
+    related_hnsw_m: int = 32
+    related_ef_search: int = 128
+    api_cache_seconds: float = 5.0
+    api_cache_entries: int = 200_000
+    api_max_age: int = 60
 
     # API
     api_keys: tuple[str, ...] = ()

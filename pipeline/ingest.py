@@ -1,8 +1,11 @@
-"""Ingest stage: feeds -> raw zone -> entries -> pages -> normalized articles batch.
+"""Ingest stage: due feeds -> raw zone -> entries -> pages -> normalized articles batch.
 
-One bad feed, entry or page becomes a counted ``Reject`` and the batch goes on.  Entries
-already in the lake (same feed and GUID) are skipped before any page is fetched, so a rerun
-over unchanged feeds writes nothing new.
+One bad feed, entry or page becomes a counted ``Reject`` and the batch goes on.  Feeds are
+polled politely and conditionally (:mod:`pipeline.feeds.poll`); a 304 costs no parsing.
+Entries already in the lake (same feed and GUID) are skipped before any page is fetched,
+so a rerun over unchanged feeds writes nothing new.  Besides the articles batch, a run
+writes its rejects and its fetch attempts to the lake (never to the warehouse: shards run
+in parallel and DuckDB has one writer); the load stage mirrors them.
 """
 
 from __future__ import annotations
@@ -10,36 +13,47 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pipeline.config import Settings
 from pipeline.extract.html import extract_page
-from pipeline.feeds.fetch import Fetcher
-from pipeline.feeds.parse import parse_feed
+from pipeline.feeds.attempts import Attempt, write_attempts
+from pipeline.feeds.fetch import PAGE_ACCEPT, Fetcher
+from pipeline.feeds.polite import HostGate, interleave_by_host
+from pipeline.feeds.poll import poll_feeds
 from pipeline.lake import raw
 from pipeline.lake.articles import known_entries, write_articles, write_rejects
 from pipeline.lake.store import ObjectStore, open_store
-from pipeline.models import Article, Entry, FeedSpec, NewsflowError, Reject
+from pipeline.models import Article, Entry, FeedSpec, NewsflowError, PageContent, Reject
 from pipeline.normalize import build_article, needs_page
 from pipeline.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
+# (entry) -> (page content, final url, fetched_at); raises NewsflowError
+PageSource = Callable[[Entry], tuple[PageContent, str, datetime]]
+
 
 @dataclass
 class IngestReport:
     run_ts: datetime
-    feeds_ok: int = 0
+    feeds_ok: int = 0  # fetched and parsed, or answered 304
     feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    feeds_not_due: int = 0  # skipped: next poll time not reached (backoff, max-age, <ttl>)
+    feeds_parked: int = 0  # skipped: parked after repeated failures
+    newly_parked: list[str] = field(default_factory=list)
     entries: int = 0
     entries_known: int = 0
     pages_fetched: int = 0
     articles_new: int = 0
     batch_id: str | None = None
     batch_uri: str | None = None
+    attempts: int = 0
+    attempts_uri: str | None = None
     rejects: list[Reject] = field(default_factory=list)
 
     @property
@@ -54,32 +68,65 @@ def ingest(
     run_ts: datetime,
     progress: bool = False,
     store: ObjectStore | None = None,
+    force: bool = False,
+    fetcher: Fetcher | None = None,
 ) -> IngestReport:
-    """Fetch ``feeds`` and write their new articles as one lake batch."""
+    """Poll the due ``feeds`` and write their new articles as one lake batch.
+
+    ``force`` polls every feed, even parked or not yet due ones.  ``fetcher`` lets tests
+    and benchmarks pass a configured :class:`Fetcher`.
+    """
     store = store or open_store(settings)
     report = IngestReport(run_ts=run_ts)
     known = known_entries(store)
-    with Fetcher(settings) as fetcher:
-        entries = _fetch_feeds(fetcher, store, feeds, settings, report, progress)
+    gate = HostGate(settings.fetch_per_host, settings.host_min_delay)
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(settings)
+    page_attempts: list[Attempt] = []
+    try:
+        poll = poll_feeds(settings, feeds, run_ts=run_ts, store=store, fetcher=fetcher,
+                          gate=gate, known=known, force=force, progress=progress)
+        report.feeds_ok = poll.count("ok") + poll.count("not_modified")
+        report.feeds_not_modified = poll.count("not_modified")
+        report.feeds_failed = poll.count("failed")
+        report.feeds_not_due = poll.count("not_due")
+        report.feeds_parked = poll.count("parked")
+        report.newly_parked = [o.spec.url for o in poll.outcomes if o.newly_parked]
+        report.rejects.extend(poll.rejects)
+        entries = poll.entries
+        report.entries = len(entries)
         fresh = [e for e in entries if (e.feed_url, e.guid) not in known]
         report.entries_known = len(entries) - len(fresh)
-        articles = _build_articles(fetcher, store, fresh, settings, report, progress)
+        source = live_pages(settings, store, fetcher, gate, page_attempts)
+        articles = build_articles(fresh, source, settings, report, progress)
+    finally:
+        if own:
+            fetcher.close()
+    write_outputs(store, report, articles, poll.attempts + page_attempts, [f.url for f in feeds])
+    return report
+
+
+def write_outputs(store, report, articles, attempts, feed_urls) -> None:
     articles = _one_per_id(articles)
     report.articles_new = len(articles)
     if articles:
-        report.batch_id = batch_id_for(run_ts, articles)
+        report.batch_id = batch_id_for(report.run_ts, articles)
         manifest = write_articles(store, report.batch_id, articles)
         report.batch_uri = store.url_for(manifest.key)
     if report.rejects:
-        write_rejects(store, run_ts, report.rejects)
+        write_rejects(store, report.run_ts, report.rejects)
+    if attempts:
+        report.attempts = len(attempts)
+        report.attempts_uri = store.url_for(write_attempts(store, report.run_ts, feed_urls, attempts).key)
     for r in report.rejects:
         log.warning("reject %s:%s %s %s", r.stage, r.reason, r.url, r.detail)
     log.info(
-        "ingest: feeds ok=%d failed=%d entries=%d known=%d pages=%d new_articles=%d rejects=%s",
-        report.feeds_ok, report.feeds_failed, report.entries, report.entries_known,
-        report.pages_fetched, report.articles_new, report.rejects_by_reason,
+        "ingest: feeds ok=%d (304: %d) failed=%d not_due=%d parked=%d entries=%d known=%d "
+        "pages=%d new_articles=%d rejects=%s",
+        report.feeds_ok, report.feeds_not_modified, report.feeds_failed, report.feeds_not_due,
+        report.feeds_parked, report.entries, report.entries_known, report.pages_fetched,
+        report.articles_new, report.rejects_by_reason,
     )
-    return report
 
 
 def batch_id_for(run_ts: datetime, articles: Sequence[Article]) -> str:
@@ -90,65 +137,62 @@ def batch_id_for(run_ts: datetime, articles: Sequence[Article]) -> str:
     return f"{run_ts:%Y%m%dT%H%M%SZ}-{digest.hexdigest()[:12]}"
 
 
-def _fetch_feeds(fetcher, store, feeds, settings, report, progress) -> list[Entry]:
-    def one(spec: FeedSpec) -> list[Entry] | Reject:
+def live_pages(settings: Settings, store: ObjectStore, fetcher: Fetcher, gate: HostGate,
+               attempts: list[Attempt]) -> PageSource:
+    """Fetch article pages through the same guarded, limited, polite layer as feeds."""
+
+    def get(entry: Entry) -> tuple[PageContent, str, datetime]:
+        attempt = Attempt(kind="page", feed_url=entry.feed_url, url=entry.link or "",
+                          attempted_at=datetime.now(UTC), outcome="error")
+        attempts.append(attempt)
         try:
-            result = fetcher.fetch(spec.url, max_bytes=settings.max_feed_bytes,
-                                   accept="application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.5")
-            raw.store_fetch(store, "feed", result)
+            with gate.enter(entry.link or ""):
+                result = fetcher.fetch(entry.link or "", max_bytes=settings.max_page_bytes, accept=PAGE_ACCEPT)
         except NewsflowError as exc:
-            return Reject("fetch", spec.url, exc.reason, str(exc))
-        try:
-            parsed = parse_feed(result.body, result.final_url, result.headers.get("content-type"))
-        except NewsflowError as exc:
-            return Reject("parse", spec.url, exc.reason, str(exc))
-        for entry in parsed.entries:
-            entry.language = entry.language or spec.language
-            entry.feed_url = spec.url
-        return parsed.entries
+            attempt.status, attempt.reason = getattr(exc, "status", None), exc.reason
+            attempt.detail = str(exc)[:500]
+            raise
+        record = raw.store_fetch(store, "page", result, meta={"feed_url": entry.feed_url})
+        attempt.outcome, attempt.status, attempt.final_url = "ok", result.status, result.final_url
+        attempt.elapsed_ms, attempt.bytes, attempt.body_sha256 = result.elapsed_ms, record.size, record.sha256
+        return extract_page(result.body, result.final_url), result.final_url, record.fetched_at
 
-    entries: list[Entry] = []
-    with ThreadPoolExecutor(max_workers=max(1, settings.fetch_concurrency)) as pool:
-        for spec, outcome in zip(feeds, progress_bar(pool.map(one, feeds), total=len(feeds), desc="feeds", enabled=progress), strict=True):
-            if isinstance(outcome, Reject):
-                report.feeds_failed += 1
-                report.rejects.append(outcome)
-            else:
-                report.feeds_ok += 1
-                log.info("feed %s: %d entries", spec.url, len(outcome))
-                entries.extend(outcome)
-    report.entries = len(entries)
-    return entries
+    return get
 
 
-def _build_articles(fetcher, store, entries, settings, report, progress) -> list[Article]:
-    def one(entry: Entry) -> tuple[Article | Reject, bool]:
-        page = None
-        final_url = entry.link
-        fetched_at = report.run_ts
-        fetched = False
+def build_articles(entries: list[Entry], pages: PageSource, settings: Settings,
+                   report: IngestReport, progress: bool = False) -> list[Article]:
+    """Normalize entries, fetching a page (from ``pages``) when the feed has only a teaser."""
+
+    def one(item: tuple[int, Entry]) -> tuple[int, Article | Reject, bool]:
+        i, entry = item
+        page, final_url, fetched_at, fetched = None, entry.link, report.run_ts, False
         try:
             if needs_page(entry):
-                result = fetcher.fetch(entry.link, max_bytes=settings.max_page_bytes, accept="text/html")
+                page, final_url, fetched_at = pages(entry)
                 fetched = True
-                record = raw.store_fetch(store, "page", result)
-                fetched_at, final_url = record.fetched_at, result.final_url
-                page = extract_page(result.body, result.final_url)
-            return build_article(entry, page, fetched_at, settings, final_url=final_url), fetched
+            return i, build_article(entry, page, fetched_at, settings, final_url=final_url), fetched
         except NewsflowError as exc:
-            return Reject("page" if fetched or needs_page(entry) else "normalize", entry.link or entry.guid, exc.reason, str(exc)), fetched
+            stage = "page" if needs_page(entry) and not fetched else "normalize"
+            return i, Reject(stage, entry.link or entry.guid, exc.reason, str(exc)), fetched
         except Exception as exc:  # one bad item must never kill the batch
             log.exception("unexpected error on %s", entry.link)
-            return Reject("normalize", entry.link or entry.guid, "internal_error", repr(exc)), fetched
+            return i, Reject("normalize", entry.link or entry.guid, "internal_error", repr(exc)), fetched
 
-    articles: list[Article] = []
+    # Run round-robin over hosts (manners), but keep feed order in the output ("first wins").
+    ordered = interleave_by_host(list(enumerate(entries)), lambda p: p[1].link or p[1].feed_url)
+    outcomes: list[tuple[int, Article | Reject]] = []
     with ThreadPoolExecutor(max_workers=max(1, settings.fetch_concurrency)) as pool:
-        for outcome, fetched in progress_bar(pool.map(one, entries), total=len(entries), desc="articles", enabled=progress):
+        results = progress_bar(pool.map(one, ordered), total=len(ordered), desc="articles", enabled=progress)
+        for i, outcome, fetched in results:
             report.pages_fetched += int(fetched)
-            if isinstance(outcome, Reject):
-                report.rejects.append(outcome)
-            else:
-                articles.append(outcome)
+            outcomes.append((i, outcome))
+    articles: list[Article] = []
+    for _i, outcome in sorted(outcomes, key=lambda p: p[0]):
+        if isinstance(outcome, Reject):
+            report.rejects.append(outcome)
+        else:
+            articles.append(outcome)
     return articles
 
 

@@ -30,6 +30,9 @@ class FetchResult:
     body: bytes
     fetched_at: datetime
     elapsed_ms: float = 0.0
+    # Issue 3: where an unbroken chain of permanent redirects (301/308) ended, else None
+    permanent_url: str | None = None
+    redirects: int = 0
 
 
 class NewsflowError(Exception):
@@ -79,6 +82,7 @@ class ParsedFeed:
     language: str | None
     entries: list[Entry]
     warnings: list[str] = field(default_factory=list)
+    ttl_minutes: int | None = None  # Issue 3: RSS <ttl>, a polling hint
 
 
 @dataclass
@@ -127,6 +131,7 @@ class PageContent:
     image_url: str | None = None
     tags: list[str] = field(default_factory=list)
     site_name: str | None = None
+    section: str | None = None  # issue 4: article:section / JSON-LD articleSection
 
 
 @dataclass
@@ -159,6 +164,10 @@ class Article:
     content_hash: str = ""
     anchors: list[Anchor] = field(default_factory=list)
     batch_id: str = ""
+    # issue 4 (lake schema version 2): appended with defaults so version-1 rows still load.
+    published_at_inferred: bool = False  # True when published_at is the fetch time
+    section: str | None = None
+    site_name: str | None = None
 
 
 @dataclass

@@ -33,7 +33,7 @@ import httpx
 from pipeline.config import Settings
 from pipeline.models import FetchError, FetchResult
 
-from .guard import choose_target, parse_resolve
+from .guard import choose_target, parse_networks, parse_resolve
 from .transport import DEADLINE, PINNED, BodyDecoder, GuardedTransport
 
 TOTAL_TIMEOUT_FACTOR = 3.0
@@ -44,6 +44,16 @@ FEED_ACCEPT = (
     "application/json;q=0.8, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+PERMANENT_CODES = frozenset({301, 308})
+
+
+class HTTPStatusError(FetchError):
+    """A non-2xx, non-304 answer; keeps status and headers (``Retry-After``) for the caller."""
+
+    def __init__(self, message: str, status: int, headers: dict[str, str]):
+        super().__init__(message, f"http_{status}")
+        self.status = status
+        self.headers = headers
 
 
 class Fetcher:
@@ -64,6 +74,7 @@ class Fetcher:
     ):
         self.settings = settings
         self._resolve = parse_resolve(settings.resolve or {})
+        self._allow_networks = parse_networks(settings.allow_networks)
         self._total = total_timeout or settings.fetch_timeout * TOTAL_TIMEOUT_FACTOR
         self._client = httpx.Client(
             transport=transport or GuardedTransport(verify=verify),
@@ -111,10 +122,15 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         try:
             current = _check_url(url)
-            for _hop in range(self.settings.max_redirects + 1):
+            permanent: str | None = None
+            still_permanent = True
+            for hop in range(self.settings.max_redirects + 1):
                 outcome = self._exchange(current, headers, limit, started)
-                if isinstance(outcome, httpx.URL):
-                    current = outcome
+                if isinstance(outcome, tuple) and len(outcome) == 2:
+                    current, code = outcome
+                    still_permanent = still_permanent and code in PERMANENT_CODES
+                    if still_permanent:
+                        permanent = str(current)
                     continue
                 status, resp_headers, body = outcome
                 return FetchResult(
@@ -125,6 +141,8 @@ class Fetcher:
                     body=body,
                     fetched_at=datetime.now(UTC),
                     elapsed_ms=(time.monotonic() - started) * 1000.0,
+                    permanent_url=permanent,
+                    redirects=hop,
                 )
             raise FetchError(
                 f"more than {self.settings.max_redirects} redirects from {url}",
@@ -135,8 +153,8 @@ class Fetcher:
 
     def _exchange(
         self, url: httpx.URL, headers: dict[str, str], limit: int, started: float
-    ) -> httpx.URL | tuple[int, dict[str, str], bytes]:
-        """One request/response: a redirect target, or (status, headers, body)."""
+    ) -> tuple[httpx.URL, int] | tuple[int, dict[str, str], bytes]:
+        """One request/response: (redirect target, code), or (status, headers, body)."""
         host = url.raw_host.decode("ascii")
         port = url.port or (443 if url.scheme == "https" else 80)
         remaining = started + self._total - time.monotonic()
@@ -147,6 +165,7 @@ class Fetcher:
             port,
             resolve=self._resolve,
             allow_private=self.settings.allow_private_networks,
+            allow_networks=self._allow_networks,
             timeout=min(self.settings.fetch_timeout, remaining),
         )
         pinned_url = url.copy_with(host=str(target.ip), port=target.port, fragment=None)
@@ -176,18 +195,18 @@ class Fetcher:
 
     def _read(
         self, url: httpx.URL, response: httpx.Response, limit: int, started: float
-    ) -> httpx.URL | tuple[int, dict[str, str], bytes]:
+    ) -> tuple[httpx.URL, int] | tuple[int, dict[str, str], bytes]:
         status = response.status_code
         resp_headers = {k.lower(): v for k, v in response.headers.items()}
         if status in REDIRECT_CODES and response.headers.get("location"):
             try:
-                return _check_url(str(url.join(response.headers["location"].strip())))
+                return _check_url(str(url.join(response.headers["location"].strip()))), status
             except httpx.InvalidURL as exc:
                 raise FetchError(f"bad redirect from {url}: {exc}", "bad_url") from None
         if status == 304:
             return status, resp_headers, b""
         if not 200 <= status < 300:
-            raise FetchError(f"HTTP {status} from {url}", f"http_{status}")
+            raise HTTPStatusError(f"HTTP {status} from {url}", status, resp_headers)
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"Content-Length {declared} exceeds {limit} bytes", "too_large")

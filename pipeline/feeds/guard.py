@@ -109,6 +109,15 @@ def _resolve_dns(host: str, port: int, timeout: float) -> list[IPAddress]:
     return addrs
 
 
+def parse_networks(value: str | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``"10.1.0.0/16, 127.0.0.1"`` -> networks the operator explicitly allows."""
+    out = []
+    for part in (value or "").split(","):
+        if part.strip():
+            out.append(ipaddress.ip_network(part.strip(), strict=False))
+    return out
+
+
 def choose_target(
     host: str,
     port: int,
@@ -116,6 +125,7 @@ def choose_target(
     resolve: list[tuple[str, Target]],
     allow_private: bool,
     timeout: float,
+    allow_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None = None,
 ) -> Target:
     """Resolve ``host`` (IP literal, ``resolve`` override, or DNS) and apply the guard."""
     host = host.lower().rstrip(".")
@@ -128,7 +138,12 @@ def choose_target(
         except ValueError:
             addrs = _resolve_dns(host, port, timeout)
     if not allow_private:
-        bad = [str(a) for a in addrs if is_blocked(a)]
+        allowed = allow_networks or []
+        bad = [
+            str(a)
+            for a in addrs
+            if is_blocked(a) and not any(a.version == n.version and a in n for n in allowed)
+        ]
         if bad:
             raise FetchError(
                 f"{host} resolves to non-public address {', '.join(bad)}", "blocked_address"

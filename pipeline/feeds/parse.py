@@ -107,7 +107,18 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     title = html_to_text(feed.get("title")) or None
     raw = [_raw_entry(e, url) for e in entries]
     fmt = _FORMATS.get(version, version or "unknown")
-    return ParsedFeed(url, fmt, title, lang, finalize(raw, url, url, lang), warnings)
+    parsed = ParsedFeed(url, fmt, title, lang, finalize(raw, url, url, lang), warnings)
+    parsed.ttl_minutes = _ttl(feed.get("ttl"))
+    return parsed
+
+
+def _ttl(value: Any) -> int | None:
+    """RSS ``<ttl>`` in minutes (a polling hint); junk or non-positive values -> None."""
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes if 0 < minutes <= 7 * 24 * 60 else None
 
 
 def _utc(parsed: Any) -> datetime | None:

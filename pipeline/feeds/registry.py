@@ -187,3 +187,34 @@ def dump_opml(feeds: list[FeedSpec], title: str = "newsflow feeds") -> str:
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def is_opml_path(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in (".opml", ".xml")
+
+
+def save_feeds(path: str | Path, feeds: list[FeedSpec]) -> None:
+    """Write a registry file, OPML or YAML by extension, atomically (temp file + rename)."""
+    path = Path(path)
+    text = dump_opml(feeds) if is_opml_path(path) else dump_yaml(feeds)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def merge_feeds(existing: list[FeedSpec], new: list[FeedSpec]) -> tuple[list[FeedSpec], list[FeedSpec]]:
+    """``existing`` plus the feeds of ``new`` it does not have yet: (merged, added)."""
+    seen = {_dedup_key(f.url) for f in existing}
+    added = []
+    for f in new:
+        key = _dedup_key(f.url)
+        if key not in seen:
+            seen.add(key)
+            added.append(f)
+    return existing + added, added
+
+
+def check_feed(url: str, name: str | None = None, language: str | None = None) -> FeedSpec:
+    """A FeedSpec from command-line values, validated like a registry entry."""
+    where = "command line"
+    return FeedSpec(_check_url(url, where), (name or "").strip() or None, _check_lang(language, where))

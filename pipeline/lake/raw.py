@@ -1,10 +1,13 @@
 """The raw zone: every fetched feed and page body, gzip-compressed and content-addressed.
 
 ``raw/bodies/<sha256[:2]>/<sha256>.gz`` holds the bytes; ``raw/fetches/<url-hash>/<sha256>.json``
-records who served them (URL, final URL, status, headers) and the FIRST time they were seen.
-Both are written create-if-absent, so refetching unchanged bytes changes nothing, and a
-date that falls back to "fetch time" stays the same on every rerun.  Parsing can be replayed
-from here without the network.
+records who served them (URL, final URL, status, headers, plus ``meta`` such as the
+registry URL and language of the feed) and the FIRST time they were seen.  Both are written
+create-if-absent, so refetching unchanged bytes changes nothing, and a date that falls back
+to "fetch time" stays the same on every rerun.  Feed records are also indexed by the day
+they were first seen (``raw/feeds-by-day/dt=YYYY-MM-DD/<url-hash>-<sha256>.json``) so
+``newsflow replay --since DATE`` lists only the days it needs; pages are found by the hash
+of their URL.  Parsing can be replayed from here without the network.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class RawRecord:
     fetched_at: datetime
     sha256: str
     size: int
+    meta: dict | None = None
 
     @property
     def body_key(self) -> str:
@@ -43,7 +47,9 @@ def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def store_fetch(store: ObjectStore, kind: str, result: FetchResult) -> RawRecord:
+def store_fetch(
+    store: ObjectStore, kind: str, result: FetchResult, meta: dict | None = None
+) -> RawRecord:
     """Keep the body and its fetch record; return the record as first seen."""
     digest = hashlib.sha256(result.body).hexdigest()
     store.put_if_absent(body_key(digest), gzip.compress(result.body, mtime=0))
@@ -57,10 +63,44 @@ def store_fetch(store: ObjectStore, kind: str, result: FetchResult) -> RawRecord
         "fetched_at": result.fetched_at.isoformat(),
         "sha256": digest,
         "size": len(result.body),
+        "meta": meta or {},
     }
-    if not store.put_if_absent(record_key, json.dumps(record, sort_keys=True).encode()):
+    encoded = json.dumps(record, sort_keys=True).encode()
+    if not store.put_if_absent(record_key, encoded):
         record = json.loads(store.get(record_key))
+    elif kind == "feed":
+        store.put_if_absent(day_key(result.fetched_at, result.url, digest), encoded)
     return _record(record)
+
+
+def day_key(fetched_at: datetime, url: str, sha256: str) -> str:
+    return f"raw/feeds-by-day/dt={fetched_at:%Y-%m-%d}/{url_hash(url)}-{sha256}.json"
+
+
+def feed_records_between(
+    store: ObjectStore, since: datetime, until: datetime | None = None
+) -> list[RawRecord]:
+    """Feed fetch records first seen in [since, until), oldest first (reads only those days)."""
+    out = []
+    for key in store.list("raw/feeds-by-day/"):
+        day = key.split("/")[2].removeprefix("dt=")
+        if day < f"{since:%Y-%m-%d}" or (until is not None and day > f"{until:%Y-%m-%d}"):
+            continue
+        rec = _record(json.loads(store.get(key)))
+        if rec.fetched_at >= since and (until is None or rec.fetched_at < until):
+            out.append(rec)
+    return sorted(out, key=lambda r: (r.fetched_at, r.url, r.sha256))
+
+
+def latest_record(store: ObjectStore, url: str, kind: str | None = None) -> RawRecord | None:
+    """The most recently first-seen body fetched from ``url`` (e.g. an article page)."""
+    recs = [
+        _record(json.loads(store.get(k)))
+        for k in store.list(f"raw/fetches/{url_hash(url)}/")
+        if k.endswith(".json")
+    ]
+    recs = [r for r in recs if r.url == url and (kind is None or r.kind == kind)]
+    return max(recs, key=lambda r: (r.fetched_at, r.sha256)) if recs else None
 
 
 def load_body(store: ObjectStore, sha256: str) -> bytes:
@@ -81,4 +121,5 @@ def _record(data: dict) -> RawRecord:
         fetched_at=datetime.fromisoformat(data["fetched_at"]),
         sha256=data["sha256"],
         size=data["size"],
+        meta=data.get("meta") or {},
     )

@@ -29,7 +29,9 @@ class RunSummary:
     def render(self) -> str:
         i, d = self.ingest, self.dedup
         lines = [
-            f"feeds: {i.feeds_ok} ok, {i.feeds_failed} failed",
+            f"feeds: {i.feeds_ok} ok, {i.feeds_failed} failed, {i.feeds_not_modified} not modified, "
+            f"{i.feeds_not_due} not due, {i.feeds_parked} parked"
+            + (f" (newly parked: {', '.join(i.newly_parked)})" if i.newly_parked else ""),
             f"entries: {i.entries} ({i.entries_known} already stored)",
             f"pages fetched: {i.pages_fetched}",
             f"articles stored: {i.articles_new} new" + (f" (batch {i.batch_id})" if i.batch_id else ""),
@@ -43,9 +45,12 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def run_pass(settings: Settings, feeds_file: str, *, run_ts: datetime, progress: bool = False) -> RunSummary:
+def run_pass(
+    settings: Settings, feeds_file: str, *, run_ts: datetime, progress: bool = False, force: bool = False
+) -> RunSummary:
+    """Ingest ``feeds_file`` then run every later stage; ``force`` polls feeds not yet due."""
     store = open_store(settings)
-    report = ingest(settings, load_feeds(feeds_file), run_ts=run_ts, progress=progress, store=store)
+    report = ingest(settings, load_feeds(feeds_file), run_ts=run_ts, progress=progress, store=store, force=force)
     dedup_report = dedup(settings, store=store)
     load_report = load_warehouse(settings, run_ts=run_ts, store=store)
     related_report = refresh_related(settings, store=store)

@@ -2,9 +2,11 @@
 ### newsflow_ingest
 
 Pulls every feed of the registry (`NEWSFLOW_FEEDS_FILE`, YAML or OPML), fetches and
-cleans the articles, and writes one Parquet batch per shard to the lake.  Each
-successful shard emits the asset **`x-newsflow://lake/articles`** with its counts,
-which triggers `newsflow_process` (dedup, warehouse load, related articles).
+cleans the articles, and writes one Parquet batch per shard to the lake.  When every
+shard is done, `summarize` emits the asset **`x-newsflow://lake/articles`** once, with
+the run's counts, per-shard counts and batch URIs in the event extra; that event
+triggers `newsflow_process` (dedup, warehouse load, related articles) exactly once per
+ingest run.  A run that found nothing new (no articles, no rejects) emits nothing.
 
 * **Schedule**: `NEWSFLOW_INGEST_SCHEDULE` (default `@hourly`, `none` = manual only),
   read when the file is parsed; `catchup=False`: feeds only serve their current items,
@@ -17,7 +19,12 @@ which triggers `newsflow_process` (dedup, warehouse load, related articles).
   `airflow pools set newsflow_fetch 4 "newsflow feed/page fetching"`.
 * **Connections** (optional, read at task run time): `newsflow_lake` (aws: S3 or an
   S3-compatible endpoint), `newsflow_warehouse`; without them `NEWSFLOW_*` env vars apply.
-* **XCom** carries the shard plan (feed URLs) and counts only, never articles.
+* **XCom** carries the shard plan (feed URLs), counts and lake URIs only, never articles.
+* **Retries**: 3 with exponential backoff (1 min doubling, at most 20 min); a fetch
+  shard times out after 45 min.  Rerunning a shard rewrites the same batch key.
+* **Observability**: each task logs its counts (feeds ok/failed, entries, articles
+  stored, rejects by reason); task callbacks buffer one run-metrics record per task try
+  in the lake, which `newsflow_process` loads into the warehouse table `run_metrics`.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,29 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+# Callbacks import the plugin lazily: nothing heavier than airflow.sdk at parse time.
+def _metrics_success(context: Any) -> None:
+    from newsflow_airflow.metrics import on_success
+
+    on_success(context)
+
+
+def _metrics_failure(context: Any) -> None:
+    from newsflow_airflow.metrics import on_failure
+
+    on_failure(context)
+
+
+def _metrics_retry(context: Any) -> None:
+    from newsflow_airflow.metrics import on_retry
+
+    on_retry(context)
+
+
+DEFAULT_ARGS.update(on_success_callback=_metrics_success, on_failure_callback=_metrics_failure,
+                    on_retry_callback=_metrics_retry)
+
+
 @dag(
     dag_id="newsflow_ingest",
     schedule=_schedule(),
@@ -74,7 +105,12 @@ def newsflow_ingest() -> None:
         from pipeline.feeds.registry import load_feeds
 
         settings = settings_from_airflow()
-        feeds = load_feeds(settings.feeds_file)
+        try:
+            feeds = load_feeds(settings.feeds_file)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(
+                f"feed registry {settings.feeds_file!r} not found: set NEWSFLOW_FEEDS_FILE on the "
+                "workers or feeds_file in the newsflow_settings Variable") from exc
         shards = shard_feeds(feeds, per_shard=int(os.environ.get("NEWSFLOW_FEEDS_PER_SHARD", "20")))
         if not shards:
             log.warning("feed registry %s lists no feeds; nothing to ingest", settings.feeds_file)
@@ -82,7 +118,7 @@ def newsflow_ingest() -> None:
                  len(shards), ", ".join(f"{s['name']}={len(s['feeds'])}" for s in shards))
         return shards
 
-    @task(pool=FETCH_POOL, outlets=[ARTICLES], map_index_template="{{ shard_name }}")
+    @task(pool=FETCH_POOL, map_index_template="{{ shard_name }}")
     def ingest_shard(shard: dict[str, Any]) -> dict[str, Any]:
         """Fetch one shard's feeds into one lake batch; return and publish its counts."""
         from airflow.sdk import get_current_context
@@ -109,21 +145,34 @@ def newsflow_ingest() -> None:
             "rejects_by_reason": report.rejects_by_reason,
         }
         log.info("%s: %s", shard["name"], counts)
-        context["outlet_events"][ARTICLES].extra = counts
         return counts
 
-    @task
+    @task(outlets=[ARTICLES], execution_timeout=timedelta(minutes=5))
     def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
-        """Add the shards' counts up so one log line tells how the run went."""
+        """Add the shards' counts up, log them, and publish them with the lake asset event."""
+        from airflow.sdk import get_current_context
+
         total: dict[str, Any] = {"shards": 0, "feeds_ok": 0, "feeds_failed": 0, "entries": 0,
-                                 "articles_new": 0, "rejects": 0, "batches": []}
-        for r in results:
+                                 "articles_new": 0, "rejects": 0, "rejects_by_reason": {},
+                                 "batches": [], "per_shard": {}}
+        # index by position: iterating the lazy XCom sequence reads one past the end, which
+        # Airflow logs as an "XCom not found" error that would mislead whoever reads the log
+        for r in (results[i] for i in range(len(results))):
             total["shards"] += 1
+            total["run_ts"] = r["run_ts"]
             for key in ("feeds_ok", "feeds_failed", "entries", "articles_new", "rejects"):
                 total[key] += r[key]
+            for reason, n in r["rejects_by_reason"].items():
+                total["rejects_by_reason"][reason] = total["rejects_by_reason"].get(reason, 0) + n
             if r["batch_uri"]:
                 total["batches"].append(r["batch_uri"])
+            total["per_shard"][r["shard"]] = {"articles_new": r["articles_new"], "rejects": r["rejects"],
+                                              "feeds_failed": r["feeds_failed"]}
         log.info("ingest run: %s", total)
+        if not total["articles_new"] and not total["rejects"]:
+            # skipped -> no asset event -> no pointless dedup/load run
+            raise AirflowSkipException("no new articles and no rejects: not emitting the lake asset")
+        get_current_context()["outlet_events"][ARTICLES].extra = total
         return total
 
     summarize(ingest_shard.expand(shard=plan_shards()))

@@ -4,15 +4,24 @@
 Runs whenever `newsflow_ingest` publishes new article batches (asset
 **`x-newsflow://lake/articles`**): `dedup` (exact, near-duplicate and translation
 clusters over the lake) -> `load_warehouse` (idempotent merge of new batches and the
-latest dedup generation) -> `refresh_related` (related-article lists).  The last task
-emits **`x-newsflow://warehouse/articles`** for whatever reads the warehouse downstream.
+latest dedup generation) -> `refresh_related` (related-article lists), which emits
+**`x-newsflow://warehouse/articles`** (with counts) for whatever reads the warehouse
+downstream.  `record_metrics`, a teardown task (it runs even when a stage failed and
+does not decide the run's state), loads the run-metrics records that task callbacks
+buffered in the lake into the warehouse table `run_metrics`.
 
 * Every stage reads the previous stage's durable output, so clearing any task and
   rerunning it is safe.  `max_active_runs=1`: the DuckDB warehouse has one writer.
-* Asset-triggered DAGs cannot be backfilled; to reprocess history, run the stages with
-  the CLI (`newsflow run`) or a date-scheduled DAG of its own.
+* Asset-triggered DAGs cannot be backfilled; to reprocess history use the
+  date-scheduled `newsflow_reprocess` DAG (`airflow backfill create --dag-id
+  newsflow_reprocess --from-date ... --to-date ...`).
+* Retries: 3 with exponential backoff (1 min doubling, at most 20 min); 1 h timeout.
 * Settings come from the `newsflow_lake` / `newsflow_warehouse` connections when
   defined, else from `NEWSFLOW_*` env vars (see `plugins/newsflow_airflow`).
+* Optional lake-drop trigger: with `NEWSFLOW_SQS_QUEUE_URL` set, an `AssetWatcher`
+  (triggerer, `MessageQueueTrigger(scheme="sqs")`, connection `NEWSFLOW_SQS_CONN_ID`,
+  default `newsflow_lake`) on the queue fed by the lake bucket's object-created
+  notifications also triggers this DAG (asset `x-newsflow://lake/drops`).
 * Feed/page rejects are counted in the ingest asset events and kept in the lake by the
   ingest stage; `load_warehouse` merges them into the `rejects` table.
 """
@@ -20,10 +29,11 @@ emits **`x-newsflow://warehouse/articles`** for whatever reads the warehouse dow
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, AssetWatcher, dag, task
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +42,35 @@ log = logging.getLogger(__name__)
 # Must match the outlet of newsflow_ingest.py (checked by tests/dags).
 ARTICLES = Asset("newsflow-articles", uri="x-newsflow://lake/articles")
 WAREHOUSE = Asset("newsflow-warehouse", uri="x-newsflow://warehouse/articles")
+
+
+def _schedule() -> Any:
+    """The ingest asset, or (when ``NEWSFLOW_SQS_QUEUE_URL`` is set) it OR lake drops.
+
+    Lake drops: another system writes a committed batch into the lake; the bucket's
+    object-created notifications (filtered to ``<prefix>/_manifests/articles/*.json``)
+    go to an SQS queue that an ``AssetWatcher`` in the triggerer polls.  The provider
+    import happens only when the queue is configured, so the default parse stays light.
+    """
+    queue = os.environ.get("NEWSFLOW_SQS_QUEUE_URL", "").strip()
+    if not queue:
+        return [ARTICLES]
+    from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+
+    trigger = MessageQueueTrigger(
+        scheme="sqs",
+        sqs_queue=queue,
+        aws_conn_id=os.environ.get("NEWSFLOW_SQS_CONN_ID", "newsflow_lake"),
+        waiter_delay=int(os.environ.get("NEWSFLOW_SQS_POLL_SECONDS", "30")),
+        max_messages=10,
+        # S3 also sends an s3:TestEvent without Records when notifications are set up
+        message_filtering="jsonpath",
+        message_filtering_config="Records[*].eventSource",
+        message_filtering_match_values=["aws:s3"],
+    )
+    drops = Asset("newsflow-lake-drops", uri="x-newsflow://lake/drops",
+                  watchers=[AssetWatcher(name="newsflow_lake_drops_sqs", trigger=trigger)])
+    return ARTICLES | drops
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "newsflow-data-eng",
@@ -44,9 +83,32 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+# Callbacks import the plugin lazily: nothing heavier than airflow.sdk at parse time.
+def _metrics_success(context: Any) -> None:
+    from newsflow_airflow.metrics import on_success
+
+    on_success(context)
+
+
+def _metrics_failure(context: Any) -> None:
+    from newsflow_airflow.metrics import on_failure
+
+    on_failure(context)
+
+
+def _metrics_retry(context: Any) -> None:
+    from newsflow_airflow.metrics import on_retry
+
+    on_retry(context)
+
+
+DEFAULT_ARGS.update(on_success_callback=_metrics_success, on_failure_callback=_metrics_failure,
+                    on_retry_callback=_metrics_retry)
+
+
 @dag(
     dag_id="newsflow_process",
-    schedule=[ARTICLES],
+    schedule=_schedule(),
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -66,7 +128,7 @@ def newsflow_process() -> None:
         _log_triggers(get_current_context())
         report = run_dedup(settings_from_airflow())
         result = {"generation_id": report.generation_id, "articles": report.articles,
-                  "counts": dict(report.counts)}
+                  "counts": dict(report.counts)}  # duplicates by kind: exact, near, translation
         log.info("dedup: %s", result)
         return result
 
@@ -81,7 +143,10 @@ def newsflow_process() -> None:
         run_ts = run_ts_from_context(get_current_context())
         report = run_load(settings_from_airflow(), run_ts=run_ts)
         result = {"batches_loaded": report.batches_loaded, "rows_loaded": report.rows_loaded,
-                  "dedup_generation": report.dedup_generation, "search_indexed": report.search_indexed}
+                  "dedup_generation": report.dedup_generation, "search_indexed": report.search_indexed,
+                  "batches_failed": getattr(report, "batches_failed", 0)}
+        for failure in getattr(report, "failures", [])[:20]:
+            log.error("batch not loaded (kept in the lake, retried next run): %s", failure)
         if report.dedup_generation != dedup_result["generation_id"]:
             log.warning("warehouse holds dedup generation %s, dedup wrote %s (a newer batch landed?)",
                         report.dedup_generation, dedup_result["generation_id"])
@@ -104,7 +169,17 @@ def newsflow_process() -> None:
         get_current_context()["outlet_events"][WAREHOUSE].extra = result
         return result
 
-    refresh_related(load_warehouse(dedup()))
+    @task(execution_timeout=timedelta(minutes=10))
+    def record_metrics() -> dict[str, Any]:
+        """Load buffered run-metrics records into ``run_metrics`` (the one warehouse writer now)."""
+        from airflow.sdk import get_current_context
+        from newsflow_airflow import run_ts_from_context, settings_from_airflow
+        from newsflow_airflow.metrics import flush_metrics
+
+        run_ts = run_ts_from_context(get_current_context())
+        return flush_metrics(settings_from_airflow(), recorded_at=run_ts)
+
+    refresh_related(load_warehouse(dedup())) >> record_metrics().as_teardown()
 
 
 def _log_triggers(context: Any) -> None:
@@ -113,8 +188,11 @@ def _log_triggers(context: Any) -> None:
     for asset, asset_events in events.items():
         for event in asset_events:
             extra = getattr(event, "extra", None) or {}
-            log.info("triggered by %s: shard=%s articles_new=%s batch=%s", getattr(asset, "uri", asset),
-                     extra.get("shard"), extra.get("articles_new"), extra.get("batch_uri"))
+            if "Records" in str(extra):  # an S3 notification via the SQS watcher
+                log.info("triggered by %s: lake drop event %s", getattr(asset, "uri", asset), str(extra)[:500])
+                continue
+            log.info("triggered by %s: articles_new=%s rejects=%s batches=%s", getattr(asset, "uri", asset),
+                     extra.get("articles_new"), extra.get("rejects"), extra.get("batches"))
 
 
 newsflow_process()

@@ -4,7 +4,6 @@ the Airflow DAGs use; each is documented in README.md (a test checks that)."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from datetime import UTC, datetime
@@ -19,52 +18,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.run import run_pass
 
     run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of a CLI pass
-    summary = run_pass(_settings(args), args.feeds, run_ts=run_ts, progress=not args.quiet)
+    summary = run_pass(_settings(args), args.feeds, run_ts=run_ts, progress=not args.quiet, force=args.force)
     print(summary.render())
     return 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from pipeline.warehouse.queries import search
+    from pipeline.warehouse.cli import print_hits
+    from pipeline.warehouse.queries import SearchError, search
 
-    hits = search(_settings(args), args.query, language=args.lang, outlet=args.outlet, limit=args.limit)
-    if args.json:
-        print(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, default=str, indent=1))
-        return 0
-    if not hits:
-        print("no results")
-    for n, h in enumerate(hits, 1):
-        print(f"{n:2}. [{h.language}] {h.title}  ({h.source_domain}, {h.published_at:%Y-%m-%d}, score {h.score:.2f})")
-        print(f"    {h.article_id}  {h.url}")
-        print(f"    {h.snippet}")
-    return 0
-
-
-def cmd_related(args: argparse.Namespace) -> int:
-    from pipeline.warehouse.queries import article, related_for
-
-    settings = _settings(args)
-    args.article_id = _article_id(args.article_id)
-    rows = related_for(settings, args.article_id, k=args.k, language=args.lang)
-    if rows is None:
-        print(f"unknown article {args.article_id}", file=sys.stderr)
+    try:
+        hits = search(_settings(args), args.query, language=args.lang, outlet=args.outlet, since=args.since,
+                      until=args.until, limit=args.limit, expand=args.expand)
+    except SearchError as exc:
+        print(f"newsflow search: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps({"article_id": args.article_id, "related": rows}, ensure_ascii=False, indent=1))
-        return 0
-    a = article(settings, args.article_id)
-    print(f"related to [{a['language']}] {a['title']} ({a['source_domain']})")
-    for n, r in enumerate(rows, 1):
-        print(f"{n:2}. [{r['language']}] {r['title']}  ({r['source_domain']}, score {r['score']:.3f})")
-    return 0
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from pipeline.api.app import create_app
-
-    uvicorn.run(create_app(_settings(args)), host=args.host, port=args.port, log_level="info")
+    print_hits(hits, args.json)
     return 0
 
 
@@ -102,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="one full pass: fetch, normalize, lake, dedup, warehouse, related")
     s.add_argument("--feeds", required=True, help="feed registry: YAML or OPML")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.add_argument("--force", action="store_true", help="poll every feed, even parked or not yet due ones")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("search", help="full-text search in the warehouse")
@@ -109,20 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", help="only this language")
     s.add_argument("--outlet", help="only this source domain")
     s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--since", help="published at or after this ISO date/time (UTC)")
+    s.add_argument("--until", help="published before this ISO date/time (UTC)")
+    s.add_argument("--expand", action="store_true", help="bring each hit's story: copies and translations")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
-
-    s = sub.add_parser("related", help="related articles of one article")
-    s.add_argument("article_id", help="article id, or the article's URL")
-    s.add_argument("-k", type=int, default=10)
-    s.add_argument("--lang", help="reader language (default: the article's)")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_related)
-
-    s = sub.add_parser("serve", help="HTTP API for the website")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.set_defaults(func=cmd_serve)
 
     for module in _command_modules():
         if hasattr(module, "register"):

@@ -93,4 +93,7 @@ def build_article(
         tags=list(dict.fromkeys(entry.tags + (page.tags if page else []))),
         content_hash=hashlib.sha256(matching.encode()).hexdigest(),
         anchors=extract_anchors(body, language),
+        published_at_inferred=published_source == "fetched",
+        section=(page.section if page else None) or (entry.tags[0] if entry.tags else None),
+        site_name=page.site_name if page else None,
     )

@@ -1,34 +1,221 @@
-"""The HTTP API the website pulls related articles from (FastAPI).
+"""The HTTP API the website pulls related articles from (FastAPI on uvicorn).
 
-Each request opens a short read-only warehouse connection, so the API never holds the
-DuckDB file against the pipeline's writers.
+Read-only: related lists, articles and stories are answered from an in-memory snapshot
+(``pipeline.api.snapshot``) that is rebuilt, with one short read-only warehouse connection,
+when the warehouse's version changes (checked at most every ``api_cache_seconds``, in the
+background); search runs per request on a short read-only connection.  So the API never
+holds the DuckDB file against the pipeline's writers, and works on PostgreSQL the same way.
+
+Every JSON answer carries an ``ETag`` (304 on a matching ``If-None-Match``) and
+``Cache-Control``; unknown ids are 404, bad parameters 422 with a plain message, an
+unloaded or busy warehouse 503; with ``api_keys`` set, requests need ``X-API-Key`` (or
+``Authorization: Bearer``) except ``/healthz`` and the docs.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Query
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
 
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from pipeline.api.snapshot import Snapshot, read_version
 from pipeline.config import Settings
-from pipeline.warehouse import queries
+
+log = logging.getLogger(__name__)
+OPEN_PATHS = {"/healthz", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
+_LANG = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+_ID = r"^[A-Za-z0-9_.:-]{1,128}$"
+
+
+class Unavailable(Exception):
+    """The warehouse cannot be read now (not loaded yet, or busy)."""
+
+
+class Holder:
+    """The current snapshot, its freshness checks and the response cache."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.snapshot: Snapshot | None = None
+        self.checked = 0.0
+        self.error: str | None = None
+        self._refreshing = False
+        self._lock = asyncio.Lock()
+        self.cache: OrderedDict[tuple, tuple[str, bytes]] = OrderedDict()
+
+    def _reload(self) -> None:
+        """Runs in a worker thread: rebuild the snapshot when the warehouse version moved."""
+        from pipeline.warehouse.backend import open_backend
+
+        try:
+            if self.snapshot is not None:
+                with open_backend(self.settings, read_only=True) as be:
+                    if read_version(be)[0] == self.snapshot.version:
+                        return
+            snap = Snapshot.load(self.settings)
+            self.snapshot, self.error = snap, None
+            self.cache.clear()
+            log.info("api snapshot %s: %d articles, %d lists", snap.version, len(snap.ids), len(snap.spans))
+        except Exception as exc:  # keep serving the old snapshot; report it on /healthz
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.warning("api snapshot not refreshed: %s", self.error)
+        finally:
+            self.checked = time.monotonic()
+
+    async def current(self) -> Snapshot:
+        if self.snapshot is None:
+            async with self._lock:
+                if self.snapshot is None:
+                    await asyncio.to_thread(self._reload)
+            if self.snapshot is None:
+                raise Unavailable(self.error or "warehouse not loaded")
+        elif not self._refreshing and time.monotonic() - self.checked > self.settings.api_cache_seconds:
+            self._refreshing = True
+            self.checked = time.monotonic()
+            task = asyncio.get_running_loop().run_in_executor(None, self._reload)
+            task.add_done_callback(lambda _: setattr(self, "_refreshing", False))
+        return self.snapshot
+
+    def remember(self, key: tuple, body: bytes) -> tuple[str, bytes]:
+        etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
+        self.cache[key] = (etag, body)
+        if len(self.cache) > self.settings.api_cache_entries:
+            self.cache.popitem(last=False)
+        return etag, body
+
+
+class ApiKeys:
+    """Plain ASGI middleware (cheaper than ``@app.middleware``): a known key or 401."""
+
+    def __init__(self, app: Any, keys: frozenset[str]) -> None:
+        self.app, self.keys = app, keys
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            auth = headers.get("authorization", "")
+            key = headers.get("x-api-key") or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
+            if key not in self.keys:
+                await _error(401, "missing or unknown API key (send X-API-Key)")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": message, **extra}, status_code=status)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
-    app = FastAPI(title="newsflow", version="0.1.0", description="Related articles and search over the newsflow warehouse.")
+    holder = Holder(settings)
 
-    @app.get("/healthz")
-    def healthz() -> dict:
-        return {"status": "ok"}
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):  # warm the snapshot so the first request is fast
+        await asyncio.to_thread(holder._reload)
+        yield
 
-    @app.get("/articles/{article_id}/related")
-    def related(
-        article_id: str,
-        k: int = Query(10, ge=1, le=50, description="number of related articles"),
-        lang: str | None = Query(None, pattern=r"^[a-z]{2,3}$", description="reader language, ISO 639-1"),
-    ) -> dict:
-        rows = queries.related_for(settings, article_id, k=k, language=lang)
-        if rows is None:
-            raise HTTPException(status_code=404, detail=f"unknown article {article_id}")
-        return {"article_id": article_id, "related": rows}
+    app = FastAPI(title="newsflow", version="0.2.0", lifespan=lifespan,
+                  description="Related articles, stories and search over the newsflow warehouse. "
+                              "Related lists never contain a copy or translation of the article read.")
+    app.state.holder = holder
+
+    def cached(request: Request, key: tuple, build) -> Response:
+        hit = holder.cache.get(key)
+        if hit is None:
+            hit = holder.remember(key, json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode())
+        etag, body = hit
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.api_max_age}"}
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+
+    if settings.api_keys:
+        app.add_middleware(ApiKeys, keys=frozenset(settings.api_keys))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"parameter": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "problem": e["msg"]}
+                  for e in exc.errors()]
+        message = "; ".join(f"{e['parameter']}: {e['problem']}" for e in errors)
+        return _error(422, message, errors=errors)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": f"warehouse unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.get("/healthz", summary="liveness and what the API serves")
+    async def healthz() -> dict:
+        snap = holder.snapshot
+        out: dict[str, Any] = {"status": "ok"}
+        if snap is None or holder.error:
+            out["warehouse"] = {"loaded": snap is not None, "error": holder.error}
+        return out
+
+    @app.get("/articles/{article_id}/related", summary="related articles (never a copy or translation)")
+    async def related(
+        request: Request,
+        article_id: str = Path(..., pattern=_ID, description="article id (16 hex)"),
+        k: int = Query(10, ge=1, le=50, description="number of related articles, 1-50"),
+        lang: str | None = Query(None, pattern=_LANG, description="reader language (ISO 639-1); default the article's"),
+    ) -> Response:
+        snap = await holder.current()
+        key = ("related", snap.version, article_id, k, lang)
+        if key not in holder.cache and article_id not in snap.pos:
+            return _error(404, f"unknown article {article_id}")
+        return cached(request, key, lambda: {"article_id": article_id, "related": snap.related(article_id, k, lang)})
+
+    @app.get("/articles/{article_id}", summary="one article's metadata and story")
+    async def article(request: Request, article_id: str = Path(..., pattern=_ID)) -> Response:
+        snap = await holder.current()
+        i = snap.pos.get(article_id)
+        if i is None:
+            return _error(404, f"unknown article {article_id}")
+        return cached(request, ("article", snap.version, article_id), lambda: snap.item(i) | {
+            "story_id": snap.story[i], "duplicate_of": snap.dup_of[i], "dup_kind": snap.dup_kind[i]})
+
+    @app.get("/stories/{story_id}", summary="a story: its canonical, copies and translations")
+    async def story(request: Request, story_id: str = Path(..., pattern=_ID)) -> Response:
+        snap = await holder.current()
+        if story_id not in snap.members:
+            return _error(404, f"unknown story {story_id}")
+        return cached(request, ("story", snap.version, story_id), lambda: snap.story_of(story_id))
+
+    @app.get("/search", summary="BM25 search over title and body, Arabic and English alike")
+    def search(
+        request: Request,
+        q: str = Query(..., min_length=1, max_length=2000, description="query text"),
+        lang: str | None = Query(None, pattern=_LANG, description="only this language"),
+        limit: int = Query(10, ge=1, le=100),
+    ) -> Response:
+        from pipeline.warehouse.queries import SearchError, WarehouseUnavailable
+        from pipeline.warehouse.queries import search as run_search
+
+        try:
+            hits = run_search(settings, q, language=lang, limit=limit)
+        except SearchError as exc:
+            return _error(422, f"q: {exc}")
+        except WarehouseUnavailable as exc:
+            return JSONResponse({"detail": f"warehouse unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"})
+        results = [{"article_id": h.article_id, "title": h.title, "url": h.url, "source_domain": h.source_domain,
+                    "language": h.language, "published_at": h.published_at.isoformat() if h.published_at else None,
+                    "story_id": h.story_id, "score": round(float(h.score), 6), "snippet": h.snippet} for h in hits]
+        return cached(request, ("search", q, lang, limit, tuple(r["article_id"] for r in results)),
+                      lambda: {"query": q, "results": results})
 
     return app

@@ -34,5 +34,52 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=cmd_explain)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pipeline.dedup.evaluate import (
+        evaluate,
+        format_report,
+        ntrex_devset,
+        read_jsonl,
+        targets_met,
+    )
+
+    settings = settings_from_args(args)
+    if args.ntrex:
+        items, pairs = ntrex_devset(args.ntrex)
+    elif args.items and args.pairs:
+        try:
+            items, pairs = read_jsonl(args.items), read_jsonl(args.pairs)
+        except (OSError, ValueError) as exc:
+            print(f"cannot read the evaluation set: {exc}", file=sys.stderr)
+            return 2
+    else:
+        print("give --items and --pairs, or --ntrex DIR", file=sys.stderr)
+        return 2
+    try:
+        report = evaluate(items, pairs, settings)
+    except ValueError as exc:
+        print(f"invalid evaluation set: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+        for err in report["errors"][: args.show_errors]:
+            print(f"  wrong: {err['a']} {err['b']} gold={err['label']} predicted={err['predicted']}")
+    missed = targets_met(report)
+    if args.check and missed:
+        print("targets missed: " + "; ".join(missed), file=sys.stderr)
+        return 1
+    return 0
+
+
 def register_eval(sub: argparse._SubParsersAction) -> None:
-    """``newsflow eval dedup`` lands here (issue: dedup evaluation)."""
+    """``newsflow eval dedup``: precision/recall/F1 of the real dedup on labelled pairs."""
+    e = sub.add_parser("dedup", help="precision, recall and F1 of dedup on labelled pairs")
+    e.add_argument("--items", help="JSONL: id, url, language, title, published, text")
+    e.add_argument("--pairs", help="JSONL: a, b, label (republication|translation|related|unrelated)")
+    e.add_argument("--ntrex", metavar="DIR", help="build items and pairs from an ntrex-dev folder instead")
+    e.add_argument("--json", action="store_true", help="print the full report as JSON")
+    e.add_argument("--check", action="store_true", help="exit 1 when the issue-5 targets are missed")
+    e.add_argument("--show-errors", type=int, default=20, metavar="N", help="list up to N wrong pairs")
+    e.set_defaults(func=cmd_eval)

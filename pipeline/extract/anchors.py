@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from pipeline.extract.textnorm import fold_digits, is_abbreviation
 from pipeline.models import Anchor
@@ -126,8 +127,10 @@ def _collapse(classes: list[str]) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=1 << 16)
 def skeleton(word: str) -> str:
-    """Consonant-class skeleton of one Latin or Arabic-script word (see module doc)."""
+    """Consonant-class skeleton of one Latin or Arabic-script word (see module doc);
+    cached, since news vocabularies repeat."""
     w = word.casefold()
     if any("\u0600" <= ch <= "\u06ff" for ch in w):
         return _collapse([_CLASS_AR[ch] for ch in w if ch in _CLASS_AR])

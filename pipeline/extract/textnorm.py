@@ -82,6 +82,15 @@ def _keep_char(ch: str) -> bool:
     return cat[0] in "LNM" or ch.isspace()
 
 
+_DECIMAL_MARK = "\ue000"  # private use: stands for a decimal point while punctuation goes
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+# Every BMP code point that is not a letter, number, mark or space -> " " (one C-level
+# ``str.translate`` instead of a Python loop per character); astral ones take the slow path.
+_PUNCT_TO_SPACE = {cp: " " for cp in range(0x10000) if not _keep_char(chr(cp))}
+_PUNCT_TO_SPACE[ord(_DECIMAL_MARK)] = "."
+_ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
+
+
 def normalize_for_matching(text: str) -> str:
     """Fold everything that differs between copies of the same words; see module doc."""
     if not text:
@@ -89,16 +98,10 @@ def normalize_for_matching(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = text.casefold().translate(_FOLD)
     text = fold_number_separators(text)
-    out: list[str] = []
-    n = len(text)
-    for i, ch in enumerate(text):
-        if _keep_char(ch):
-            out.append(ch)
-        elif ch == "." and 0 < i < n - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
-            out.append(ch)  # decimal point
-        else:
-            out.append(" ")
-    return _WS.sub(" ", "".join(out)).strip()
+    text = _DECIMAL.sub(_DECIMAL_MARK, text).translate(_PUNCT_TO_SPACE)
+    if _ASTRAL.search(text):
+        text = _ASTRAL.sub(lambda m: m.group(0) if _keep_char(m.group(0)) else " ", text)
+    return _WS.sub(" ", text).strip()
 
 
 # ----------------------------------------------------------------------------- sentences

@@ -1,22 +1,63 @@
-"""Dedup generations in the lake: the assignments and edges computed over a set of batches.
+"""Dedup state in the lake: the persisted index, per-batch edges, and generations.
 
-A generation id is derived from the article batches it covered, so re-running dedup over
-the same lake rewrites the same keys.  ``dedup/LATEST`` names the newest committed one.
+Three kinds of committed batches (``pipeline.lake.batches``), keyed deterministically:
+
+* ``dedup-index/dt=.../<article batch id>``: the matching material of every article of
+  that batch (``pipeline.dedup.index.IndexedDoc``: identities, shingle hashes, LSH band
+  keys, anchors, sentences, float16 sentence and document vectors), partitioned by
+  publication day so a later batch reads only the days inside its window;
+* ``dedup-batch-edges/<article batch id>``: the edges between that batch and everything
+  indexed before it (plus itself);
+* ``dedup-assignments`` / ``dedup-edges`` ``/<generation id>``: one generation, the stories
+  of the whole known corpus clustered from all batch edges.  ``dedup/LATEST`` names the
+  newest; ``read_latest`` returns assignments + edges tables for the warehouse load.
+
+Each index/edge batch records the settings fingerprint it was computed with; a changed
+fingerprint (thresholds, encoder) makes the stage recompute instead of mixing rules.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from pipeline.lake.batches import list_batches, read_batch, read_manifest, write_batch
-from pipeline.lake.schema import assignments_to_table, edges_to_table
+from pipeline.lake.batches import (
+    BatchManifest,
+    list_batches,
+    read_batch,
+    read_manifest,
+    write_batch,
+)
+from pipeline.lake.schema import assignments_to_table, check_version, edges_to_table, with_version
 from pipeline.lake.store import ObjectStore
-from pipeline.models import DedupAssignment, DedupEdge
+from pipeline.models import Anchor, DedupAssignment, DedupEdge
 
 LATEST = "dedup/LATEST"
+INDEX = "dedup-index"
+BATCH_EDGES = "dedup-batch-edges"
+
+_ANCHOR = pa.struct([("kind", pa.string()), ("value", pa.string()), ("position", pa.int32())])
+INDEX_SCHEMA = pa.schema([
+    ("article_id", pa.string()), ("language", pa.string()),
+    ("published_at", pa.timestamp("us", tz="UTC")), ("eligible", pa.bool_()),
+    ("norm_hash", pa.string()), ("canonical_url", pa.string()), ("url", pa.string()),
+    ("guid", pa.string()), ("source_domain", pa.string()), ("translator", pa.string()),
+    ("original_outlet", pa.string()), ("original_domain", pa.string()),
+    ("original_url", pa.string()), ("shingles", pa.list_(pa.uint32())),
+    ("bands", pa.list_(pa.uint64())), ("anchors", pa.list_(_ANCHOR)),
+    ("encoder", pa.string()), ("dim", pa.int32()), ("docvec", pa.binary()),
+    ("sentences", pa.list_(pa.string())), ("sentvec", pa.binary()),
+])
+LIGHT = [n for n in INDEX_SCHEMA.names if n not in ("sentences", "sentvec")]
+_META = ("article_id", "language", "published_at", "translator", "original_outlet")
 
 
 @dataclass
@@ -32,6 +73,167 @@ def generation_id_for(batch_ids: list[str]) -> str:
     return f"{last.split('-')[0]}-{digest}"
 
 
+# ----------------------------------------------------------------------------- index
+
+
+def _f16(m: np.ndarray | None) -> bytes:
+    return b"" if m is None else np.asarray(m, dtype=np.float16).tobytes()
+
+
+def index_to_table(docs: Sequence) -> pa.Table:
+    rows = [{
+        "article_id": d.id, "language": d.language, "published_at": d.published_at,
+        "eligible": d.eligible, "norm_hash": d.norm_hash, "canonical_url": d.canonical_url,
+        "url": d.url, "guid": d.guid, "source_domain": d.source_domain, "translator": d.translator,
+        "original_outlet": d.original_outlet, "original_domain": d.original_domain,
+        "original_url": d.original_url, "shingles": d.shingles.tolist(), "bands": d.bands.tolist(),
+        "anchors": [{"kind": a.kind, "value": a.value, "position": a.position} for a in d.anchors],
+        "encoder": d.encoder, "dim": int(d.docvec.shape[0]) if d.docvec is not None else 0,
+        "docvec": _f16(d.docvec), "sentences": d.sentences or [], "sentvec": _f16(d.sentvec),
+    } for d in sorted(docs, key=lambda d: d.id)]
+    return pa.Table.from_pylist(rows, schema=with_version(INDEX_SCHEMA, INDEX))
+
+
+def write_index(store: ObjectStore, batch_id: str, docs: Sequence, fingerprint: str) -> BatchManifest:
+    return write_batch(store, INDEX, batch_id, index_to_table(docs), date_column="published_at",
+                       meta={"fingerprint": fingerprint, "articles": len(docs)})
+
+
+def _vec(buf: bytes, dim: int) -> np.ndarray:
+    return np.frombuffer(buf, dtype=np.float16).astype(np.float32).reshape(-1, dim) if dim else \
+        np.zeros((0, 1), dtype=np.float32)
+
+
+def table_to_index(table: pa.Table, key: str | None = None) -> list:
+    """IndexedDocs from index rows; without the heavy columns, ``sentences`` stays None
+    and ``location`` says where to load them (``load_sentences``)."""
+    from pipeline.dedup.index import IndexedDoc
+
+    cols = {n: table[n].to_pylist() for n in table.column_names if n not in ("shingles", "bands")}
+    sh = table["shingles"].to_pylist()
+    bd = table["bands"].to_pylist()
+    heavy = "sentvec" in table.column_names
+    out = []
+    for r in range(table.num_rows):
+        dim = cols["dim"][r]
+        docvec = _vec(cols["docvec"][r], dim)
+        out.append(IndexedDoc(
+            id=cols["article_id"][r], language=cols["language"][r], published_at=cols["published_at"][r],
+            eligible=cols["eligible"][r], norm_hash=cols["norm_hash"][r],
+            canonical_url=cols["canonical_url"][r], url=cols["url"][r], guid=cols["guid"][r],
+            source_domain=cols["source_domain"][r], translator=cols["translator"][r],
+            original_outlet=cols["original_outlet"][r], original_domain=cols["original_domain"][r],
+            original_url=cols["original_url"][r], shingles=np.array(sh[r], dtype=np.uint32),
+            bands=np.array(bd[r], dtype=np.uint64),
+            anchors=[Anchor(**x) for x in cols["anchors"][r] or []],
+            sentences=cols["sentences"][r] if heavy else None,
+            sentvec=_vec(cols["sentvec"][r], dim) if heavy else None,
+            docvec=docvec[0] if len(docvec) else np.zeros(max(dim, 1), dtype=np.float32),
+            encoder=cols["encoder"][r], location=(key, r) if key else None,
+        ))
+    return out
+
+
+def _read(store: ObjectStore, key: str, columns: list[str]) -> pa.Table:
+    table = pq.read_table(io.BytesIO(store.get(key)), columns=columns)
+    check_version(table.schema)
+    return table
+
+
+def _day(key: str) -> str | None:
+    part = [p for p in key.split("/") if p.startswith("dt=")]
+    return part[0][3:] if part else None
+
+
+def index_manifest(store: ObjectStore, batch_id: str) -> BatchManifest | None:
+    return read_manifest(store, INDEX, batch_id)
+
+
+def read_index(store: ObjectStore, batch_id: str) -> list:
+    m = read_manifest(store, INDEX, batch_id)
+    return [] if m is None else [d for f in m.files for d in table_to_index(_read(store, f["key"], INDEX_SCHEMA.names), f["key"])]
+
+
+def load_window(store: ObjectStore, batch_ids: Iterable[str], start: datetime, end: datetime) -> list:
+    """Light index rows (no sentences) of ``batch_ids`` published in [start, end]; an
+    article indexed in several batches keeps its latest row."""
+    lo, hi = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
+    found: dict[str, object] = {}
+    for bid in sorted(batch_ids):
+        m = read_manifest(store, INDEX, bid)
+        if m is None:
+            continue
+        for f in m.files:
+            day = _day(f["key"])
+            if day is not None and not (lo <= day <= hi):
+                continue
+            for d in table_to_index(_read(store, f["key"], LIGHT), f["key"]):
+                if start <= d.published_at <= end:
+                    found[d.id] = d
+    return list(found.values())
+
+
+def loader(store: ObjectStore):
+    """A ``load(docs)`` callback filling sentences and primary vectors of light docs, one
+    file read per lake file involved."""
+    def load(docs: Sequence) -> None:
+        by_key: dict[str, list] = {}
+        for d in docs:
+            if d.sentences is None and d.location:
+                by_key.setdefault(d.location[0], []).append(d)
+        for key, group in sorted(by_key.items()):
+            t = _read(store, key, ["sentences", "sentvec", "dim"])
+            sents, vecs, dims = t["sentences"].to_pylist(), t["sentvec"].to_pylist(), t["dim"].to_pylist()
+            for d in group:
+                r = d.location[1]
+                d.sentences = sents[r]
+                d.sentvec = _vec(vecs[r], dims[r])
+    return load
+
+
+def window_bounds(docs: Sequence, days: int) -> tuple[datetime, datetime]:
+    times = [d.published_at for d in docs] or [datetime(1970, 1, 1, tzinfo=UTC)]
+    return min(times) - timedelta(days=days), max(times) + timedelta(days=days)
+
+
+def read_meta(store: ObjectStore, batch_ids: Iterable[str]) -> dict[str, dict]:
+    """id -> the fields the canonical choice reads, for every indexed article."""
+    out: dict[str, dict] = {}
+    for bid in sorted(batch_ids):
+        m = read_manifest(store, INDEX, bid)
+        for f in m.files if m else []:
+            for row in _read(store, f["key"], list(_META)).to_pylist():
+                out[row["article_id"]] = row
+    return out
+
+
+# ----------------------------------------------------------------------------- edges
+
+
+def write_batch_edges(store: ObjectStore, batch_id: str, edges: list[DedupEdge], fingerprint: str) -> None:
+    write_batch(store, BATCH_EDGES, batch_id, edges_to_table(sorted(edges, key=lambda e: (e.a, e.b, e.kind))),
+                meta={"fingerprint": fingerprint, "edges": len(edges)})
+
+
+def batch_edges_fingerprint(store: ObjectStore, batch_id: str) -> str | None:
+    m = read_manifest(store, BATCH_EDGES, batch_id)
+    return None if m is None else m.meta.get("fingerprint")
+
+
+def read_batch_edges(store: ObjectStore, batch_ids: Iterable[str]) -> list[DedupEdge]:
+    out = []
+    for bid in sorted(batch_ids):
+        m = read_manifest(store, BATCH_EDGES, bid)
+        if m is None:
+            continue
+        for row in read_batch(store, m).to_pylist():
+            out.append(DedupEdge(row["a"], row["b"], row["kind"], row["score"], json.loads(row["evidence"])))
+    return out
+
+
+# ----------------------------------------------------------------------------- generations
+
+
 def write_generation(store: ObjectStore, generation_id: str, assignments: list[DedupAssignment],
                      edges: list[DedupEdge], counts: dict) -> None:
     write_batch(store, "dedup-assignments", generation_id,
@@ -41,10 +243,14 @@ def write_generation(store: ObjectStore, generation_id: str, assignments: list[D
     store.put(LATEST, generation_id.encode())
 
 
+def latest_id(store: ObjectStore) -> str | None:
+    return store.get(LATEST).decode().strip() if store.exists(LATEST) else None
+
+
 def read_latest(store: ObjectStore) -> Generation | None:
-    if not store.exists(LATEST):
+    gen = latest_id(store)
+    if gen is None:
         return None
-    gen = store.get(LATEST).decode().strip()
     a = read_manifest(store, "dedup-assignments", gen)
     e = read_manifest(store, "dedup-edges", gen)
     if a is None or e is None:
@@ -57,4 +263,6 @@ def generation_counts(store: ObjectStore, generation_id: str) -> dict:
     return dict(m.meta) if m else {}
 
 
-__all__ = ["Generation", "generation_id_for", "write_generation", "read_latest", "list_batches", "generation_counts"]
+__all__ = ["Generation", "generation_id_for", "write_generation", "read_latest", "list_batches",
+           "generation_counts", "write_index", "read_index", "load_window", "loader", "read_meta",
+           "write_batch_edges", "read_batch_edges", "batch_edges_fingerprint", "latest_id"]

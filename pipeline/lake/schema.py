@@ -1,7 +1,14 @@
 """The Arrow schemas of everything newsflow writes to the lake, in one place.
 
-Bump ``SCHEMA_VERSION`` on any incompatible change; every Parquet file carries it in its
-metadata (``newsflow.schema_version``) and readers refuse versions they do not know.
+Bump ``SCHEMA_VERSION`` on any change; every Parquet file carries it in its metadata
+(``newsflow.schema_version``).  Readers accept every version in ``READABLE_VERSIONS`` and
+upgrade older tables in memory (``upgrade``) to the current schema; they refuse versions
+they do not know (a newer newsflow's files).  Files are never rewritten in place:
+``newsflow lake compact`` rewrites what it merges at the current version.
+
+History: 1 = the skeleton's article row.  2 = adds ``published_at_inferred`` (derived
+for version-1 rows from ``published_at_source == "fetched"``), ``section`` and
+``site_name`` (null for version-1 rows); other kinds are unchanged.
 """
 
 from __future__ import annotations
@@ -12,10 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute in upgrade()
 
 from pipeline.models import Anchor, Article, DedupAssignment, DedupEdge
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = frozenset({1, 2})
 
 _TS = pa.timestamp("us", tz="UTC")
 _ANCHOR = pa.struct([("kind", pa.string()), ("value", pa.string()), ("position", pa.int32())])
@@ -48,6 +57,10 @@ ARTICLE_SCHEMA = pa.schema(
         ("content_hash", pa.string()),
         ("anchors", pa.list_(_ANCHOR)),
         ("batch_id", pa.string()),
+        # version 2
+        ("published_at_inferred", pa.bool_()),
+        ("section", pa.string()),
+        ("site_name", pa.string()),
     ]
 )
 
@@ -89,20 +102,49 @@ def with_version(schema: pa.Schema, kind: str) -> pa.Schema:
     )
 
 
-def check_version(schema: pa.Schema) -> None:
-    meta = schema.metadata or {}
-    version = int(meta.get(b"newsflow.schema_version", b"0"))
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"lake file has schema version {version}, this newsflow reads {SCHEMA_VERSION}")
+def file_version(schema: pa.Schema) -> int:
+    return int((schema.metadata or {}).get(b"newsflow.schema_version", b"0"))
+
+
+def check_version(schema: pa.Schema) -> int:
+    """The file's schema version; ``ValueError`` when this newsflow cannot read it."""
+    version = file_version(schema)
+    if version not in READABLE_VERSIONS:
+        raise ValueError(
+            f"lake file has schema version {version}, this newsflow reads {sorted(READABLE_VERSIONS)}"
+        )
+    return version
+
+
+def upgrade(table: pa.Table, kind: str) -> pa.Table:
+    """An older article table as the current schema (columns added, order fixed)."""
+    version = check_version(table.schema)
+    if kind != "articles" or version == SCHEMA_VERSION and table.schema.names == ARTICLE_SCHEMA.names:
+        return table
+    n = table.num_rows
+    columns = {}
+    for f in ARTICLE_SCHEMA:
+        if f.name in table.column_names:
+            columns[f.name] = table[f.name].cast(f.type)
+        elif f.name == "published_at_inferred" and "published_at_source" in table.column_names:
+            columns[f.name] = pa.compute.equal(table["published_at_source"], "fetched").fill_null(False)
+        else:
+            columns[f.name] = pa.nulls(n, f.type)
+    return pa.Table.from_pydict(columns, schema=with_version(ARTICLE_SCHEMA, "articles"))
 
 
 def articles_to_table(articles: list[Article]) -> pa.Table:
-    rows = []
+    """Column-wise build: ``dataclasses.asdict`` deep-copies every anchor and was 100x slower."""
+    names = ARTICLE_SCHEMA.names
+    columns: dict[str, list] = {name: [] for name in names}
     for a in articles:
-        row = dataclasses.asdict(a)
-        row["anchors"] = [dataclasses.asdict(x) if isinstance(x, Anchor) else x for x in a.anchors]
-        rows.append(row)
-    return pa.Table.from_pylist(rows, schema=with_version(ARTICLE_SCHEMA, "articles"))
+        for name in names:
+            columns[name].append(getattr(a, name))
+    columns["anchors"] = [
+        [{"kind": x.kind, "value": x.value, "position": x.position} if isinstance(x, Anchor) else x for x in anchors]
+        for anchors in columns["anchors"]
+    ]
+    return pa.Table.from_pydict(columns, schema=with_version(ARTICLE_SCHEMA, "articles"))
 
 
 def table_to_articles(table: pa.Table) -> list[Article]:
@@ -111,6 +153,7 @@ def table_to_articles(table: pa.Table) -> list[Article]:
         row["anchors"] = [Anchor(**x) for x in row.get("anchors") or []]
         row["authors"] = row.get("authors") or []
         row["tags"] = row.get("tags") or []
+        row["published_at_inferred"] = bool(row.get("published_at_inferred"))
         out.append(Article(**{k: row.get(k) for k in ARTICLE_SCHEMA.names}))
     return out
 

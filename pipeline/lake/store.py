@@ -116,7 +116,9 @@ class S3Store:
         self.bucket, _, prefix = bucket_prefix.partition("/")
         self.prefix = prefix.strip("/")
         self.uri = uri.rstrip("/")
-        self.client = boto3.client(
+        # A session per store: boto3's default session caches the credentials it first
+        # resolved, so a rotated key in the environment would otherwise be ignored.
+        self.client = boto3.session.Session().client(
             "s3",
             endpoint_url=settings.s3_endpoint_url,
             region_name=settings.s3_region or "us-east-1",

@@ -1,12 +1,15 @@
-"""Related-article scoring: hybrid of multilingual embeddings, text, anchors and recency.
+"""Related-article scoring: multilingual embeddings, TF-IDF text, shared anchors, recency.
 
-Lists are computed per story canonical, over other stories' canonicals only, so a copy or a
-translation of the article can never be offered as related and each other story appears at
-most once.  At serving time a related story is shown through its member in the reader's
-language (``sql/duckdb/related_for.sql``).
+Lists are kept per story canonical, over other stories' canonicals only, so a copy or a
+translation of the article can never be offered and each other story appears at most once
+(``select`` also drops same-story and repeated-story candidates defensively).  At serving
+time a related story is shown through its member in the reader's language
+(``sql/<backend>/related_for.sql``).
 
-This skeleton compares every pair of canonicals in one matrix product, which is fine for the
-sample corpus; candidates from an ANN/search index come with the related-articles issue.
+Every component is symmetric and depends on the two articles only (recency decays with the
+gap between their publication times, never with "now"), so a stored score stays valid and
+a new article's score against an old one is also the old one's score against it: that is
+what lets the incremental refresh update existing lists without recomputing them.
 """
 
 from __future__ import annotations
@@ -14,18 +17,27 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-import numpy as np
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pipeline.config import Settings
-from pipeline.dedup.encoder import Encoder, get_encoder
-from pipeline.extract.anchors import anchor_keys
 from pipeline.extract.textnorm import normalize_for_matching
-from pipeline.models import Article
 
 _TOKEN = re.compile(r"\w{3,}", re.UNICODE)
+MAX_TERMS = 48  # the strongest terms of a document are enough for a cosine over candidates
+
+
+@dataclass
+class Doc:
+    """What scoring needs of one canonical article (kept in the lake between refreshes)."""
+
+    article_id: str
+    story_id: str
+    language: str
+    languages: tuple[str, ...]  # languages of the story's members (readers of this list)
+    days: float  # publication time in days since the epoch
+    anchors: frozenset[str] = frozenset()
+    terms: dict[str, float] = field(default_factory=dict)  # term -> 1 + log(tf)
 
 
 @dataclass(frozen=True)
@@ -40,55 +52,99 @@ class RelatedRow:
     score_recency: float
 
 
-def _tfidf(docs: list[str]) -> np.ndarray:
-    counts = [Counter(_TOKEN.findall(d)) for d in docs]
-    df = Counter(t for c in counts for t in c)
-    vocab = {t: i for i, t in enumerate(sorted(df))}
-    n = len(docs)
-    mat = np.zeros((n, len(vocab)), dtype=np.float32)
-    for row, c in enumerate(counts):
-        for t, k in c.items():
-            mat[row, vocab[t]] = (1 + math.log(k)) * math.log((1 + n) / (1 + df[t]))
-    norms = np.linalg.norm(mat, axis=1, keepdims=True)
-    return mat / np.where(norms == 0, 1, norms)
+@dataclass(frozen=True)
+class Scored:
+    related_id: str
+    score: float
+    embedding: float
+    text: float
+    anchors: float
+    recency: float
 
 
-def score_related(
-    canonicals: Sequence[Article], settings: Settings, encoder: Encoder | None = None
-) -> list[RelatedRow]:
-    """Top ``settings.related_k`` related canonicals for every canonical article."""
-    items = sorted(canonicals, key=lambda a: a.article_id)
-    n = len(items)
-    if n < 2:
-        return []
-    encoder = encoder or get_encoder()
-    texts = [f"{a.title}. {a.body_text[:800]}" for a in items]
-    emb = np.asarray(encoder.encode(texts), dtype=np.float32)
-    sim_emb = np.clip(emb @ emb.T, 0, 1)
-    tf = _tfidf([normalize_for_matching(t) for t in texts])
-    sim_text = tf @ tf.T
-    keys = [anchor_keys(a.anchors) for a in items]
-    times = np.array([a.published_at.timestamp() for a in items]) / 86400.0
-    rows: list[RelatedRow] = []
-    for i, a in enumerate(items):
-        recency = np.exp(-np.abs(times - times[i]) * math.log(2) / settings.related_half_life_days)
-        anchors = np.array([_jaccard(keys[i], keys[j]) for j in range(n)], dtype=np.float32)
-        base = (
-            settings.related_weight_embedding * sim_emb[i]
-            + settings.related_weight_text * sim_text[i]
-            + settings.related_weight_anchors * anchors
-        )
-        score = base * (0.75 + 0.25 * recency)
-        score[i] = -1.0
-        order = sorted(range(n), key=lambda j: (-float(score[j]), items[j].article_id))
-        for rank, j in enumerate([j for j in order if j != i][: settings.related_k], start=1):
-            rows.append(RelatedRow(a.article_id, items[j].article_id, rank, round(float(score[j]), 6),
-                                   round(float(sim_emb[i, j]), 6), round(float(sim_text[i, j]), 6),
-                                   round(float(anchors[j]), 6), round(float(recency[j]), 6)))
-    return rows
+def doc_text(title: str | None, body: str | None) -> str:
+    """The text an article is embedded and term-weighted from (title and lead)."""
+    return f"{title or ''}. {(body or '')[:800]}"
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def terms_of(text: str) -> dict[str, float]:
+    counts = Counter(_TOKEN.findall(normalize_for_matching(text)))
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
+    return {t: 1.0 + math.log(c) for t, c in top}
+
+
+class TextModel:
+    """TF-IDF cosine over documents' stored term weights with current document frequencies."""
+
+    def __init__(self, df: Mapping[str, int], n_docs: int) -> None:
+        self.df, self.n = df, max(n_docs, 1)
+        self._norms: dict[str, dict[str, float]] = {}
+
+    def idf(self, term: str) -> float:
+        return math.log((1 + self.n) / (1 + self.df.get(term, 0)))
+
+    def weighted(self, doc: Doc) -> dict[str, float]:
+        """The document's unit-length TF-IDF vector (cached for this refresh)."""
+        v = self._norms.get(doc.article_id)
+        if v is None:
+            raw = {t: w * self.idf(t) for t, w in doc.terms.items()}
+            norm = math.sqrt(sum(x * x for x in raw.values())) or 1.0
+            v = {t: x / norm for t, x in raw.items()}
+            self._norms[doc.article_id] = v
+        return v
+
+    def forget(self, article_id: str) -> None:
+        self._norms.pop(article_id, None)
+
+    def similarity(self, a: Doc, b: Doc) -> float:
+        wa, wb = self.weighted(a), self.weighted(b)
+        small, big = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+        return sum(x * big[t] for t, x in small.items() if t in big)
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
+
+
+def score_pair(a: Doc, b: Doc, cosine: float, text: TextModel, settings: Settings) -> Scored:
+    """The hybrid score of ``b`` as related to ``a`` (symmetric), with its components."""
+    emb = min(max(cosine, 0.0), 1.0)
+    txt = text.similarity(a, b)
+    anc = jaccard(a.anchors, b.anchors)
+    recency = math.exp(-abs(a.days - b.days) * math.log(2) / settings.related_half_life_days)
+    we, wt, wa = settings.related_weight_embedding, settings.related_weight_text, settings.related_weight_anchors
+    if a.language != b.language and we + wa > 0:
+        # words never match across languages: weigh what can (the vectors and the anchors)
+        base = (we * emb + wa * anc) * (we + wt + wa) / (we + wa)
+    else:
+        base = we * emb + wt * txt + wa * anc
+    return Scored(b.article_id, round(base * (0.75 + 0.25 * recency), 6), round(emb, 6), round(txt, 6),
+                  round(anc, 6), round(recency, 6))
+
+
+def select(target: Doc, pool: Iterable[Scored], docs: Mapping[str, Doc], settings: Settings) -> list[Scored]:
+    """The stored list of ``target``: its top ``related_k`` plus, for each language its
+    story is read in, the best ``related_per_language`` stories that have a member in that
+    language (so a reader is offered own-language articles first even when the overall top
+    is in another language).  One entry per other story; never the target's own story."""
+    best: dict[str, Scored] = {}
+    for s in pool:
+        d = docs.get(s.related_id)
+        if d is None or d.story_id == target.story_id or s.related_id == target.article_id:
+            continue
+        cur = best.get(d.story_id)
+        if cur is None or (s.score, cur.related_id) > (cur.score, s.related_id):
+            best[d.story_id] = s
+    ranked = sorted(best.values(), key=lambda s: (-s.score, s.related_id))
+    keep = {s.related_id for s in ranked[: settings.related_k]}
+    for lang in target.languages:
+        picked = [s for s in ranked if lang in docs[s.related_id].languages][: settings.related_per_language]
+        keep.update(s.related_id for s in picked)
+    return [s for s in ranked if s.related_id in keep]
+
+
+def to_rows(article_id: str, items: Sequence[Scored]) -> list[RelatedRow]:
+    return [RelatedRow(article_id, s.related_id, rank, s.score, s.embedding, s.text, s.anchors, s.recency)
+            for rank, s in enumerate(items, start=1)]

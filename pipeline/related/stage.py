@@ -1,47 +1,142 @@
-"""Related stage: recompute related lists for story canonicals into the warehouse."""
+"""Related stage: bring the related lists up to date with the lake, incrementally.
+
+Reads only what it has not seen (new article batches, the latest dedup generation), updates
+the state kept in the lake under ``related/`` (``pipeline.related.state``) through
+``pipeline.related.refresh.update``, and writes just the lists that changed to the
+warehouse (both backends, ``pipeline.related.sink``).  A rerun over an unchanged lake
+computes nothing and writes nothing.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
-import pyarrow as pa
+import numpy as np
 
 from pipeline.config import Settings
+from pipeline.dedup.encoder import Encoder
+from pipeline.extract.anchors import anchor_keys
 from pipeline.lake import dedup_zone
 from pipeline.lake.articles import read_articles
+from pipeline.lake.batches import list_batches
 from pipeline.lake.store import ObjectStore, open_store
+from pipeline.models import Article
+from pipeline.related import state as st
+from pipeline.related.scoring import Doc, doc_text, terms_of
 
 log = logging.getLogger(__name__)
+ENCODER = "use-m"
 
 
 @dataclass
 class RelatedReport:
     canonicals: int
     rows: int
+    new: int = 0
+    lists_changed: int = 0
+    entered: int = 0
+    generation: str | None = None
+    full_rewrite: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def refresh_related(settings: Settings, *, store: ObjectStore | None = None) -> RelatedReport:
-    """Recompute related lists for every story canonical and replace them in the warehouse."""
-    from pipeline.related.scoring import score_related
-    from pipeline.warehouse import duckdb_backend as wh
+def _doc(a: Article, story_id: str, languages: tuple[str, ...]) -> Doc:
+    return Doc(a.article_id, story_id, a.language or "", languages,
+               a.published_at.timestamp() / 86400.0 if a.published_at else 0.0,
+               frozenset(anchor_keys(a.anchors or [])), terms_of(doc_text(a.title, a.body_text)))
 
+
+def _vectors(articles: list[Article], encoder: Encoder) -> dict[str, np.ndarray]:
+    """Document vectors, encoded from title and lead (the dedup stage keeps sentence vectors,
+    not document ones, so there is nothing to reuse there yet)."""
+    if not articles:
+        return {}
+    mat = np.asarray(encoder.encode([doc_text(a.title, a.body_text) for a in articles]), dtype=np.float32)
+    norms = np.linalg.norm(mat, axis=1, keepdims=True)
+    mat = mat / np.maximum(norms, 1e-12)
+    return {a.article_id: mat[i] for i, a in enumerate(articles)}
+
+
+def refresh_related(settings: Settings, *, store: ObjectStore | None = None, encoder: Encoder | None = None,
+                    run_ts: datetime | None = None) -> RelatedReport:
+    """Update related lists for new and affected story canonicals; write changed lists."""
+    import time
+
+    from pipeline.related import sink
+    from pipeline.related.refresh import update
+
+    t0 = time.perf_counter()
     store = store or open_store(settings)
-    articles = read_articles(store)
     generation = dedup_zone.read_latest(store)
-    dup_of = {}
-    if generation:
-        dup_of = dict(zip(generation.assignments["article_id"].to_pylist(), generation.assignments["duplicate_of"].to_pylist(), strict=True))
-    canonicals = [a for a in articles if not dup_of.get(a.article_id)]
-    rows = score_related(canonicals, settings)
-    table = pa.Table.from_pylist([r.__dict__ for r in rows]) if rows else None
-    with wh.connect(settings) as conn:
-        wh.migrate(conn)
-        conn.execute("BEGIN")
-        conn.execute("DELETE FROM related_articles")
-        if table is not None:
-            conn.register("staged_related", table)
-            conn.execute("INSERT INTO related_articles BY NAME SELECT * FROM staged_related")
-        conn.execute("COMMIT")
-    log.info("related: %d canonicals, %d rows", len(canonicals), len(rows))
-    return RelatedReport(len(canonicals), len(rows))
+    if generation is None:
+        return RelatedReport(0, 0)
+    fp = st.fingerprint(settings, getattr(encoder, "name", ENCODER))
+    batches = {m.batch_id for m in list_batches(store, "articles")}
+    gen_id = st.generation_id(generation.generation_id, batches, fp)
+    state = st.load(store, fp, settings.related_ef_search) or st.State(fp)
+    previous = state.generation
+    timings = {"load_state": time.perf_counter() - t0}
+    report = RelatedReport(len(state.docs), sum(len(v) for v in state.lists.values()), generation=gen_id)
+    if previous == gen_id:
+        report.full_rewrite = sink.sync(settings, state, previous_generation=previous, changed=set(), run_ts=run_ts)
+        return report
+
+    t = time.perf_counter()
+    fresh = sorted(batches - state.batches)
+    by_id: dict[str, Article] = {}
+    if fresh:
+        for a in read_articles(store, fresh):
+            by_id[a.article_id] = a
+            state.seen[a.article_id] = (a.batch_id or "", a.language or "")
+    asg = generation.assignments.select(["article_id", "story_id", "duplicate_of"]).to_pydict()
+    langs_of: dict[str, set[str]] = {}
+    canon: dict[str, str] = {}
+    for aid, story, dup in zip(asg["article_id"], asg["story_id"], asg["duplicate_of"], strict=True):
+        if aid not in state.seen:
+            continue  # dedup saw a batch this stage has not read: it comes next time
+        langs_of.setdefault(story, set()).add(state.seen[aid][1])
+        if not dup:
+            canon[aid] = story
+    need = [a for a in canon if a not in state.docs and a not in by_id]
+    if need:  # an older article that became a story's canonical: read its batch again
+        for a in read_articles(store, sorted({state.seen[x][0] for x in need})):
+            by_id.setdefault(a.article_id, a)
+    timings["read"] = time.perf_counter() - t
+
+    canonicals: dict[str, Doc] = {}
+    new_articles: list[Article] = []
+    for aid, story in canon.items():
+        languages = tuple(sorted(x for x in langs_of.get(story, ()) if x))
+        old = state.docs.get(aid)
+        if old is not None:
+            canonicals[aid] = Doc(aid, story, old.language, languages, old.days, old.anchors, old.terms)
+        elif aid in by_id:
+            canonicals[aid] = _doc(by_id[aid], story, languages)
+            new_articles.append(by_id[aid])
+    t = time.perf_counter()
+    if new_articles and encoder is None:
+        from pipeline.dedup.encoder import get_encoder
+
+        encoder = get_encoder(ENCODER)
+    vectors = _vectors(new_articles, encoder) if new_articles else {}
+    timings["encode"] = time.perf_counter() - t
+    dim = next(iter(vectors.values())).shape[0] if vectors else (state.index.dim if state.index else 512)
+    t = time.perf_counter()
+    changed, stats = update(state, canonicals, vectors, settings, dim)
+    timings["update"] = time.perf_counter() - t
+    state.batches = set(batches)
+    state.dedup_generation = generation.generation_id
+    state.generation = gen_id
+    t = time.perf_counter()
+    st.save(store, state)
+    timings["save_state"] = time.perf_counter() - t
+    t = time.perf_counter()
+    full = sink.sync(settings, state, previous_generation=previous, changed=changed, run_ts=run_ts)
+    timings["warehouse"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    rows = sum(len(v) for v in state.lists.values())
+    log.info("related %s: %d canonicals (%d new), %d lists changed, %d rows, timings %s",
+             gen_id, len(state.docs), stats.new, len(changed), rows, {k: round(v, 2) for k, v in timings.items()})
+    return RelatedReport(len(state.docs), rows, stats.new, len(changed), stats.entered, gen_id, full, timings)

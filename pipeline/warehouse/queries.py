@@ -1,34 +1,53 @@
-"""Read-side queries for the CLI and the HTTP API, on short read-only connections."""
+"""Read-side queries for the CLI and the HTTP API, on short read-only connections.
+
+Both backends answer the same calls (``search``, ``related_for``, ``article``); DuckDB
+connections are opened read-only per call so readers never hold the file against writers.
+Search input is untrusted: it travels as a parameter after normalization, and anything
+unusable becomes a :class:`SearchError` with a plain message, never a SQL error.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-
-import duckdb
+from datetime import UTC, date, datetime
 
 from pipeline.config import Settings
-from pipeline.extract.textnorm import normalize_for_matching
-from pipeline.warehouse import duckdb_backend as wh
+from pipeline.warehouse.backend import Backend, WarehouseError, open_backend, warehouse_exists
+from pipeline.warehouse.searchtext import search_text
 
-MAX_QUERY_CHARS = 2000
+MAX_QUERY_CHARS = 20_000  # longer input is refused with a clear error
+MAX_QUERY_TERMS = 64  # the first distinct terms are searched; the rest would only cost time
+MAX_LIMIT = 1000
 
 
 class WarehouseUnavailable(RuntimeError):
-    """The warehouse file or its tables do not exist yet (run ``newsflow run`` first)."""
+    """The warehouse or its tables do not exist yet (run ``newsflow run`` first), or it is busy."""
+
+
+class SearchError(ValueError):
+    """A search request that cannot be answered as asked (too long, bad filter value)."""
+
+
+def _missing_table(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return name in {"CatalogException", "UndefinedTable", "InvalidSchemaName", "UndefinedFunction"}
 
 
 @contextlib.contextmanager
-def _reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    if not wh.duckdb_file_exists(settings):
+def _reader(settings: Settings) -> Iterator[Backend]:
+    if not warehouse_exists(settings):
         raise WarehouseUnavailable(f"no warehouse at {settings.warehouse}; run `newsflow run` first")
     try:
-        with wh.connect(settings, read_only=True) as conn:
-            yield conn
-    except duckdb.CatalogException as exc:
-        raise WarehouseUnavailable(f"warehouse {settings.warehouse} is not loaded yet: {exc}") from exc
+        with open_backend(settings, read_only=True) as be:
+            yield be
+    except WarehouseError as exc:
+        raise WarehouseUnavailable(str(exc)) from exc
+    except Exception as exc:
+        if _missing_table(exc):
+            raise WarehouseUnavailable(f"warehouse {settings.warehouse} is not loaded yet: {exc}") from exc
+        raise
 
 
 @dataclass
@@ -42,10 +61,11 @@ class SearchHit:
     story_id: str | None
     score: float
     snippet: str
+    matched_via: str | None = None  # set when the hit came in through a matching story member
 
 
 def _snippet(body: str, terms: list[str], width: int = 160) -> str:
-    norm = normalize_for_matching(body)
+    norm = search_text(body)
     for t in terms:
         pos = norm.find(t)
         if pos >= 0:
@@ -54,28 +74,119 @@ def _snippet(body: str, terms: list[str], width: int = 160) -> str:
     return body[:width].replace("\n", " ") + ("…" if len(body) > width else "")
 
 
-def search(settings: Settings, query: str, *, language: str | None = None, outlet: str | None = None, limit: int = 10) -> list[SearchHit]:
-    """BM25 over title and body (normalized), newest-first on ties; never a SQL error on input."""
-    normalized = normalize_for_matching(query[:MAX_QUERY_CHARS])
-    if not normalized.strip():
+def _when(value: datetime | date | str | None, name: str) -> datetime | None:
+    """A filter bound as an aware UTC datetime (naive values are UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise SearchError(f"{name}: {value[:40]!r} is not an ISO date (YYYY-MM-DD[THH:MM])") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def prepare_query(query: str) -> str:
+    """The query as the documents were indexed: folded, at most MAX_QUERY_TERMS terms."""
+    if not isinstance(query, str):
+        raise SearchError("the query must be text")
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"query too long: {len(query)} characters (at most {MAX_QUERY_CHARS})")
+    terms = list(dict.fromkeys(search_text(query).split()))
+    return " ".join(terms[:MAX_QUERY_TERMS])
+
+
+def _filter_text(value: str | None, name: str) -> str | None:
+    """A language/outlet filter as a safe parameter: text, short, no NUL, valid Unicode."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 255 or "\x00" in value:
+        raise SearchError(f"{name}: expected a short text value")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SearchError(f"{name}: not valid Unicode text") from None
+    return value.strip()
+
+
+def _passes(hit: SearchHit, language: str | None, outlet: str | None, since: datetime | None, until: datetime | None) -> bool:
+    if language and hit.language != language:
+        return False
+    if outlet and hit.source_domain != outlet:
+        return False
+    if since and (hit.published_at is None or hit.published_at < since):
+        return False
+    return not (until and (hit.published_at is None or hit.published_at >= until))
+
+
+def search(
+    settings: Settings,
+    query: str,
+    *,
+    language: str | None = None,
+    outlet: str | None = None,
+    since: datetime | date | str | None = None,
+    until: datetime | date | str | None = None,
+    limit: int = 10,
+    expand: bool = False,
+) -> list[SearchHit]:
+    """BM25 over title and body per language, newest first on ties.
+
+    ``expand``: each hit brings the other members of its story (copies, translations) right
+    after it, so an English query surfaces the Arabic translation of a matching article and
+    the reverse; filters then apply to what is shown (``language="ar"`` with an English
+    query lists the Arabic translations of the English matches).
+    """
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
+    lo, hi = _when(since, "since"), _when(until, "until")
+    language, outlet = _filter_text(language, "language"), _filter_text(outlet, "outlet")
+    normalized = prepare_query(query)
+    if not normalized:
         return []
-    with _reader(settings) as conn:
-        rows = conn.execute(wh.sql("search"), [normalized, language, outlet, int(limit)]).fetchall()
     terms = normalized.split()
-    return [
-        SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], float(r[7]), _snippet(r[8] or "", terms))
-        for r in rows
-    ]
+    params = {
+        "query": normalized,
+        "lang": None if expand else language,
+        "outlet": None if expand else outlet,
+        "since": None if expand else lo,
+        "until": None if expand else hi,
+        "limit": min(MAX_LIMIT, max(limit * 5, 50)) if expand else limit,
+    }
+    with _reader(settings) as be:
+        rows = be.query("search", params)
+        members: dict[str, list[dict]] = {}
+        story_ids = sorted({r["story_id"] for r in rows if r["story_id"]})
+        if expand and story_ids:
+            for m in be.query("story_members", {"story_ids": story_ids}):
+                members.setdefault(m["story_id"], []).append(m)
+
+    def hit(r: dict, score: float, via: str | None) -> SearchHit:
+        return SearchHit(r["article_id"], r["title"], r["url"], r["source_domain"], r["language"],
+                         r["published_at"], r["story_id"], score, _snippet(r["body_text"] or "", terms), via)
+
+    if not expand:
+        return [hit(r, float(r["score"]), None) for r in rows]
+    out: list[SearchHit] = []
+    seen: set[str] = set()
+    for r in rows:
+        group = [hit(r, float(r["score"]), None)]
+        group += [hit(m, float(r["score"]), r["article_id"]) for m in members.get(r["story_id"], [])]
+        for h in group:
+            if h.article_id not in seen and _passes(h, language, outlet, lo, hi):
+                seen.add(h.article_id)
+                out.append(h)
+    return out[:limit]
 
 
 def related_for(settings: Settings, article_id: str, *, k: int = 10, language: str | None = None) -> list[dict] | None:
     """The related list of ``article_id`` (None when the article is unknown)."""
-    with _reader(settings) as conn:
-        if not conn.execute("SELECT 1 FROM articles WHERE article_id = ?", [article_id]).fetchone():
+    with _reader(settings) as be:
+        if not be.query("article", {"article_id": article_id}):
             return None
-        cur = conn.execute(wh.sql("related_for"), [article_id, language, int(k)])
-        cols = [c[0] for c in cur.description]
-        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        rows = be.query("related_for", {"article_id": article_id, "lang": language, "limit": int(k)})
     for r in rows:
         if isinstance(r.get("published_at"), datetime):
             r["published_at"] = r["published_at"].isoformat()
@@ -84,11 +195,6 @@ def related_for(settings: Settings, article_id: str, *, k: int = 10, language: s
 
 
 def article(settings: Settings, article_id: str) -> dict | None:
-    with _reader(settings) as conn:
-        cur = conn.execute(
-            "SELECT article_id, title, url, source_domain, language, published_at, story_id, duplicate_of, dup_kind "
-            "FROM articles WHERE article_id = ?",
-            [article_id],
-        )
-        row = cur.fetchone()
-        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+    with _reader(settings) as be:
+        rows = be.query("article", {"article_id": article_id})
+    return rows[0] if rows else None

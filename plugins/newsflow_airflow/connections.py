@@ -6,6 +6,9 @@ that translates between the two, so DAG files never touch credentials and the CL
 needs Airflow.  A connection that is not defined is not an error: the laptop default is
 "no connections, everything from ``NEWSFLOW_*`` env vars / ``newsflow.toml``".
 
+Non-secret knobs come from the JSON Variable ``newsflow_settings`` (e.g.
+``{"feeds_file": "/srv/feeds.yaml", "fetch_concurrency": 4}``).
+
 Only call this inside a running task (or a test): a lookup at DAG parse time would hit
 the secrets backend on every parse of every file.
 
@@ -27,6 +30,8 @@ warehouse (``newsflow_warehouse``):
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 
 LAKE_CONN_ID = "newsflow_lake"
 WAREHOUSE_CONN_ID = "newsflow_warehouse"
+SETTINGS_VARIABLE = "newsflow_settings"
 
 _AWS_TYPES = {"aws", "s3", "amazon"}
 _POSTGRES_TYPES = {"postgres", "postgresql"}
@@ -111,7 +117,10 @@ def settings_from_airflow(
     warehouse_conn_id: str = WAREHOUSE_CONN_ID,
     **overrides: Any,
 ) -> Settings:
-    """``Settings.load()`` plus whatever the two connections define (connections win).
+    """``Settings.load()`` plus the ``newsflow_settings`` Variable, then the two connections.
+
+    Precedence, lowest first: defaults < ``newsflow.toml`` < ``NEWSFLOW_*`` env < the
+    Variable < the connections < ``overrides``.
 
     Explicit ``overrides`` win over both.  Undefined connections are skipped (logged at
     INFO); a defined but malformed one raises, because silently writing to the laptop
@@ -119,7 +128,7 @@ def settings_from_airflow(
     """
     from pipeline.config import Settings
 
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(variable_overrides())
     lake = _get_connection(lake_conn_id)
     if lake is not None:
         values.update(lake_overrides(lake))
@@ -129,12 +138,48 @@ def settings_from_airflow(
     values.update(overrides)
     settings = Settings.load(**values)
     log.info(
-        "newsflow settings: lake=%s warehouse=%s (from connections: %s)",
+        "newsflow settings: lake=%s warehouse=%s (from connections/variable: %s)",
         settings.lake,
         _redact(settings.warehouse),
-        ", ".join(sorted(k for k in values if k not in overrides)) or "none",
+        ", ".join(sorted(k for k in values if k not in overrides)) or "none",  # names only
     )
     return settings
+
+
+def variable_overrides(key: str = SETTINGS_VARIABLE) -> dict[str, Any]:
+    """Settings fields from the JSON Airflow Variable ``newsflow_settings`` (empty if unset).
+
+    Why a Variable: knobs that are not credentials (feed registry path, shard size,
+    thresholds, ``resolve``) belong in the Airflow UI / secrets backend next to the
+    connections, not in worker images.  Unknown field names fail loudly here, at task run
+    time, with the variable's name in the message.
+    """
+    from pipeline.config import Settings
+
+    raw = _get_variable(key)
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError as exc:
+        raise ValueError(f"Airflow Variable {key!r} must be a JSON object of newsflow settings: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"Airflow Variable {key!r} must be a JSON object, got {type(data).__name__}")
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"Airflow Variable {key!r} names unknown newsflow settings: {unknown}")
+    return data
+
+
+def _get_variable(key: str) -> Any:
+    """The variable's raw value, or None when no secrets backend / metastore defines it."""
+    from airflow.sdk import Variable
+
+    try:
+        return Variable.get(key, default=None)
+    except KeyError:
+        return None
 
 
 def _get_connection(conn_id: str) -> ConnectionLike | None:

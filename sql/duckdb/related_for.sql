@@ -1,12 +1,13 @@
 -- Related list served for one article.
--- $1 article_id, $2 reader language (NULL: the article's own), $3 limit.
+-- $article_id article_id, $lang reader language (NULL: the article's own), $limit limit.
 -- Lists are stored per story canonical; a copy or translation reads its canonical's list.
 -- Each related story is shown through its member in the reader's language when it has one;
--- reader-language results come first; the reader's own story is never offered.
+-- reader-language results scoring at least related_state.min_score come first, then the
+-- rest by score; the reader's own story is never offered.
 WITH target AS (
     SELECT article_id, coalesce(duplicate_of, article_id) AS canonical_id,
-           story_id, coalesce($2, language) AS lang
-    FROM articles WHERE article_id = $1
+           story_id, coalesce($lang, language) AS lang
+    FROM articles WHERE article_id = $article_id
 ),
 ranked AS (
     SELECT r.rank, r.score, r.related_id, ra.story_id
@@ -31,5 +32,6 @@ FROM choice c
 JOIN articles a ON a.article_id = c.member_id
 CROSS JOIN target t
 WHERE c.pick = 1
-ORDER BY (a.language = t.lang) DESC, c.score DESC, c.rank
-LIMIT $3;
+ORDER BY (a.language = t.lang AND c.score >= coalesce((SELECT min_score FROM related_state WHERE singleton = 1), 0)) DESC,
+         c.score DESC, c.rank
+LIMIT $limit;

@@ -72,6 +72,12 @@ def _errors(output: str, context: int = 25) -> str:
     picked: list[str] = []
     for i, line in enumerate(lines):
         if "Traceback" in line or "Task failed" in line:
-            picked.extend(lines[i : i + context])
+            picked.extend(lines[i : i + 3])
+            # the innermost frames and the exception line: where the cause is
+            j = i + 1
+            while j < len(lines) and (lines[j].startswith((" ", "\t")) or lines[j].startswith("Traceback")):
+                j += 1
+            picked.append("...")
+            picked.extend(lines[max(i + 3, j - context) : j + 1])
             picked.append("...")
     return "\n".join(picked[-300:])

@@ -55,7 +55,7 @@ def dagbag():
 
 def test_dagbag_has_no_import_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process"}
+    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process", "newsflow_reprocess"}
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
@@ -94,6 +94,9 @@ def test_every_task_retries_and_is_owned(dagbag) -> None:
             assert float(task.retry_exponential_backoff) >= 2.0, where  # a multiplier in 3.3
             assert task.owner == "newsflow-data-eng", where
             assert task.execution_timeout is not None and task.execution_timeout <= timedelta(hours=2), where
+            # run metrics: every task try is recorded, whatever its outcome
+            for kind in ("on_success_callback", "on_failure_callback", "on_retry_callback"):
+                assert getattr(task, kind), f"{where} has no {kind}"
 
 
 def test_ingest_dag_shape(dagbag) -> None:
@@ -102,7 +105,9 @@ def test_ingest_dag_shape(dagbag) -> None:
     shard = dag.task_dict["ingest_shard"]
     assert shard.pool == "newsflow_fetch"
     assert shard.map_index_template == "{{ shard_name }}"
-    assert [(a.name, a.uri) for a in shard.outlets] == [("newsflow-articles", "x-newsflow://lake/articles")]
+    assert shard.outlets == []  # one event per run, from summarize, once every shard is in
+    summarize = dag.task_dict["summarize"]
+    assert [(a.name, a.uri) for a in summarize.outlets] == [("newsflow-articles", "x-newsflow://lake/articles")]
     assert shard.upstream_task_ids == {"plan_shards"}
     assert dag.task_dict["summarize"].upstream_task_ids == {"ingest_shard"}
     assert "0 * * * *" in str(dag.timetable)  # @hourly unless NEWSFLOW_INGEST_SCHEDULE says otherwise
@@ -125,9 +130,46 @@ def test_process_dag_is_triggered_by_the_ingest_asset(dagbag) -> None:
     produced = {(a.name, a.uri) for t in ingest.tasks for a in t.outlets}
     consumed = {(a.name, a.uri) for a in process.timetable.asset_condition.objects}
     assert consumed == produced == {("newsflow-articles", "x-newsflow://lake/articles")}
-    assert [t.task_id for t in process.topological_sort()] == ["dedup", "load_warehouse", "refresh_related"]
+    assert [t.task_id for t in process.topological_sort()] == [
+        "dedup", "load_warehouse", "refresh_related", "record_metrics"]
     outlets = [(a.name, a.uri) for a in process.task_dict["refresh_related"].outlets]
     assert outlets == [("newsflow-warehouse", "x-newsflow://warehouse/articles")]
+    # metrics are loaded whatever happened upstream, without deciding the run's state
+    assert process.task_dict["record_metrics"].is_teardown
+
+
+def test_reprocess_dag_is_date_scheduled_and_backfillable(dagbag) -> None:
+    """Asset-triggered DAGs cannot be backfilled; this one has a data interval per run."""
+    from datetime import UTC, datetime
+
+    dag = dagbag.dags["newsflow_reprocess"]
+    from airflow.serialization.encoders import encode_timetable
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    encoded = encode_timetable(dag.timetable)  # what the scheduler will run
+    assert encoded["__type"] == "airflow.timetables.interval.CronDataIntervalTimetable"
+    assert encoded["__var"] == {"expression": "0 0 * * *", "timezone": "UTC"}
+    core = CronDataIntervalTimetable(encoded["__var"]["expression"], encoded["__var"]["timezone"])
+    interval = core.infer_manual_data_interval(run_after=datetime(2025, 10, 2, 5, tzinfo=UTC))
+    assert (interval.start, interval.end) == (datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 2, tzinfo=UTC))
+    assert dag.is_paused_upon_creation is True
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "replay_raw", "dedup", "load_warehouse", "refresh_related", "record_metrics"]
+    assert dag.task_dict["record_metrics"].is_teardown
+    # replays never re-trigger newsflow_process; consumers of the warehouse hear of them
+    assert [t.task_id for t in dag.tasks if t.outlets] == ["refresh_related"]
+    assert [a.uri for a in dag.task_dict["refresh_related"].outlets] == ["x-newsflow://warehouse/articles"]
+
+
+def test_reprocess_catchup_and_schedule_come_from_env() -> None:
+    probe = ("import json, os, sys\n"
+             "os.environ['NEWSFLOW_REPROCESS_CATCHUP'] = 'true'\n"
+             "os.environ['NEWSFLOW_REPROCESS_SCHEDULE'] = '0 6 * * *'\n"
+             "from airflow.dag_processing.dagbag import DagBag\n"
+             "dag = DagBag(dag_folder=sys.argv[1]).dags['newsflow_reprocess']\n"
+             "print(json.dumps({'catchup': dag.catchup, 'tt': dag.timetable.expression}))")
+    result = run_python(probe, str(DAGS / "newsflow_reprocess.py"))
+    assert result == {"catchup": True, "tt": "0 6 * * *"}
 
 
 def test_plugin_folder_loads_without_errors() -> None:

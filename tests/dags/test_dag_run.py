@@ -26,7 +26,7 @@ EXAMPLES = REPO / "examples"
 
 RUNNER = r"""
 import json, os, sys, time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 timings = {}
 t = time.perf_counter()
@@ -44,21 +44,44 @@ from airflow import settings
 from airflow.models.asset import AssetEvent, AssetModel
 from sqlalchemy import select
 
-runs = {}
-for dag_id, logical_date in (("newsflow_ingest", datetime(2025, 10, 1, 12, tzinfo=UTC)),
-                             ("newsflow_process", None)):
+import duckdb
+
+def snapshot():
+    with duckdb.connect(os.environ["NF_TEST_WAREHOUSE"], read_only=True) as conn:
+        return {
+            "stories": sorted(conn.execute("SELECT canonical_url, story_id FROM articles").fetchall()),
+            "related": conn.execute("SELECT count(*) FROM related_articles").fetchone()[0],
+            "metrics": sorted(conn.execute(
+                "SELECT dag_id, task_id, map_index, state, label, counts FROM run_metrics").fetchall()),
+        }
+
+# a reprocess interval that holds the raw feed bodies the ingest run fetches now
+tomorrow = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+runs, snapshots = {}, {}
+for key, dag_id, logical_date in (("newsflow_ingest", "newsflow_ingest", datetime(2025, 10, 1, 12, tzinfo=UTC)),
+                                  ("newsflow_process", "newsflow_process", None),
+                                  ("newsflow_reprocess", "newsflow_reprocess", tomorrow),
+                                  ("newsflow_reprocess_again", "newsflow_reprocess", tomorrow)):
     dag = bag.dags[dag_id]
     for task in dag.tasks:
         task.retries = 0  # a failure must show now, not after exponential backoff
     t = time.perf_counter()
+    if key == "newsflow_reprocess_again":
+        with settings.Session() as session:  # dag.test() wants a fresh run for the same date
+            from airflow.models.dagrun import DagRun
+            session.query(DagRun).filter(DagRun.dag_id == dag_id).delete()
+            session.commit()
     dr = dag.test(logical_date=logical_date)
-    timings[dag_id + "_s"] = time.perf_counter() - t
+    timings[key + "_s"] = time.perf_counter() - t
     with settings.Session() as session:
         tis = dr.get_task_instances(session=session)
-        runs[dag_id] = {
+        runs[key] = {
             "state": str(dr.state),
+            "interval": [str(dr.data_interval_start), str(dr.data_interval_end)],
             "tis": sorted([ti.task_id, ti.map_index, str(ti.state), ti.rendered_map_index] for ti in tis),
         }
+    if key != "newsflow_ingest":
+        snapshots[key] = snapshot()
 
 with settings.Session() as session:
     rows = session.execute(
@@ -66,7 +89,7 @@ with settings.Session() as session:
         .join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
     ).all()
 events = [{"name": n, "uri": u, "extra": e, "dag": d, "map_index": m} for n, u, e, d, m in rows]
-print(json.dumps({"runs": runs, "events": events, "timings": timings}, default=str))
+print(json.dumps({"runs": runs, "events": events, "timings": timings, "snapshots": snapshots}, default=str))
 if any(r["state"] != "DagRunState.SUCCESS" and r["state"] != "success" for r in runs.values()):
     sys.exit(3)  # make the harness show the task tracebacks
 """
@@ -96,6 +119,7 @@ def airflow_run(tmp_path_factory):
             NEWSFLOW_RESOLVE=server.resolve_setting,
             NEWSFLOW_ALLOW_PRIVATE_NETWORKS="1",
             NEWSFLOW_FEEDS_PER_SHARD="3",  # several shards, so mapping is really exercised
+            NF_TEST_WAREHOUSE=str(warehouse),
         )
         result = run_python(RUNNER, env=env, timeout=600)
     result["timings"]["total_s"] = time.perf_counter() - started
@@ -119,15 +143,20 @@ def test_both_dag_runs_succeed_with_named_shards(airflow_run) -> None:
     assert all(ti[2] == "success" for ti in runs["newsflow_ingest"]["tis"])
     names = sorted(ti[3] for ti in shards)
     assert names == [f"shard-{i}-of-{len(shards)}" for i in range(1, len(shards) + 1)]
-    assert [ti[0] for ti in runs["newsflow_process"]["tis"]] == ["dedup", "load_warehouse", "refresh_related"]
+    assert [ti[0] for ti in runs["newsflow_process"]["tis"]] == [
+        "dedup", "load_warehouse", "record_metrics", "refresh_related"]
+    assert all(ti[2] == "success" for ti in runs["newsflow_process"]["tis"])
 
 
 def test_asset_events_carry_counts_not_data(airflow_run, expected) -> None:
     result, _ = airflow_run
     lake_events = [e for e in result["events"] if e["name"] == "newsflow-articles"]
-    assert len(lake_events) == len([ti for ti in result["runs"]["newsflow_ingest"]["tis"] if ti[0] == "ingest_shard"])
+    assert len(lake_events) == 1  # one per ingest run, from summarize, after every shard
     assert {e["dag"] for e in lake_events} == {"newsflow_ingest"}
     assert sum(e["extra"]["articles_new"] for e in lake_events) == len(expected["articles"])
+    shards = [ti for ti in result["runs"]["newsflow_ingest"]["tis"] if ti[0] == "ingest_shard"]
+    assert sorted(lake_events[0]["extra"]["per_shard"]) == sorted(ti[3] for ti in shards)
+    assert sum(s["articles_new"] for s in lake_events[0]["extra"]["per_shard"].values()) == len(expected["articles"])
     feeds = yaml.safe_load((EXAMPLES / "feeds.yaml").read_text(encoding="utf-8"))["feeds"]
     feed_urls = {f["url"] for f in feeds}
     feed_rejects = [r for r in expected["rejects"] if r["url"] in feed_urls]
@@ -138,13 +167,12 @@ def test_asset_events_carry_counts_not_data(airflow_run, expected) -> None:
         by_reason.update(e["extra"]["rejects_by_reason"])
     assert by_reason == Counter(f"{r['stage']}:{r['reason']}" for r in expected["rejects"])
     for e in lake_events:
-        assert set(e["extra"]) >= {"shard", "batch_uri", "articles_new", "feeds_ok", "rejects_by_reason"}
+        assert set(e["extra"]) >= {"batches", "articles_new", "feeds_ok", "rejects_by_reason", "per_shard"}
         assert e["extra"]["run_ts"] == "2025-10-01T12:00:00+00:00"  # the logical date, not the clock
-        assert len(str(e["extra"])) < 2000  # counts and a URI, never articles
-        if e["extra"]["articles_new"]:
-            assert Path(e["extra"]["batch_uri"]).exists()
+        assert len(str(e["extra"])) < 3000  # counts and URIs, never articles
+        assert e["extra"]["batches"] and all(Path(uri).exists() for uri in e["extra"]["batches"])
     wh_events = [e for e in result["events"] if e["name"] == "newsflow-warehouse"]
-    assert len(wh_events) == 1 and wh_events[0]["dag"] == "newsflow_process"
+    assert [e["dag"] for e in wh_events] == ["newsflow_process", "newsflow_reprocess", "newsflow_reprocess"]
     assert wh_events[0]["extra"]["rows"] > 0
 
 
@@ -201,3 +229,39 @@ def test_airflow_and_cli_paths_agree(airflow_run, tmp_path) -> None:
         )
         run_pass(settings, str(EXAMPLES / "feeds.yaml"), run_ts=datetime(2025, 10, 1, 12, tzinfo=UTC))
     assert _partition(_stories(warehouse)) == _partition(_stories(tmp_path / "wh.duckdb"))
+
+
+def test_reprocess_rebuilds_the_interval_idempotently(airflow_run) -> None:
+    """Replaying the raw zone for the interval gives the warehouse it had, twice over."""
+    result, _ = airflow_run
+    runs, snaps = result["runs"], result["snapshots"]
+    for key in ("newsflow_reprocess", "newsflow_reprocess_again"):
+        assert runs[key]["state"] == "success", runs[key]
+        assert [ti[0] for ti in runs[key]["tis"]] == [
+            "dedup", "load_warehouse", "record_metrics", "refresh_related", "replay_raw"]
+        assert all(ti[2] == "success" for ti in runs[key]["tis"]), runs[key]["tis"]
+    start, end = runs["newsflow_reprocess"]["interval"]
+    assert start.endswith("00:00:00+00:00") and end.endswith("00:00:00+00:00") and start < end
+    after_process = _partition(dict(snaps["newsflow_process"]["stories"]))
+    assert _partition(dict(snaps["newsflow_reprocess"]["stories"])) == after_process
+    assert snaps["newsflow_reprocess_again"]["stories"] == snaps["newsflow_reprocess"]["stories"]
+    assert snaps["newsflow_reprocess_again"]["related"] == snaps["newsflow_reprocess"]["related"] > 0
+
+
+def test_run_metrics_reach_the_warehouse(airflow_run) -> None:
+    """Task callbacks buffer a record per task try; record_metrics loads them (DuckDB here)."""
+    result, _ = airflow_run
+    rows = [tuple(r) for r in result["snapshots"]["newsflow_process"]["metrics"]]
+    tasks = Counter((dag_id, task_id) for dag_id, task_id, *_ in rows)
+    shards = [ti for ti in result["runs"]["newsflow_ingest"]["tis"] if ti[0] == "ingest_shard"]
+    assert tasks == Counter({("newsflow_ingest", "plan_shards"): 1, ("newsflow_ingest", "ingest_shard"): len(shards),
+                             ("newsflow_ingest", "summarize"): 1, ("newsflow_process", "dedup"): 1,
+                             ("newsflow_process", "load_warehouse"): 1, ("newsflow_process", "refresh_related"): 1})
+    assert {r[3] for r in rows} == {"success"}
+    shard_rows = sorted(r for r in rows if r[1] == "ingest_shard")
+    assert [r[4] for r in shard_rows] == sorted(ti[3] for ti in shards)  # the shard names
+    counts = [json.loads(r[5]) if isinstance(r[5], str) else r[5] for r in shard_rows]
+    assert all({"feeds_ok", "articles_new", "rejects_by_reason"} <= set(c) for c in counts)
+    # the second reprocess run sees the first run's record_metrics row too: every try lands
+    later = {(r[0], r[1]) for r in result["snapshots"]["newsflow_reprocess_again"]["metrics"]}
+    assert ("newsflow_process", "record_metrics") in later and ("newsflow_reprocess", "replay_raw") in later

@@ -179,3 +179,93 @@ def test_shard_edge_cases() -> None:
     assert len(many) == 13 and many[0]["name"] == "shard-01-of-13"
     with pytest.raises(ValueError):
         shard_feeds(big_host, per_shard=0)
+
+
+# -- the newsflow_settings Variable ------------------------------------------------------
+
+def test_settings_variable_sits_between_env_and_connections(clean_env) -> None:
+    clean_env.setenv("AIRFLOW_VAR_NEWSFLOW_SETTINGS", json.dumps({"fetch_concurrency": 3, "lake": "/var/lake"}))
+    assert (settings_from_airflow().fetch_concurrency, settings_from_airflow().lake) == (3, "/var/lake")
+    clean_env.setenv("AIRFLOW_CONN_NEWSFLOW_LAKE", json.dumps({"conn_type": "generic", "extra": {"path": "/conn/lake"}}))
+    assert settings_from_airflow().lake == "/conn/lake"
+
+
+def test_bad_settings_variable_fails_with_its_name(clean_env) -> None:
+    from newsflow_airflow.connections import variable_overrides
+
+    clean_env.setenv("AIRFLOW_VAR_NEWSFLOW_SETTINGS", json.dumps({"lakee": "/x"}))
+    with pytest.raises(ValueError, match="newsflow_settings.*lakee"):
+        variable_overrides()
+    clean_env.setenv("AIRFLOW_VAR_NEWSFLOW_SETTINGS", "[1, 2]")
+    with pytest.raises(ValueError, match="JSON object"):
+        variable_overrides()
+
+
+# -- run metrics -----------------------------------------------------------------------
+
+def _metric(task_id: str, map_index: int = -1, try_number: int = 1, state: str = "success", **extra) -> dict:
+    return {"dag_id": "newsflow_ingest", "run_id": "manual__2025-10-01T12:00:00+00:00", "task_id": task_id,
+            "map_index": map_index, "try_number": try_number, "state": state, "hostname": "w1",
+            "started_at": "2025-10-01T12:00:01+00:00", "ended_at": "2025-10-01T12:00:03+00:00",
+            "duration_s": 2.0, "label": f"shard-{map_index}" if map_index >= 0 else None,
+            "counts": {"articles_new": 3}, "error": None, **extra}
+
+
+def test_metric_keys_are_one_per_task_try_and_safe() -> None:
+    from newsflow_airflow.metrics import metric_key
+
+    key = metric_key(_metric("ingest_shard", 2, 3))
+    assert key == "metrics/runs/newsflow_ingest/manual__2025-10-01T12_00_00_00_00/ingest_shard.2.3.json"
+    assert metric_key(_metric("ingest_shard", 2, 3)) == key != metric_key(_metric("ingest_shard", 2, 4))
+
+
+def test_buffered_metrics_load_once_into_duckdb(settings) -> None:
+    import duckdb
+    from newsflow_airflow.metrics import buffer_metrics, flush_metrics
+
+    from pipeline.lake.store import open_store
+
+    store = open_store(settings)
+    for row in (_metric("plan_shards"), _metric("ingest_shard", 0), _metric("ingest_shard", 1, 1, "up_for_retry",
+                error="FetchError: boom"), _metric("ingest_shard", 1, 2)):
+        buffer_metrics(store, row)
+    store.put("metrics/runs/broken/x/t.0.1.json", b"{not json")
+    when = datetime(2025, 10, 1, 13, tzinfo=UTC)
+    first = flush_metrics(settings, recorded_at=when, store=store)
+    assert first["records_loaded"] == 4 and first["records_unreadable"] == 1
+    assert first["state_up_for_retry"] == 1
+    again = flush_metrics(settings, recorded_at=when, store=store)
+    assert again["records_loaded"] == 0  # the ledger remembers what was loaded
+    with duckdb.connect(settings.duckdb_path, read_only=True) as conn:
+        rows = conn.execute("SELECT task_id, map_index, try_number, state, error, counts->>'articles_new' "
+                            "FROM run_metrics ORDER BY task_id, map_index, try_number").fetchall()
+    assert rows == [("ingest_shard", 0, 1, "success", None, "3"), ("ingest_shard", 1, 1, "up_for_retry", "FetchError: boom", "3"),
+                    ("ingest_shard", 1, 2, "success", None, "3"), ("plan_shards", -1, 1, "success", None, "3")]
+
+
+def test_run_metrics_load_into_postgres(tmp_path) -> None:
+    """Same code, PostgreSQL warehouse (a throwaway database on the real server)."""
+    import secrets
+
+    from tests.conftest import need
+    from tests.dags._stack import PG_ADMIN, postgres_available
+
+    need(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+    import psycopg
+    from newsflow_airflow.metrics import record_run_metrics
+
+    from pipeline.config import Settings
+
+    name = f"nf_metrics_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        settings = Settings.load(lake=str(tmp_path / "lake"), warehouse=f"postgresql://postgres@127.0.0.1:5432/{name}")
+        when = datetime(2025, 10, 1, 13, tzinfo=UTC)
+        assert record_run_metrics(settings, [_metric("summarize"), _metric("summarize")], recorded_at=when) == 2
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as conn:
+            rows = conn.execute("SELECT task_id, state, counts->>'articles_new', duration_s FROM run_metrics").fetchall()
+        assert rows == [("summarize", "success", "3", 2.0)]
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -107,26 +107,35 @@ def test_outside_window_is_not_a_candidate(encoder):
 
 
 def test_uncovered_language_needs_corroboration(encoder):
-    """Two Persian-tagged texts: whatever the encoder says, no anchors => no merge."""
+    """Two Persian/Kurdish-tagged texts: whatever the encoders say, no anchors => no merge."""
     fa1 = art("fa1", AR, "fa")
     fa2 = art("fa2", AR_OTHER.replace("٤٫٥", "٩").replace("٣٥", "٧٧").replace("٢٠٢٦", ""), "ckb")
     out = explain_pair(fa1, fa2, S, encoder)
-    assert out["translation"]["encoder_covers_languages"] is False
+    assert out["translation"]["encoder_tier"] != "primary"  # USE-m does not cover fa/ckb
     assert out["decision"]["duplicate"] is False
+    only_use = explain_pair(fa1, fa2, S.replace(dedup_encoders="use-m"), encoder)
+    assert only_use["translation"]["encoder_covers_languages"] is False
+    assert only_use["decision"]["duplicate"] is False
 
 
 def test_decision_rule_weak_share_needs_corroboration():
-    from pipeline.dedup.translation import decide
+    from pipeline.dedup.verify import decide
 
-    assert decide(0.9, 8, True, False, False, S) == (True, "aligned")
-    assert decide(0.4, 4, True, False, True, S)[0] is True  # attribution names the outlet
-    assert decide(0.4, 4, True, True, False, S)[0] is True  # strong anchors
-    assert decide(0.4, 4, True, False, False, S)[0] is False
-    assert decide(0.3, 3, True, True, True, S)[0] is False
-    assert decide(1.0, 1, True, True, True, S)[0] is False  # one sentence is no alignment
-    # languages the encoder does not cover: alignment AND corroboration
-    assert decide(0.9, 8, False, False, False, S)[0] is False
-    assert decide(0.9, 8, False, True, False, S)[0] is True
+    ov = {"names_shared": 0, "names_coverage": 0.0}
+    names = {"names_shared": 3, "names_coverage": 0.8}
+    assert decide(0.9, 8, "primary", ov, False, False, S) == (True, "aligned")
+    assert decide(0.4, 4, "primary", ov, False, True, S)[0] is True  # attribution names the outlet
+    assert decide(0.4, 4, "primary", ov, True, False, S)[0] is True  # strong anchors
+    assert decide(0.4, 4, "primary", ov, False, False, S)[0] is False
+    assert decide(0.3, 3, "primary", ov, True, True, S)[0] is False
+    assert decide(1.0, 1, "primary", ov, True, True, S)[0] is False  # one sentence is no alignment
+    # a secondary encoder (e5): alignment AND corroboration (anchors, attribution or names)
+    assert decide(0.9, 8, "secondary", ov, False, False, S)[0] is False
+    assert decide(0.9, 8, "secondary", names, False, False, S)[0] is True
+    assert decide(0.4, 8, "secondary", names, True, True, S)[0] is False
+    # no encoder covers the pair: alignment AND anchors/attribution (names are not enough)
+    assert decide(0.9, 8, "uncovered", names, False, False, S)[0] is False
+    assert decide(0.9, 8, "uncovered", ov, True, False, S)[0] is True
 
 
 def test_attribution_names_the_other_outlet():

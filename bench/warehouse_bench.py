@@ -1,0 +1,204 @@
+"""Warehouse benchmark: load N synthetic articles into each backend, then search.
+
+Prints, per backend: load rows/s through ``load_warehouse`` (upsert + search documents +
+ledger, one transaction per lake batch, then the BM25 index/statistics rebuild), against a
+baseline measured in the same run (a plain bulk insert of the same rows, no keys, no
+search); a rerun of the load (ledger: nothing to do); search latency p50/p95/max over
+mixed Arabic and English queries (plain, filtered, story-expanded); size on disk.
+
+    .venv/bin/python bench/warehouse_bench.py                      # 200,000 articles, 1,000 queries
+    .venv/bin/python bench/warehouse_bench.py --n 20000 --backends duckdb
+
+Articles are synthetic: Zipf-distributed words from made-up vocabularies (a few real
+words on top), so term frequencies look like text without copying any text.  PostgreSQL:
+``NEWSFLOW_TEST_POSTGRES`` (default postgresql://postgres@127.0.0.1:5432/test), in a
+throw-away schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.warehouse_synth import AR_WORDS, EN_WORDS, OUTLETS, PG_URL, T0, pg_schema  # noqa: E402
+from pipeline.config import Settings  # noqa: E402
+from pipeline.lake.batches import write_batch  # noqa: E402
+from pipeline.lake.schema import ARTICLE_SCHEMA, with_version  # noqa: E402
+from pipeline.lake.store import open_store  # noqa: E402
+
+EN_SYL = "ka lo mi ra ten sor vel dan pri mon ter gal bis cor fen hal"
+AR_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+
+
+def vocab(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Made-up English-like and Arabic-like words (real ones first, so they are frequent)."""
+    syl = EN_SYL.split()
+    en = list(EN_WORDS) + ["".join(rng.choice(syl, rng.integers(2, 4))) for _ in range(size)]
+    ar = list(AR_WORDS) + ["".join(rng.choice(list(AR_LETTERS), rng.integers(3, 7))) for _ in range(size)]
+    return np.array(list(dict.fromkeys(en))), np.array(list(dict.fromkeys(ar)))
+
+
+def zipf_p(n: int) -> np.ndarray:
+    p = 1.0 / (np.arange(n) + 2.7)
+    return p / p.sum()
+
+
+def articles(start: int, n: int, words: dict, rng: np.random.Generator, batch_id: str, body_words: int = 120) -> pa.Table:
+    import hashlib
+
+    rows = []
+    for i in range(start, start + n):
+        lang = "en" if i % 2 == 0 else "ar"
+        vocab_, p = words[lang]
+        idx = rng.choice(len(vocab_), size=body_words + 8, p=p)
+        toks = vocab_[idx]
+        domain = OUTLETS[lang][i % 3]
+        url = f"https://{domain}/b/{i}"
+        aid = hashlib.sha256(url.encode()).hexdigest()[:16]
+        when = T0 + timedelta(seconds=97 * i)
+        rows.append({
+            "article_id": aid, "url": url, "canonical_url": url, "feed_url": f"https://{domain}/feed",
+            "source_domain": domain, "guid": str(i), "title": " ".join(toks[:8]), "summary": None,
+            "body_text": " ".join(toks[8:]), "language": lang, "language_confidence": 0.99,
+            "published_at": when, "published_at_source": "feed", "published_at_flag": None, "fetched_at": when,
+            "authors": ["Desk"], "translator": None, "original_outlet": None, "original_domain": None,
+            "original_url": None, "attribution_text": None, "image_url": None, "tags": [],
+            "content_hash": aid, "anchors": [], "batch_id": batch_id,
+        })
+    return pa.Table.from_pylist(rows, schema=with_version(ARTICLE_SCHEMA, "articles"))
+
+
+def stories(table_ids: list[str]) -> list:
+    """Every 4th en/ar neighbour pair is a translation story (for --expand queries)."""
+    from pipeline.models import DedupAssignment
+
+    out = []
+    for k in range(0, len(table_ids) - 1, 8):
+        en, ar = table_ids[k], table_ids[k + 1]
+        out += [DedupAssignment(en, f"s_{en}", None, None, None), DedupAssignment(ar, f"s_{en}", en, "translation", 0.9)]
+    return out
+
+
+def queries(words: dict, rng: np.random.Generator, n: int) -> list[dict]:
+    out = []
+    for k in range(n):
+        lang = "en" if k % 2 == 0 else "ar"
+        vocab_, _ = words[lang]
+        # mostly mid-frequency terms (ranks 20..3000), sometimes a very common one
+        terms = [vocab_[int(rng.integers(20, min(3000, len(vocab_))))] for _ in range(int(rng.integers(1, 4)))]
+        if k % 10 == 0:
+            terms.append(vocab_[int(rng.integers(0, 10))])
+        kw: dict = {}
+        if k % 5 == 1:
+            kw["language"] = lang
+        if k % 7 == 2:
+            kw["since"] = (T0 + timedelta(days=30)).date().isoformat()
+        if k % 9 == 3:
+            kw["expand"] = True
+        out.append({"q": " ".join(terms), **kw})
+    return out
+
+
+def baseline_insert(settings: Settings, table: pa.Table) -> float:
+    """Plain bulk insert of the same rows (no key, no upsert, no search docs): seconds."""
+    from pipeline.warehouse.backend import open_backend
+
+    table = table.drop_columns(["anchors"])
+    t0 = time.perf_counter()
+    with open_backend(settings) as be, be.transaction():
+        be.stage("bench_raw", table)
+        be._execute("CREATE TABLE bench_plain AS SELECT * FROM bench_raw")  # bench only
+    return time.perf_counter() - t0
+
+
+def run_backend(name: str, settings: Settings, lake_batches: list[str], all_rows: pa.Table, qs: list[dict]) -> dict:
+    from pipeline.warehouse import queries as wq
+    from pipeline.warehouse.backend import open_backend
+    from pipeline.warehouse.stage import load_warehouse
+
+    run_ts = datetime(2026, 6, 1, tzinfo=UTC)
+    t0 = time.perf_counter()
+    report = load_warehouse(settings, run_ts=run_ts)
+    load_s = time.perf_counter() - t0
+    assert report.rows_loaded == all_rows.num_rows and report.batches_failed == 0, report
+    t0 = time.perf_counter()
+    again = load_warehouse(settings, run_ts=run_ts)
+    rerun_s = time.perf_counter() - t0
+    assert again.rows_loaded == 0
+    with open_backend(settings, read_only=True) as be:
+        size = be.size_bytes()
+    lat, hits = [], 0
+    wq.search(settings, qs[0]["q"])  # warm-up (extension load, caches)
+    for q in qs:
+        kw = {k: v for k, v in q.items() if k != "q"}
+        t0 = time.perf_counter()
+        hits += bool(wq.search(settings, q["q"], limit=10, **kw))
+        lat.append((time.perf_counter() - t0) * 1000)
+    lat.sort()
+    base_s = baseline_insert(settings, all_rows)  # after the size: it adds a table
+    return {
+        "backend": name, "rows": all_rows.num_rows, "load_s": load_s, "rows_per_s": all_rows.num_rows / load_s,
+        "baseline_rows_per_s": all_rows.num_rows / base_s, "rerun_s": rerun_s, "size_mb": size / 1e6,
+        "p50_ms": statistics.median(lat), "p95_ms": lat[int(0.95 * (len(lat) - 1))], "max_ms": lat[-1],
+        "queries": len(qs), "with_hits": hits,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--batch", type=int, default=10_000)
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--backends", default="duckdb,postgres")
+    ap.add_argument("--vocab", type=int, default=20_000)
+    args = ap.parse_args()
+    rng = np.random.default_rng(6)
+    en, ar = vocab(rng, args.vocab)
+    words = {"en": (en, zipf_p(len(en))), "ar": (ar, zipf_p(len(ar)))}
+    root = Path(tempfile.mkdtemp(prefix="nf-wh-bench-"))
+    lake = str(root / "lake")
+    store = open_store(Settings.load(lake=lake))
+    t0 = time.perf_counter()
+    tables, batch_ids = [], []
+    for b, start in enumerate(range(0, args.n, args.batch)):
+        t = articles(start, min(args.batch, args.n - start), words, rng, f"2026-{b:04d}")
+        write_batch(store, "articles", f"2026-{b:04d}", t)
+        tables.append(t)
+        batch_ids.append(f"2026-{b:04d}")
+    all_rows = pa.concat_tables(tables)
+    from pipeline.lake import dedup_zone
+
+    dedup_zone.write_generation(store, "g-bench", stories(all_rows["article_id"].to_pylist()), [], {})
+    print(f"generated {args.n:,} articles in {len(batch_ids)} lake batches in {time.perf_counter() - t0:.1f}s ({root})")
+    qs = queries(words, rng, args.queries)
+    results = []
+    for name in args.backends.split(","):
+        if name == "duckdb":
+            results.append(run_backend(name, Settings.load(lake=lake, warehouse=f"duckdb:///{root / 'wh.duckdb'}"),
+                                       batch_ids, all_rows, qs))
+        else:
+            with pg_schema(PG_URL, prefix="nf_bench_") as schema:
+                results.append(run_backend(name, Settings.load(lake=lake, warehouse=PG_URL, warehouse_schema=schema),
+                                           batch_ids, all_rows, qs))
+        r = results[-1]
+        print(f"{r['backend']:8} load {r['rows']:,} rows in {r['load_s']:.1f}s = {r['rows_per_s']:,.0f} rows/s "
+              f"(baseline plain insert {r['baseline_rows_per_s']:,.0f} rows/s, ratio {r['rows_per_s'] / r['baseline_rows_per_s']:.2f}); "
+              f"rerun {r['rerun_s']:.2f}s; size {r['size_mb']:.0f} MB; search over {r['queries']} ar/en queries "
+              f"p50 {r['p50_ms']:.1f} ms p95 {r['p95_ms']:.1f} ms max {r['max_ms']:.0f} ms ({r['with_hits']} with hits)", flush=True)
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

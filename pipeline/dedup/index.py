@@ -1,0 +1,190 @@
+"""The persisted matching material of one article: what later batches compare against.
+
+Computed once per article (``index_articles``) and stored in the lake's ``dedup-index``
+zone (``pipeline.lake.dedup_zone``), so a later batch is compared with what is known
+without re-reading article bodies or re-encoding them:
+
+* identities: canonical URL, (source, guid), normalised-text hash;
+* ``shingles``: sorted unique 32-bit hashes of the word 5-shingles (exact Jaccard and
+  containment), ``bands``: LSH band keys of a 128-permutation MinHash over them;
+* ``anchors``: numbers, dates, years, name skeletons (corroboration, and candidate
+  postings for languages the primary encoder does not cover);
+* ``sentences`` and ``sentvec`` (float16, primary encoder) for alignment, ``docvec``
+  (normalised mean) for candidate search.  Secondary encoders run on demand over the
+  stored sentences, only for the few pairs that need them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+import numpy as np
+
+from pipeline.dedup.encoder import Encoder, covers
+from pipeline.dedup.prep import Prepared, prepare
+from pipeline.extract.textnorm import sentences as split_sentences
+from pipeline.models import Anchor, Article
+
+MAX_SENTENCES = 150
+NUM_PERM = 128
+_PRIME = np.uint64(4294967311)  # smallest prime above 2**32
+
+
+@dataclass
+class IndexedDoc:
+    """One article's identities, signatures, anchors and vectors (see module doc)."""
+
+    id: str
+    language: str
+    published_at: datetime
+    eligible: bool
+    norm_hash: str
+    canonical_url: str
+    url: str
+    guid: str
+    source_domain: str
+    translator: str | None
+    original_outlet: str | None
+    original_domain: str | None
+    original_url: str | None
+    shingles: np.ndarray  # uint32, sorted unique
+    bands: np.ndarray  # uint64, one key per LSH band
+    anchors: list[Anchor]
+    sentences: list[str] | None = None  # None until loaded (known docs load lazily)
+    sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``
+    docvec: np.ndarray | None = None  # float32 (dim,)
+    encoder: str = ""
+    extra: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # other encoders
+    location: tuple[str, int] | None = None  # (lake file key, row) for lazy loading
+
+    @property
+    def article_id(self) -> str:  # the name ``cluster.choose_canonical`` reads
+        return self.id
+
+    @property
+    def ts(self) -> float:
+        return self.published_at.timestamp()
+
+
+def h32(text: str) -> int:
+    """Stable 32-bit hash (CRC-32: C speed; collisions only blur Jaccard by ~1e-9)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def shingle_hashes(p: Prepared) -> np.ndarray:
+    if not p.eligible:
+        return np.zeros(0, dtype=np.uint32)
+    return np.unique(np.fromiter((zlib.crc32(s.encode("utf-8")) for s in p.shingles), dtype=np.uint32))
+
+
+@lru_cache(maxsize=8)
+def _perms(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    a = rng.integers(1, 2**31, size=num_perm, dtype=np.uint64)
+    b = rng.integers(0, 2**31, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+@lru_cache(maxsize=32)
+def band_shape(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
+    """(bands, rows) minimising the equally weighted areas of false positives (below
+    ``threshold``) and false negatives (above) of the banding S-curve: the recipe of
+    datasketch's ``MinHashLSH``, so its recall/precision carry over."""
+    best, shape = float("inf"), (1, num_perm)
+    lo, hi = np.linspace(0.0, threshold, 400), np.linspace(threshold, 1.0, 400)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = np.trapezoid(1 - (1 - lo**r) ** b, lo)
+            fn = np.trapezoid(1 - (1 - (1 - hi**r) ** b), hi)
+            if 0.5 * fp + 0.5 * fn < best:
+                best, shape = 0.5 * fp + 0.5 * fn, (b, r)
+    return shape
+
+
+def minhash(shingles: np.ndarray, num_perm: int = NUM_PERM) -> np.ndarray:
+    a, b = _perms(num_perm)
+    if not len(shingles):
+        return np.full(num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
+    x = shingles.astype(np.uint64)[:, None]
+    return ((x * a[None, :] + b[None, :]) % _PRIME).min(axis=0)
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per band; the band number is mixed in so bands never collide."""
+    keys = np.empty(bands, dtype=np.uint64)
+    for i in range(bands):
+        chunk = sig[i * rows : (i + 1) * rows].tobytes() + i.to_bytes(2, "big")
+        keys[i] = int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "big")
+    return keys
+
+
+def doc_vector(matrix: np.ndarray, dim: int) -> np.ndarray:
+    v = matrix.mean(axis=0) if len(matrix) else np.zeros(dim, dtype=np.float32)
+    n = float(np.linalg.norm(v))
+    return (v / n if n > 0 else v).astype(np.float32)
+
+
+def index_articles(articles: Sequence[Article], encoder: Encoder, *, min_text_chars: int,
+                   lsh_threshold: float, num_perm: int = NUM_PERM,
+                   encode: bool = True) -> list[IndexedDoc]:
+    """Index ``articles`` (sorted by id); sentences of eligible articles are encoded in
+    one batched call.  ``encode=False`` skips vectors (single-language runs)."""
+    bands, rows = band_shape(lsh_threshold, num_perm)
+    out: list[IndexedDoc] = []
+    for a in sorted(articles, key=lambda a: a.article_id):
+        p = prepare(a, min_text_chars)
+        sh = shingle_hashes(p)
+        keys = band_keys(minhash(sh, num_perm), bands, rows) if len(sh) else np.zeros(0, np.uint64)
+        sents = split_sentences(a.body_text or "")[:MAX_SENTENCES] if p.eligible else []
+        out.append(IndexedDoc(
+            id=a.article_id, language=a.language or "und", published_at=a.published_at,
+            eligible=p.eligible, norm_hash=p.norm_hash, canonical_url=a.canonical_url or "",
+            url=a.url or "", guid=a.guid or "", source_domain=a.source_domain or "",
+            translator=a.translator, original_outlet=a.original_outlet,
+            original_domain=a.original_domain, original_url=a.original_url,
+            shingles=sh, bands=keys, anchors=list(p.anchors), sentences=sents,
+        ))
+    if encode:
+        embed_docs([d for d in out if d.sentences], encoder)
+    for d in out:
+        if d.sentvec is None:
+            d.encoder = encoder.name
+            d.sentvec = np.zeros((0, encoder.dim), dtype=np.float32)
+            d.docvec = np.zeros(encoder.dim, dtype=np.float32)
+    return out
+
+
+def embed_docs(docs: Sequence[IndexedDoc], encoder: Encoder) -> None:
+    """Fill ``sentvec``/``docvec`` with ``encoder`` (primary) in one batched call."""
+    flat = [s for d in docs for s in d.sentences or []]
+    vecs = encoder.encode(flat) if flat else np.zeros((0, encoder.dim), dtype=np.float32)
+    pos = 0
+    for d in docs:
+        n = len(d.sentences or [])
+        d.sentvec = vecs[pos : pos + n]
+        d.docvec = doc_vector(d.sentvec, encoder.dim)
+        d.encoder = encoder.name
+        pos += n
+
+
+def vectors_for(doc: IndexedDoc, encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
+    """(sentence matrix, doc vector) of ``doc`` under ``encoder``, encoding on demand."""
+    if doc.encoder == encoder.name and doc.sentvec is not None:
+        return doc.sentvec, doc.docvec
+    if encoder.name not in doc.extra:
+        m = encoder.encode(doc.sentences or [])
+        doc.extra[encoder.name] = (m, doc_vector(m, encoder.dim))
+    return doc.extra[encoder.name]
+
+
+def pick_encoder(chain: Sequence[Encoder], la: str, lb: str) -> tuple[Encoder, bool]:
+    """The first encoder covering both languages (covered=True), else the primary."""
+    for enc in chain:
+        if covers(enc, la) and covers(enc, lb):
+            return enc, True
+    return chain[0], False

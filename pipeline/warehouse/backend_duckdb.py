@@ -1,0 +1,248 @@
+"""DuckDB backend: one file, one writer at a time.
+
+DuckDB lets one process open a file for writing; a second writer (or a reader in another
+process) gets a lock error.  So writers here take a lock first: a per-file lock shared by
+the threads of this process plus an ``flock`` on ``<file>.lock`` for other processes.  Two
+loads started at once therefore run one after the other and neither loses rows.  Readers
+open read-only connections and retry briefly while a writer holds the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.config import Settings
+from pipeline.warehouse.backend import Backend, Params, WarehouseError
+
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+_HELD = threading.local()
+
+
+def load_fts(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Load the fts extension from the ``duckdb-extension-fts`` wheel (offline)."""
+    try:
+        import duckdb_extension_fts
+
+        base = Path(duckdb_extension_fts.__file__).parent / "extensions"
+        for path in sorted(base.glob(f"v{duckdb.__version__}/fts.duckdb_extension")):
+            conn.execute(f"LOAD '{path.as_posix()}'")  # a file path from our own package
+            return True
+    except (ImportError, duckdb.Error):
+        pass
+    try:
+        conn.execute("LOAD fts")
+        return True
+    except duckdb.Error:
+        return False
+
+
+class _WriterLock:
+    """Re-entrant in one thread; exclusive between threads and processes."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path, self.timeout = os.path.abspath(path), timeout
+        with _LOCKS_GUARD:
+            self.rlock = _LOCKS.setdefault(self.path, threading.RLock())
+        self.fh = None
+
+    def acquire(self) -> None:
+        if not self.rlock.acquire(timeout=self.timeout):
+            raise WarehouseError(f"warehouse {self.path} is busy (another writer for {self.timeout:.0f}s)")
+        depth = getattr(_HELD, self.path, 0)
+        setattr(_HELD, self.path, depth + 1)
+        if depth:  # this thread already holds the file lock
+            return
+        try:
+            self.fh = open(self.path + ".lock", "a+")
+            deadline = time.monotonic() + self.timeout
+            while True:
+                try:
+                    fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WarehouseError(f"warehouse {self.path} is busy (another process writes)") from None
+                    time.sleep(0.05)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        depth = getattr(_HELD, self.path, 1) - 1
+        setattr(_HELD, self.path, depth)
+        if depth == 0 and self.fh is not None:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+        self.rlock.release()
+
+
+class _Reader:
+    """A shared read-only connection to one file, closed once idle (see ``_READERS``)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn, self.users, self.timer = conn, 0, None
+
+
+# path -> open read-only connection.  Readers in one process share it (each query gets its
+# own cursor); it is closed ``warehouse_reader_idle_seconds`` after the last user, and at
+# once when this process wants to write, so other processes' writers are not kept out.
+_READERS: dict[str, _Reader] = {}
+_READERS_GUARD = threading.Lock()
+
+
+def _close_idle(path: str, reader: _Reader) -> None:
+    with _READERS_GUARD:
+        if _READERS.get(path) is reader and reader.users == 0:
+            del _READERS[path]
+            reader.conn.close()
+
+
+def close_readers(path: str | None = None) -> None:
+    """Close the cached read-only connections (of ``path``, or all) not in use right now."""
+    with _READERS_GUARD:
+        for p in [p for p in _READERS if path is None or p == path]:
+            reader = _READERS[p]
+            if reader.users == 0:
+                del _READERS[p]
+                if reader.timer:
+                    reader.timer.cancel()
+                reader.conn.close()
+
+
+class DuckDBBackend(Backend):
+    name = "duckdb"
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, path: str, read_only: bool, lock: _WriterLock | None) -> None:
+        self.conn, self.path, self.read_only, self._lock = conn, path, read_only, lock
+        self._reader: _Reader | None = None
+        self._idle = 0.0
+        self.fts = True if read_only else load_fts(conn)
+        self._depth = 0
+
+    @classmethod
+    def open(cls, settings: Settings, *, read_only: bool = False) -> DuckDBBackend:
+        path = settings.duckdb_path
+        if path == ":memory:":
+            return cls(duckdb.connect(":memory:"), path, False, None)
+        if read_only:
+            return cls._open_reader(settings, path)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        lock = _WriterLock(path, settings.warehouse_busy_timeout_write)
+        lock.acquire()
+        try:
+            key = os.path.abspath(path)
+            deadline = time.monotonic() + settings.warehouse_busy_timeout
+            while True:
+                close_readers(key)  # our own idle readers would keep the writer out
+                try:
+                    return cls(duckdb.connect(path), path, False, lock)
+                except (duckdb.IOException, duckdb.ConnectionException) as exc:  # a reader holds it
+                    if time.monotonic() > deadline:
+                        raise WarehouseError(f"warehouse {path} is busy (readers): {exc}") from exc
+                    time.sleep(0.1)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _open_reader(cls, settings: Settings, path: str) -> DuckDBBackend:
+        if not os.path.exists(path):
+            raise WarehouseError(f"no warehouse at {settings.warehouse}; run `newsflow run` first")
+        key = os.path.abspath(path)
+        deadline = time.monotonic() + settings.warehouse_busy_timeout
+        while True:
+            with _READERS_GUARD:
+                reader = _READERS.get(key)
+                if reader is None and getattr(_HELD, key, 0) == 0:
+                    try:
+                        reader = _Reader(duckdb.connect(path, read_only=True))
+                        load_fts(reader.conn)
+                        _READERS[key] = reader
+                    except (duckdb.IOException, duckdb.ConnectionException) as exc:  # a writer holds it
+                        if time.monotonic() > deadline:
+                            raise WarehouseError(f"warehouse {path} is busy: {exc}") from exc
+                        reader = None
+                if reader is not None:
+                    if reader.timer:
+                        reader.timer.cancel()
+                        reader.timer = None
+                    reader.users += 1
+                    be = cls(reader.conn.cursor(), path, True, None)
+                    be._reader, be._idle = reader, settings.warehouse_reader_idle_seconds
+                    return be
+            if time.monotonic() > deadline:
+                raise WarehouseError(f"warehouse {path} is busy (this process is writing)")
+            time.sleep(0.1)
+
+    def _execute(self, text: str, params: Params = None) -> Any:
+        return self.conn.execute(text, params) if params is not None else self.conn.execute(text)
+
+    def stage(self, name: str, table: pa.Table, *, like: str | None = None) -> None:
+        if like:
+            cols = {r["column_name"] for r in self.query("table_columns", {"table": like})}
+            table = table.select([c for c in table.column_names if c in cols])
+        self.conn.register(name, table)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[DuckDBBackend]:
+        if self._depth:  # nested: part of the outer transaction
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+            if self._reader is not None:
+                self._release_reader()
+
+    def _release_reader(self) -> None:
+        reader, key = self._reader, os.path.abspath(self.path)
+        self._reader = None
+        with _READERS_GUARD:
+            reader.users -= 1
+            if reader.users == 0 and _READERS.get(key) is reader:
+                if self._idle <= 0:
+                    del _READERS[key]
+                    reader.conn.close()
+                else:
+                    reader.timer = threading.Timer(self._idle, _close_idle, (key, reader))
+                    reader.timer.daemon = True
+                    reader.timer.start()
+
+    def size_bytes(self) -> int:
+        if self.path == ":memory:":
+            return 0
+        return sum(os.path.getsize(p) for p in (self.path, self.path + ".wal") if os.path.exists(p))
+
+    def is_busy_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, duckdb.TransactionException)

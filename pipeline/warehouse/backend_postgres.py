@@ -1,0 +1,137 @@
+"""PostgreSQL backend (psycopg 3): concurrent writers, GIN-indexed text search.
+
+Settings: ``NEWSFLOW_WAREHOUSE=postgresql://user@host:5432/db`` and optionally
+``NEWSFLOW_WAREHOUSE_SCHEMA`` (created on first write; default: the server's search_path,
+usually ``public``).  Staged Arrow tables become session temp tables filled with COPY.
+Identifiers (schema, staged table names) are composed with ``psycopg.sql.Identifier`` from
+the templates in ``sql/postgres/internal/``; values are always parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.config import Settings
+from pipeline.warehouse.backend import SQL_ROOT, Backend, Params, WarehouseError
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_INTERNAL = SQL_ROOT / "postgres" / "internal"
+
+
+def _internal(name: str) -> str:
+    return "\n".join(
+        line for line in (_INTERNAL / f"{name}.sql").read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("--")
+    ).strip().rstrip(";")
+
+
+def _pg_type(t: pa.DataType) -> str:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_integer(t):
+        return "bigint"
+    if pa.types.is_floating(t):
+        return "double precision"
+    if pa.types.is_timestamp(t):
+        return "timestamptz"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _pg_type(t.value_type) + "[]"
+    return "text"
+
+
+def conninfo(settings: Settings) -> str:
+    """The libpq URL of ``settings.warehouse`` (``postgresql+psycopg://`` accepted)."""
+    url = settings.warehouse
+    scheme, _, rest = url.partition("://")
+    return "postgresql://" + rest if scheme.split("+")[0] in {"postgresql", "postgres"} else url
+
+
+class PostgresBackend(Backend):
+    name = "postgres"
+
+    def __init__(self, conn: Any, read_only: bool) -> None:
+        self.conn, self.read_only = conn, read_only
+        self.fts = True
+
+    @classmethod
+    def open(cls, settings: Settings, *, read_only: bool = False) -> PostgresBackend:
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise WarehouseError("the postgres warehouse needs psycopg: pip install 'newsflow[postgres]'") from exc
+        from psycopg import sql
+
+        schema = settings.warehouse_schema
+        if schema and not _IDENT.match(schema):
+            raise WarehouseError(f"warehouse_schema {schema!r} must match {_IDENT.pattern}")
+        try:
+            conn = psycopg.connect(conninfo(settings), autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise WarehouseError(f"cannot reach the warehouse {settings.warehouse}: {exc}") from exc
+        try:
+            if schema:
+                if not read_only:
+                    conn.execute(sql.SQL(_internal("create_schema")).format(schema=sql.Identifier(schema)))
+                conn.execute(_internal("set_config"), ["search_path", sql.Identifier(schema).as_string(conn)])
+            if read_only:
+                conn.execute(_internal("set_config"), ["default_transaction_read_only", "on"])
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, read_only)
+
+    def _execute(self, text: str, params: Params = None) -> Any:
+        return self.conn.execute(text, params, prepare=False)
+
+    def stage(self, name: str, table: pa.Table, *, like: str | None = None) -> None:
+        from psycopg import sql
+
+        if not _IDENT.match(name) or (like and not _IDENT.match(like)):
+            raise WarehouseError(f"bad staging name {name!r}")
+        if like:
+            cols = {r["column_name"] for r in self.query("table_columns", {"table": like})}
+            table = table.select([c for c in table.column_names if c in cols])
+        self.conn.execute(sql.SQL(_internal("stage_drop")).format(name=sql.Identifier(name)))
+        if like:
+            self.conn.execute(sql.SQL(_internal("stage_like")).format(name=sql.Identifier(name), like=sql.Identifier(like)))
+        else:
+            columns = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_pg_type(f.type))) for f in table.schema
+            )
+            self.conn.execute(sql.SQL(_internal("stage_columns")).format(name=sql.Identifier(name), columns=columns))
+        copy_sql = sql.SQL(_internal("copy_in")).format(
+            name=sql.Identifier(name), columns=sql.SQL(", ").join(map(sql.Identifier, table.column_names))
+        )
+        with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for batch in table.to_batches(max_chunksize=5000):
+                columns = [c.to_pylist() for c in batch.columns]
+                for row in zip(*columns, strict=True):
+                    copy.write_row(row)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[PostgresBackend]:
+        with self.conn.transaction():
+            yield self
+
+    def lock(self, key: str) -> None:
+        self.conn.execute(_internal("advisory_lock"), [key])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def size_bytes(self) -> int:
+        return int(self.conn.execute(_internal("size")).fetchone()[0] or 0)
+
+    def is_busy_error(self, exc: BaseException) -> bool:
+        from psycopg import errors
+
+        return isinstance(exc, errors.DeadlockDetected | errors.SerializationFailure | errors.UniqueViolation)

@@ -1,0 +1,101 @@
+"""``newsflow warehouse migrate|status|load`` and the ``newsflow search`` output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from pipeline.cli_common import settings_from_args
+
+
+def _redacted(url: str) -> str:
+    """The warehouse URL without a password."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if at and ":" in creds:
+        creds = creds.split(":", 1)[0] + ":***"
+    return f"{scheme}{sep}{creds}{at}{host}"
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from pipeline.warehouse.backend import open_backend
+
+    settings = settings_from_args(args)
+    with open_backend(settings) as be:
+        applied = be.migrate()
+    print(f"{_redacted(settings.warehouse)}: applied {', '.join(f'{v:03d}' for v in applied) or 'nothing (up to date)'}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from pipeline.warehouse.backend import open_backend, warehouse_exists
+
+    settings = settings_from_args(args)
+    if not warehouse_exists(settings):
+        print(f"no warehouse at {settings.warehouse}; `newsflow warehouse migrate` creates it", file=sys.stderr)
+        return 2
+    with open_backend(settings, read_only=True) as be:
+        status = be.status()
+        pending = [s for s in status if not s.applied]
+        counts = {r["table_name"]: r["n"] for r in be.query("warehouse_counts")} if not pending else {}
+        size = be.size_bytes()
+        loaded = {k: len(be.loaded_batches(k)) for k in ("articles", "dedup", "rejects")} if not pending else {}
+    if args.json:
+        print(json.dumps({
+            "warehouse": _redacted(settings.warehouse), "backend": be.name, "size_bytes": size,
+            "migrations": [{"version": s.version, "name": s.name, "applied_at": s.applied_at and s.applied_at.isoformat()} for s in status],
+            "pending": [s.version for s in pending], "rows": counts, "ledger": loaded,
+        }, indent=1))
+        return 1 if pending else 0
+    print(f"warehouse {_redacted(settings.warehouse)} ({be.name}, {size / 1e6:.1f} MB)")
+    for s in status:
+        print(f"  {s.version:03d} {s.name:32} {s.applied_at:%Y-%m-%d %H:%M:%S}" if s.applied else f"  {s.version:03d} {s.name:32} PENDING")
+    for name, n in counts.items():
+        print(f"  {name:18} {n:>10,}")
+    if loaded:
+        print("  ledger: " + ", ".join(f"{k} {v}" for k, v in loaded.items()))
+    if pending:
+        print(f"{len(pending)} pending migration(s): run `newsflow warehouse migrate`")
+    return 1 if pending else 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from pipeline.warehouse.stage import load_warehouse
+
+    run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of this command
+    report = load_warehouse(settings_from_args(args), run_ts=run_ts, batch_ids=args.batch or None)
+    print(f"loaded {report.batches_loaded} batch(es), {report.rows_loaded} rows; dedup {report.dedup_generation or '-'}; "
+          f"search index {'rebuilt' if report.search_indexed else 'unchanged'}; failed {report.batches_failed}")
+    for f in report.failures:
+        print(f"  failed: {f}", file=sys.stderr)
+    return 1 if report.batches_failed else 0
+
+
+def print_hits(hits: list, as_json: bool) -> None:
+    """``newsflow search`` output: ranked lines with snippets, or JSON."""
+    if as_json:
+        print(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, default=str, indent=1))
+        return
+    if not hits:
+        print("no results")
+    for n, h in enumerate(hits, 1):
+        day = f"{h.published_at:%Y-%m-%d}" if h.published_at else "undated"
+        via = f", same story as {h.matched_via}" if h.matched_via else ""
+        print(f"{n:2}. [{h.language}] {h.title}  ({h.source_domain}, {day}, score {h.score:.2f}{via})")
+        print(f"    {h.article_id}  {h.url}")
+        print(f"    {h.snippet}")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("warehouse", help="warehouse schema and loads (DuckDB or PostgreSQL)")
+    wsub = s.add_subparsers(dest="warehouse_command", required=True)
+    m = wsub.add_parser("migrate", help="apply pending migrations (sql/<backend>/NNN_*.sql)")
+    m.set_defaults(func=cmd_migrate)
+    st = wsub.add_parser("status", help="applied/pending migrations, row counts, size; exit 1 when pending")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+    ld = wsub.add_parser("load", help="merge committed lake batches and the latest dedup generation")
+    ld.add_argument("--batch", action="append", help="only this batch id (repeatable)")
+    ld.set_defaults(func=cmd_load)

@@ -1,0 +1,154 @@
+"""Atomic, idempotent merges into the warehouse, identical for both backends.
+
+Each function merges one unit (a lake batch, a dedup generation, a run's rejects, the
+related lists) and records it in ``load_ledger`` in the same transaction: a failure rolls
+the whole unit back, and a unit already in the ledger is skipped by the caller.  Rows are
+upserted by key, so loading the same batch twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+import pyarrow as pa
+
+from pipeline.warehouse.backend import Backend
+from pipeline.warehouse.searchtext import search_text
+
+log = logging.getLogger(__name__)
+
+# One BM25 analyzer per group (sql/<backend>/rebuild_search.sql): English, Arabic, the rest.
+SEARCH_GROUPS = ("en", "ar")
+# Bumped when search_text() changes: documents folded the old way are then rewritten.
+SEARCH_TEXT_VERSION = "s1"
+T = TypeVar("T")
+
+
+def search_group(language: str | None) -> str:
+    return language if language in SEARCH_GROUPS else "other"
+
+
+def search_docs_table(article_ids: list, languages: list, hashes: list, titles: list, bodies: list) -> pa.Table:
+    """Search documents: title and body folded like queries (Arabic letter variants, digits)."""
+    return pa.table({
+        "article_id": pa.array(article_ids, pa.string()),
+        "lang_group": pa.array([search_group(x) for x in languages], pa.string()),
+        "content_hash": pa.array([f"{h}|{SEARCH_TEXT_VERSION}" if h else None for h in hashes], pa.string()),
+        "doc": pa.array([search_text(f"{t or ''}\n{b or ''}") for t, b in zip(titles, bodies, strict=True)], pa.string()),
+    })
+
+
+def with_retry(be: Backend, fn: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run ``fn`` (one transaction) again after a transient conflict (deadlock, races)."""
+    for n in range(attempts):
+        try:
+            return fn()
+        except Exception as exc:
+            if n == attempts - 1 or not be.is_busy_error(exc):
+                raise
+            log.warning("warehouse conflict, retrying (%d): %s", n + 1, exc)
+            time.sleep(0.05 * 2**n)
+    raise AssertionError("unreachable")
+
+
+def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetime) -> int:
+    """Upsert one lake batch of articles and its search documents; ledger it; all or nothing.
+
+    Returns the rows merged, or 0 when another loader merged this batch first.
+    """
+    docs = search_docs_table(
+        table["article_id"].to_pylist(), table["language"].to_pylist(), table["content_hash"].to_pylist(),
+        table["title"].to_pylist(), table["body_text"].to_pylist(),
+    )
+
+    def run() -> int:
+        with be.transaction():
+            be.lock(f"articles:{batch_id}")  # PostgreSQL: two loaders of one batch take turns
+            if batch_id in be.loaded_batches("articles"):
+                return 0
+            be.stage("staged_articles", table, like="articles")
+            be.execute("upsert_articles")
+            be.stage("staged_search_docs", docs)
+            be.execute("upsert_search_docs")
+            be.record_batch("articles", batch_id, table.num_rows, loaded_at)
+        return table.num_rows
+
+    return with_retry(be, run)
+
+
+def apply_dedup(be: Backend, generation: str, assignments: pa.Table, edges: pa.Table, loaded_at: datetime) -> None:
+    """Apply one dedup generation (story ids, links, stories) and ledger it, atomically."""
+
+    def run() -> None:
+        with be.transaction():
+            be.lock("dedup")
+            be.stage("staged_assignments", assignments)
+            be.stage("staged_edges", edges)
+            be.script("apply_dedup")
+            be.record_batch("dedup", generation, assignments.num_rows, loaded_at)
+
+    with_retry(be, run)
+
+
+def load_rejects(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetime) -> None:
+    """Upsert one run's rejects (latest run wins per stage, URL and reason)."""
+
+    def run() -> None:
+        with be.transaction():
+            be.stage("staged_rejects", table)
+            be.execute("upsert_rejects")
+            be.record_batch("rejects", batch_id, table.num_rows, loaded_at)
+
+    with_retry(be, run)
+
+
+def sync_search_docs(be: Backend, chunk: int = 5000) -> int:
+    """Write search documents for articles that have none or a stale one (e.g. after
+    migrating a version-1 warehouse); returns how many were written."""
+    rows = be.query("search_docs_missing", {"version": "|" + SEARCH_TEXT_VERSION})
+    for i in range(0, len(rows), chunk):
+        part = rows[i : i + chunk]
+        docs = search_docs_table(*([r[k] for r in part] for k in ("article_id", "language", "content_hash", "title", "body_text")))
+        with be.transaction():
+            be.stage("staged_search_docs", docs)
+            be.execute("upsert_search_docs")
+    return len(rows)
+
+
+def rebuild_search(be: Backend) -> bool:
+    """Rebuild BM25 structures from ``search_docs``; False when DuckDB lacks fts."""
+    if not getattr(be, "fts", True):
+        return False
+    try:
+        if be.name == "postgres":
+            with be.transaction():
+                be.lock("search")
+                be.script("rebuild_search")
+        else:
+            be.script("rebuild_search")
+    except Exception as exc:  # DuckDB without a working fts extension
+        if be.name == "postgres":
+            raise
+        log.warning("search index not rebuilt: %s", exc)
+        return False
+    return True
+
+
+def replace_related(be: Backend, table: pa.Table | None) -> int:
+    """Replace every related list (``related_articles``) in one transaction."""
+    empty = pa.table({"article_id": pa.array([], pa.string()), "related_id": pa.array([], pa.string()),
+                      "rank": pa.array([], pa.int32()), "score": pa.array([], pa.float64())})
+    table = table if table is not None else empty
+
+    def run() -> None:
+        with be.transaction():
+            be.lock("related")
+            be.stage("staged_related", table, like="related_articles")
+            be.script("replace_related")
+
+    with_retry(be, run)
+    return table.num_rows

@@ -1,0 +1,3 @@
+-- Record one merged batch (in the same transaction as its rows).
+INSERT INTO load_ledger (kind, batch_id, rows, loaded_at) VALUES ($kind, $batch_id, $rows, $loaded_at)
+ON CONFLICT (kind, batch_id) DO UPDATE SET rows = excluded.rows, loaded_at = excluded.loaded_at;

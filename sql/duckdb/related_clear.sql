@@ -1,0 +1,2 @@
+-- Drop every related list (before a full rewrite).
+DELETE FROM related_articles;

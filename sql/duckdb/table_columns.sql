@@ -1,0 +1,4 @@
+-- Columns of one warehouse table ($table), in order.
+SELECT column_name FROM information_schema.columns
+WHERE table_name = $table AND table_schema = current_schema()
+ORDER BY ordinal_position;

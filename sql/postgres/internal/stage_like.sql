@@ -1,0 +1,2 @@
+-- Template: a staged temp table with the column types of warehouse table {like}.
+CREATE TEMP TABLE {name} (LIKE {like})

@@ -1,0 +1,6 @@
+-- The migration runner's own table (created before any migration).
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT,
+    applied_at TIMESTAMPTZ DEFAULT now()
+);

@@ -1,0 +1,25 @@
+-- Merge staged article rows (temp table `staged_articles`, typed like `articles`) into
+-- `articles`; dedup columns are left to the dedup load.  Rows go in key order so two
+-- concurrent loads touching the same articles take row locks in the same order (no deadlock).
+INSERT INTO articles (
+    article_id, url, canonical_url, feed_url, source_domain, guid, title, summary, body_text,
+    language, language_confidence, published_at, published_at_source, published_at_flag,
+    fetched_at, authors, translator, original_outlet, original_domain, original_url,
+    attribution_text, image_url, tags, content_hash, batch_id)
+SELECT article_id, url, canonical_url, feed_url, source_domain, guid, title, summary, body_text,
+       language, language_confidence, published_at, published_at_source, published_at_flag,
+       fetched_at, authors, translator, original_outlet, original_domain, original_url,
+       attribution_text, image_url, tags, content_hash, batch_id
+FROM staged_articles
+ORDER BY article_id
+ON CONFLICT (article_id) DO UPDATE SET
+    url = excluded.url, canonical_url = excluded.canonical_url, feed_url = excluded.feed_url,
+    source_domain = excluded.source_domain, guid = excluded.guid, title = excluded.title,
+    summary = excluded.summary, body_text = excluded.body_text, language = excluded.language,
+    language_confidence = excluded.language_confidence, published_at = excluded.published_at,
+    published_at_source = excluded.published_at_source, published_at_flag = excluded.published_at_flag,
+    fetched_at = excluded.fetched_at, authors = excluded.authors, translator = excluded.translator,
+    original_outlet = excluded.original_outlet, original_domain = excluded.original_domain,
+    original_url = excluded.original_url, attribution_text = excluded.attribution_text,
+    image_url = excluded.image_url, tags = excluded.tags, content_hash = excluded.content_hash,
+    batch_id = excluded.batch_id;

@@ -1,0 +1,221 @@
+"""The HTTP API over a real uvicorn server on loopback, for both warehouse backends.
+
+The warehouse is built from the labelled dev set (stories from the labels, so the test
+does not depend on the dedup engine) by the real stages: lake batch, warehouse load,
+related refresh.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from pipeline.config import Settings
+from pipeline.related.evaluate import load_devset, write_labelled
+from tests.conftest import free_port, need
+
+DEV = load_devset()
+ROWS = {r["id"]: r for r in DEV["articles"]}
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _pg_ok() -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+        return True
+    except Exception:
+        return False
+
+
+def _build(settings: Settings) -> Settings:
+    from pipeline.lake.store import open_store
+    from pipeline.stages import load_warehouse, refresh_related
+
+    run_ts = datetime(2025, 4, 1, tzinfo=UTC)
+    store = open_store(settings)
+    write_labelled(store, list(ROWS.values()), "20250301T000000Z-devset")
+    load_warehouse(settings, run_ts=run_ts, store=store)
+    refresh_related(settings, store=store, run_ts=run_ts)
+    return settings
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        import uvicorn
+
+        from pipeline.api.app import create_app
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                break
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def warehouse(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "duckdb":
+        settings = Settings.load(lake=str(tmp / "lake"), warehouse=f"duckdb:///{tmp / 'wh.duckdb'}")
+        yield _build(settings)
+        return
+    need(_pg_ok(), f"PostgreSQL not reachable at {PG_URL}")
+    import psycopg
+
+    schema = f"nf_api_{uuid.uuid4().hex[:8]}"
+    settings = Settings.load(lake=str(tmp / "lake"), warehouse=PG_URL, warehouse_schema=schema)
+    try:
+        yield _build(settings)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # our own generated name
+
+
+@pytest.fixture(scope="module")
+def base(warehouse):
+    with Server(warehouse) as url:
+        yield url
+
+
+def _story_of(aid: str) -> str:
+    return ROWS[aid]["story"]
+
+
+def test_related_shape_and_no_same_story_leak_for_any_article(base):
+    with httpx.Client(base_url=base) as c:
+        for aid, row in ROWS.items():
+            r = c.get(f"/articles/{aid}/related", params={"k": 10})
+            assert r.status_code == 200
+            body = r.json()
+            assert body["article_id"] == aid
+            assert body["related"], aid
+            for item in body["related"]:
+                assert set(item) == {"article_id", "title", "url", "source_domain", "language", "published_at", "score"}
+                assert _story_of(item["article_id"]) != row["story"], (aid, item)
+            stories = [_story_of(i["article_id"]) for i in body["related"]]
+            assert len(stories) == len(set(stories))  # at most one per other story
+
+
+def test_reader_language_first_and_translations_share_the_canonical_list(base):
+    with httpx.Client(base_url=base) as c:
+        t = next(r for r in ROWS.values() if r["kind"] == "translation")
+        original = next(r for r in ROWS.values() if r["story"] == t["story"] and r["kind"] is None)
+        ar = c.get(f"/articles/{t['id']}/related", params={"k": 3}).json()["related"]
+        assert ar[0]["language"] == "ar"
+        assert all(ROWS[i["article_id"]]["topic"] == t["topic"] for i in ar)
+        en = c.get(f"/articles/{original['id']}/related", params={"k": 3, "lang": "ar"}).json()["related"]
+        assert [i["article_id"] for i in en] == [i["article_id"] for i in ar]
+        top = c.get(f"/articles/{original['id']}/related", params={"k": 3}).json()["related"]
+        assert [i["language"] for i in top] == ["en"] * 3
+        assert all(ROWS[i["article_id"]]["topic"] == original["topic"] for i in top)
+
+
+def test_snapshot_agrees_with_the_sql_query(warehouse):
+    from pipeline.api.snapshot import Snapshot
+    from pipeline.warehouse.queries import related_for
+
+    snap = Snapshot.load(warehouse)
+    for aid in list(ROWS)[::3]:
+        for lang in (None, "ar", "en"):
+            want = [r["article_id"] for r in related_for(warehouse, aid, k=8, language=lang)]
+            assert [r["article_id"] for r in snap.related(aid, 8, lang)] == want, (aid, lang)
+
+
+def test_etag_cache_control_errors_and_docs(base):
+    aid = next(iter(ROWS))
+    with httpx.Client(base_url=base) as c:
+        r = c.get(f"/articles/{aid}/related", params={"k": 5})
+        etag = r.headers["etag"]
+        assert "max-age=" in r.headers["cache-control"]
+        again = c.get(f"/articles/{aid}/related", params={"k": 5}, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.headers["etag"] == etag and not again.content
+        assert c.get(f"/articles/{aid}/related", params={"k": 6}, headers={"If-None-Match": etag}).status_code == 200
+        assert c.get("/articles/0000000000000000/related").status_code == 404
+        bad = c.get(f"/articles/{aid}/related", params={"k": 0})
+        assert bad.status_code == 422 and "k:" in bad.json()["detail"]
+        assert c.get(f"/articles/{aid}/related", params={"k": "ten"}).status_code == 422
+        bad_lang = c.get(f"/articles/{aid}/related", params={"lang": "english!"})
+        assert bad_lang.status_code == 422 and "lang" in bad_lang.json()["detail"]
+        assert c.get("/healthz").json()["status"] == "ok"
+        assert c.get("/docs").status_code == 200
+        paths = c.get("/openapi.json").json()["paths"]
+        assert {"/articles/{article_id}/related", "/search", "/stories/{story_id}", "/healthz"} <= set(paths)
+
+
+def test_stories_and_articles(base):
+    t = next(r for r in ROWS.values() if r["kind"] == "translation")
+    with httpx.Client(base_url=base) as c:
+        art = c.get(f"/articles/{t['id']}").json()
+        story = c.get(f"/stories/{art['story_id']}").json()
+        members = {a["article_id"] for a in story["articles"]}
+        assert members == {r["id"] for r in ROWS.values() if r["story"] == t["story"]}
+        assert {"ar", "en"} <= set(story["languages"])
+        assert sum(a["is_canonical"] for a in story["articles"]) == 1
+        assert c.get("/stories/nope").status_code == 404
+
+
+def test_search(base):
+    with httpx.Client(base_url=base) as c:
+        r = c.get("/search", params={"q": "desalination plant Port Halden", "limit": 3})
+        assert r.status_code == 200 and r.headers["etag"]
+        results = r.json()["results"]
+        assert results and all(ROWS[x["article_id"]]["topic"] == "water" for x in results)
+        ar = c.get("/search", params={"q": "محطة تحلية المياه", "lang": "ar"}).json()["results"]
+        assert ar and all(x["language"] == "ar" for x in ar)
+        assert c.get("/search", params={"q": ""}).status_code == 422
+        assert c.get("/search", params={"q": "x", "limit": 0}).status_code == 422
+        for nasty in ['"unbalanced', "a' OR 1=1 --", "*"]:
+            assert c.get("/search", params={"q": nasty}).status_code == 200
+
+
+def test_api_keys(warehouse):
+    with Server(warehouse.replace(api_keys="k1,k2")) as url, httpx.Client(base_url=url) as c:
+        aid = next(iter(ROWS))
+        assert c.get("/healthz").status_code == 200
+        assert c.get(f"/articles/{aid}/related").status_code == 401
+        assert c.get(f"/articles/{aid}/related", headers={"X-API-Key": "nope"}).status_code == 401
+        assert c.get(f"/articles/{aid}/related", headers={"X-API-Key": "k2"}).status_code == 200
+        assert c.get(f"/articles/{aid}/related", headers={"Authorization": "Bearer k1"}).status_code == 200
+
+
+def test_the_api_sees_a_refresh_without_restarting(warehouse):
+    """A pipeline refresh reaches a running server through its periodic version check
+    (runs last in this module: it adds an article to the module's warehouse)."""
+    from pipeline.lake.store import open_store
+    from pipeline.stages import load_warehouse, refresh_related
+
+    src = next(r for r in ROWS.values() if r["topic"] == "water" and r["story"].endswith("a2"))
+    new = dict(src, id="feedfacefeedface", url="https://metrowire.example/water/a9-en", story="water-a9",
+               published_at="2025-03-02T09:00:00Z", title="Port Halden desalination plant: the next phase",
+               body=src["body"].replace("this week", "this month") + " A second phase is planned.")
+    with Server(warehouse.replace(api_cache_seconds=0.2)) as url, httpx.Client(base_url=url) as c:
+        assert c.get(f"/articles/{new['id']}/related").status_code == 404
+        store = open_store(warehouse)
+        write_labelled(store, [new], "20250303T000000Z-more", all_rows=[*ROWS.values(), new])
+        run_ts = datetime(2025, 4, 2, tzinfo=UTC)
+        load_warehouse(warehouse, run_ts=run_ts, store=store)
+        report = refresh_related(warehouse, store=store, run_ts=run_ts)
+        assert report.new == 1 and report.entered > 0
+        deadline = time.monotonic() + 20
+        while c.get(f"/articles/{new['id']}/related").status_code != 200:
+            assert time.monotonic() < deadline, "the server never picked up the refresh"
+            time.sleep(0.2)
+        body = c.get(f"/articles/{src['id']}/related", params={"k": 20}).json()
+        assert new["id"] in {i["article_id"] for i in body["related"]}

@@ -194,8 +194,8 @@ def _choose(precise: list[str], balanced: list[str]) -> list[str]:
     if not p_len:
         return balanced
     ratio = b_len / p_len
-    if abs(ratio - 1.0) <= SAME_TEXT:
-        return precise  # same words: the precise mode keeps paragraph breaks more faithfully
+    if abs(ratio - 1.0) <= SAME_TEXT and len(precise) > len(balanced):
+        return precise  # same words, but the precise mode kept the paragraph breaks
     return balanced if ratio <= BALANCED_IF_AT_MOST or ratio >= BALANCED_IF_AT_LEAST else precise
 
 

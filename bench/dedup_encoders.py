@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--root", default=str(NTREX))
     ap.add_argument("--encoders", default="use-m,e5")
     ap.add_argument("--threshold-use-m", type=float, default=0.60)
-    ap.add_argument("--threshold-e5", type=float, default=0.88)
+    ap.add_argument("--threshold-e5", type=float, default=0.86)
     ap.add_argument("--sweep", default="", help="extra sentence thresholds to report, e.g. 0.8,0.85")
     ap.add_argument("--cache", default="", help="folder to keep encoded vectors between runs")
     args = ap.parse_args()

@@ -33,9 +33,10 @@ export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW_DB:-sqlite:///$AIRFLOW_HOM
 SECRET_FILE="$AIRFLOW_HOME/.newsflow-secrets"
 if [[ ! -f "$SECRET_FILE" ]]; then
   umask 077
-  printf 'AIRFLOW__API_AUTH__JWT_SECRET=%s\nAIRFLOW__API__SECRET_KEY=%s\n' \
+  printf 'AIRFLOW__API_AUTH__JWT_SECRET=%s\nAIRFLOW__API__SECRET_KEY=%s\nAIRFLOW__CORE__FERNET_KEY=%s\n' \
     "$(python3 -c 'import secrets; print(secrets.token_hex(32))')" \
-    "$(python3 -c 'import secrets; print(secrets.token_hex(16))')" > "$SECRET_FILE"
+    "$(python3 -c 'import secrets; print(secrets.token_hex(16))')" \
+    "$(python3 -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" > "$SECRET_FILE"
 fi
 set -a; . "$SECRET_FILE"; set +a
 if [[ "$AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" == sqlite* && "$AIRFLOW__CORE__EXECUTOR" == LocalExecutor ]]; then

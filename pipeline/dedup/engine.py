@@ -18,7 +18,7 @@ from pipeline.dedup.cluster import cluster
 from pipeline.dedup.encoder import Encoder, encoder_chain
 from pipeline.dedup.exact import exact_evidence
 from pipeline.dedup.index import index_articles
-from pipeline.dedup.match import match
+from pipeline.dedup.match import ANCHOR_MIN_SHARED, match
 from pipeline.dedup.near import shingle_overlap
 from pipeline.dedup.prep import prepare
 from pipeline.dedup.verify import verify_pair
@@ -139,7 +139,8 @@ def explain_pair(a: Article, b: Article, settings: Settings,
         days = abs((a.published_at - b.published_at).total_seconds()) / 86400
         ev["days_apart"] = round(days, 3)
         ev["window_days"] = settings.dedup_window_days
-        anchored = ev["anchors"]["numeric_shared"] >= 2 and ev["encoder_tier"] != "primary"
+        shared = ev["anchors"]["numeric_shared"] + ev["anchors"]["names_shared"]
+        anchored = shared >= ANCHOR_MIN_SHARED and ev["encoder_tier"] != "primary"
         ev["candidate"] = days <= settings.dedup_window_days and (
             ev["doc_cosine"] >= settings.translation_candidate_cosine or anchored)
         ev["accepted"] = ev["accepted"] and ev["candidate"]

@@ -1,10 +1,15 @@
 -- Apply one dedup generation (staged tables `staged_assignments`, `staged_edges`);
 -- twin of sql/duckdb/apply_dedup.sql.  A generation describes the whole known corpus,
--- so links and stories are replaced.
+-- so links and stories are replaced; article rows are touched only where something
+-- changed (re-applying a generation is a no-op; a late original re-points only its copies).
 UPDATE articles SET story_id = s.story_id, duplicate_of = s.duplicate_of,
        dup_kind = s.dup_kind, dup_score = s.dup_score
 FROM staged_assignments s
-WHERE articles.article_id = s.article_id;
+WHERE articles.article_id = s.article_id
+  AND (articles.story_id IS DISTINCT FROM s.story_id
+       OR articles.duplicate_of IS DISTINCT FROM s.duplicate_of
+       OR articles.dup_kind IS DISTINCT FROM s.dup_kind
+       OR articles.dup_score IS DISTINCT FROM s.dup_score);
 
 DELETE FROM article_links;
 INSERT INTO article_links (a, b, kind, score, evidence)

@@ -10,6 +10,7 @@ environment variables so an asset-triggered chain completes in seconds.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -91,6 +92,9 @@ class AirflowStack:
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+            # one Fernet key for all components: trigger kwargs (the SQS watcher's) and
+            # connections are encrypted by one process and read by another
+            "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
@@ -151,8 +155,12 @@ class AirflowStack:
         self.spawn("scheduler", "scheduler")
         self.spawn("triggerer", "triggerer")
         for hostname in workers:
+            # task instances record hostname_callable(); make it tell the two workers apart
+            env = {**self.env, "NEWSFLOW_WORKER_NAME": hostname,
+                   "AIRFLOW__CORE__HOSTNAME_CALLABLE": "newsflow_airflow.hostname.worker_hostname"}
             self.spawn(f"worker-{hostname}", "celery", "worker", "--celery-hostname", hostname,
-                       "--concurrency", "2", "--queues", "default", "--without-mingle", "--without-gossip")
+                       "--concurrency", "2", "--queues", "default", "--without-mingle", "--without-gossip",
+                       env=env)
         self.wait_for(self._api_healthy, 120, "the API server to answer /api/v2/monitor/health")
         self.timings["start_s"] = time.perf_counter() - t
 

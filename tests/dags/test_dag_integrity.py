@@ -185,3 +185,27 @@ print(json.dumps({"names": sorted(p.name for p in plugins), "errors": {k: str(v)
     assert result["errors"] == {}
     assert "newsflow" in result["names"]
     assert result["loose"] == []
+
+
+def test_sqs_watcher_is_only_built_when_a_queue_is_configured(dagbag) -> None:
+    """Default parse: the ingest asset only; with NEWSFLOW_SQS_QUEUE_URL: OR lake drops, watched."""
+    process = dagbag.dags["newsflow_process"]
+    assert [a.uri for a in process.timetable.asset_condition.objects] == ["x-newsflow://lake/articles"]
+    probe = ("import json, os, sys\n"
+             "os.environ['NEWSFLOW_SQS_QUEUE_URL'] = 'http://127.0.0.1:9/123456789012/drops'\n"
+             "os.environ['NEWSFLOW_SQS_POLL_SECONDS'] = '5'\n"
+             "from airflow.dag_processing.dagbag import DagBag\n"
+             "bag = DagBag(dag_folder=sys.argv[1])\n"
+             "cond = bag.dags['newsflow_process'].timetable.asset_condition\n"
+             "out = {'errors': {k: str(v) for k, v in bag.import_errors.items()}, 'kind': type(cond).__name__,\n"
+             "       'assets': [[a.uri, [(w.name, type(w.trigger).__name__, w.trigger.scheme, w.trigger.kwargs.get('sqs_queue'),\n"
+             "                   w.trigger.kwargs.get('waiter_delay')) for w in a.watchers]] for a in cond.objects]}\n"
+             "print(json.dumps(out))")
+    result = run_python(probe, str(DAGS / "newsflow_process.py"))
+    assert result["errors"] == {}
+    assert result["kind"] == "AssetAny"
+    assert result["assets"] == [
+        ["x-newsflow://lake/articles", []],
+        ["x-newsflow://lake/drops", [["newsflow_lake_drops_sqs", "MessageQueueTrigger", "sqs",
+                                     "http://127.0.0.1:9/123456789012/drops", 5]]],
+    ]

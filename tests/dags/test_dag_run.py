@@ -90,7 +90,8 @@ with settings.Session() as session:
     ).all()
 events = [{"name": n, "uri": u, "extra": e, "dag": d, "map_index": m} for n, u, e, d, m in rows]
 print(json.dumps({"runs": runs, "events": events, "timings": timings, "snapshots": snapshots}, default=str))
-if any(r["state"] != "DagRunState.SUCCESS" and r["state"] != "success" for r in runs.values()):
+# the reprocess runs are asserted by their own test, which shows their task states
+if any(runs[k]["state"] not in ("DagRunState.SUCCESS", "success") for k in ("newsflow_ingest", "newsflow_process")):
     sys.exit(3)  # make the harness show the task tracebacks
 """
 

@@ -76,3 +76,30 @@ def test_sentences_min_words():
         "This one has enough words in it."
     ]
     assert sentences("Short one.", min_words=1) == ["Short one."]
+
+
+def test_fast_path_matches_the_per_character_rule():
+    """The translate-table implementation equals the per-character reference: letters,
+    numbers, marks, spaces and decimal points stay; emoji go, astral letters stay."""
+    import re
+    import unicodedata
+
+    from pipeline.extract import textnorm as tn
+
+    def reference(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).translate(tn._INVISIBLE)
+        text = tn.fold_number_separators(text.casefold().translate(tn._FOLD))
+        out = []
+        for i, ch in enumerate(text):
+            if tn._keep_char(ch):
+                out.append(ch)
+            elif ch == "." and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+                out.append(ch)
+            else:
+                out.append(" ")
+        return re.sub(r"\s+", " ", "".join(out)).strip()
+
+    text = "Price: 3.5% — «quoted» x.y 😀 𝐀bc 1,250,000 ٣٫٥ end."
+    assert tn.normalize_for_matching(text) == "price 3.5 quoted x y abc 1250000 3.5 end"
+    sample = "".join(chr(c) for c in range(0x20, 0x3000, 3)) + "😀𝐀𐍈"
+    assert tn.normalize_for_matching(sample) == reference(sample)

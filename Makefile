@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint bench clean install install-test
+.PHONY: demo test lint bench bench-feeds bench-normalize bench-dedup bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,31 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python bench/run_pipeline.py
+
+bench-feeds: install-test
+	$(BIN)/python bench/feeds_bench.py
+
+bench-normalize: install-test
+	$(BIN)/python bench/normalize_bench.py
+
+bench-dedup: install-test
+	$(BIN)/python bench/dedup_bench.py
+
+bench-warehouse: install-test
+	$(BIN)/python bench/warehouse_bench.py
+
+bench-related: install-test
+	$(BIN)/python bench/related_bench.py
+
+bench-airflow: install-test
+	$(BIN)/python bench/airflow_parse.py
+
+eval-extraction: install
+	$(BIN)/newsflow eval extraction ../shared/corpora/html
+
+# A local Airflow (api-server, scheduler, dag-processor, triggerer) on loopback; docs/airflow.md
+airflow-up: install-test
+	bash deploy/airflow-up.sh
 
 clean:
 	rm -rf data .pytest_cache

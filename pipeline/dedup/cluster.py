@@ -88,7 +88,9 @@ def _resolve(members: list[str], arts: Mapping[str, Article],
         (kept if ok else failed).append(m)
     stories = [(canon, kept)]
     if failed:
-        inner = [p for p in edges if p[0] in failed and p[1] in failed]
+        failed_set = set(failed)
+        inner = [p for m in failed for x in members if x in failed_set and m < x
+                 and (p := _pair(m, x)) in edges]
         for comp in _components(failed, inner):
             stories += _resolve(comp, arts, edges)
     return stories

@@ -54,8 +54,8 @@ class IndexedDoc:
     original_url: str | None
     shingles: np.ndarray  # uint32, sorted unique
     bands: np.ndarray  # uint64, one key per LSH band
-    anchors: list[Anchor]
-    sentences: list[str] | None = None  # None until loaded (known docs load lazily)
+    anchors: list[Anchor] | None  # None until loaded (known docs load lazily)
+    sentences: list[str] | None = None  # None until loaded
     sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``
     docvec: np.ndarray | None = None  # float32 (dim,)
     encoder: str = ""

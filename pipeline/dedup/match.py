@@ -129,7 +129,8 @@ def _vector_candidates(docs: Sequence[IndexedDoc], n_new: int, primary: Encoder,
         return {}
     vecs = np.vstack([docs[i].docvec for i in idx]).astype(np.float32)
     ts = np.array([docs[i].ts for i in idx])
-    langs = np.array([docs[i].language for i in idx])
+    codes: dict[str, int] = {}
+    langs = np.array([codes.setdefault(docs[i].language, len(codes)) for i in idx], dtype=np.int32)
     pos = {i: k for k, i in enumerate(idx)}
     window = settings.dedup_window_days * 86400.0
     out: dict[Pair, float] = {}
@@ -149,13 +150,18 @@ def _vector_candidates(docs: Sequence[IndexedDoc], n_new: int, primary: Encoder,
 
 
 def _anchor_candidates(docs: Sequence[IndexedDoc], n_new: int, primary: Encoder,
-                       settings: Settings) -> set[Pair]:
+                       settings: Settings, load=None) -> set[Pair]:
     """Cross-language pairs involving a language the primary encoder does not cover that
     share >= ``ANCHOR_MIN_SHARED`` numbers, dates or name skeletons (rare ones: postings
     of <= ``MAX_POSTING`` documents).  Candidates only: verification decides."""
     idx = [i for i, d in enumerate(docs) if d.eligible]
     if not any(i < n_new for i in idx) or all(covers(primary, docs[i].language) for i in idx):
         return set()
+    if not any(i < n_new and not covers(primary, docs[i].language) for i in idx):
+        # every new doc is covered: a pair needs an uncovered *known* end
+        idx = [i for i in idx if i < n_new or not covers(primary, docs[i].language)]
+    if load is not None:
+        load([docs[i] for i in idx if docs[i].anchors is None])
     keys = [np.unique(np.array([hash_anchor(a.kind, a.value) for a in docs[i].anchors
                                 if a.kind in NUMERIC or a.kind == "name"], dtype=np.uint64)) for i in idx]
     n_new_e = sum(1 for i in idx if i < n_new)
@@ -201,10 +207,10 @@ def translation_edges(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[En
     """Verified translation edges; ``load(docs)`` fills sentences/vectors of known docs."""
     primary = chain[0]
     cand = set(_vector_candidates(docs, n_new, primary, settings))
-    cand |= _anchor_candidates(docs, n_new, primary, settings)
+    cand |= _anchor_candidates(docs, n_new, primary, settings, load)
     cand = {p for p in cand if tuple(sorted((docs[p[0]].id, docs[p[1]].id))) not in skip}
     if load is not None:
-        load([docs[i] for p in cand for i in p if docs[i].sentences is None])
+        load([docs[i] for p in cand for i in p if docs[i].sentences is None or docs[i].anchors is None])
     edges = []
     for i, j in sorted(cand):
         a, b = sorted((docs[i], docs[j]), key=lambda d: d.id)

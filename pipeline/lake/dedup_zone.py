@@ -56,7 +56,8 @@ INDEX_SCHEMA = pa.schema([
     ("encoder", pa.string()), ("dim", pa.int32()), ("docvec", pa.binary()),
     ("sentences", pa.list_(pa.string())), ("sentvec", pa.binary()),
 ])
-LIGHT = [n for n in INDEX_SCHEMA.names if n not in ("sentences", "sentvec")]
+HEAVY = ("sentences", "sentvec", "anchors")  # loaded lazily, for candidates only
+LIGHT = [n for n in INDEX_SCHEMA.names if n not in HEAVY]
 _META = ("article_id", "language", "published_at", "translator", "original_outlet")
 
 
@@ -125,7 +126,7 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
             original_outlet=cols["original_outlet"][r], original_domain=cols["original_domain"][r],
             original_url=cols["original_url"][r], shingles=np.array(sh[r], dtype=np.uint32),
             bands=np.array(bd[r], dtype=np.uint64),
-            anchors=[Anchor(**x) for x in cols["anchors"][r] or []],
+            anchors=[Anchor(**x) for x in cols["anchors"][r] or []] if heavy else None,
             sentences=cols["sentences"][r] if heavy else None,
             sentvec=_vec(cols["sentvec"][r], dim) if heavy else None,
             docvec=docvec[0] if len(docvec) else np.zeros(max(dim, 1), dtype=np.float32),
@@ -174,20 +175,24 @@ def load_window(store: ObjectStore, batch_ids: Iterable[str], start: datetime, e
 
 
 def loader(store: ObjectStore):
-    """A ``load(docs)`` callback filling sentences and primary vectors of light docs, one
-    file read per lake file involved."""
+    """A ``load(docs)`` callback filling sentences, primary vectors and anchors of light
+    docs, one file read per lake file involved."""
     def load(docs: Sequence) -> None:
         by_key: dict[str, list] = {}
         for d in docs:
             if d.sentences is None and d.location:
                 by_key.setdefault(d.location[0], []).append(d)
         for key, group in sorted(by_key.items()):
-            t = _read(store, key, ["sentences", "sentvec", "dim"])
+            rows = pa.array(sorted({d.location[1] for d in group}), type=pa.int64())
+            t = _read(store, key, ["sentences", "sentvec", "dim", "anchors"]).take(rows)
+            at = {r: k for k, r in enumerate(rows.to_pylist())}
             sents, vecs, dims = t["sentences"].to_pylist(), t["sentvec"].to_pylist(), t["dim"].to_pylist()
+            anchors = t["anchors"].to_pylist()
             for d in group:
-                r = d.location[1]
-                d.sentences = sents[r]
-                d.sentvec = _vec(vecs[r], dims[r])
+                k = at[d.location[1]]
+                d.sentences = sents[k]
+                d.sentvec = _vec(vecs[k], dims[k])
+                d.anchors = [Anchor(**x) for x in anchors[k] or []]
     return load
 
 
@@ -236,8 +241,13 @@ def read_batch_edges(store: ObjectStore, batch_ids: Iterable[str]) -> list[Dedup
 
 def write_generation(store: ObjectStore, generation_id: str, assignments: list[DedupAssignment],
                      edges: list[DedupEdge], counts: dict) -> None:
-    write_batch(store, "dedup-assignments", generation_id,
-                assignments_to_table(sorted(assignments, key=lambda x: x.article_id)), meta=counts)
+    rows = sorted(assignments, key=lambda x: x.article_id)
+    table = pa.Table.from_pydict(
+        {"article_id": [x.article_id for x in rows], "story_id": [x.story_id for x in rows],
+         "duplicate_of": [x.duplicate_of for x in rows], "dup_kind": [x.dup_kind for x in rows],
+         "dup_score": [x.dup_score for x in rows]},
+        schema=assignments_to_table([]).schema)
+    write_batch(store, "dedup-assignments", generation_id, table, meta=counts)
     write_batch(store, "dedup-edges", generation_id,
                 edges_to_table(sorted(edges, key=lambda e: (e.a, e.b, e.kind))), meta=counts)
     store.put(LATEST, generation_id.encode())

@@ -60,6 +60,7 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
 
     Returns the rows merged, or 0 when another loader merged this batch first.
     """
+    table = unique_by(table, ("article_id",), "article")  # one row per key, or the upsert aborts
     docs = search_docs_table(
         table["article_id"].to_pylist(), table["language"].to_pylist(), table["content_hash"].to_pylist(),
         table["title"].to_pylist(), table["body_text"].to_pylist(),
@@ -81,15 +82,15 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
 
 
 def unique_by(table: pa.Table, keys: tuple[str, ...], what: str) -> pa.Table:
-    """Keep the last row per key: a generation built over replayed batches may repeat an
-    edge or an assignment, which would otherwise abort the whole load on a key conflict."""
+    """Keep the last row per key: a batch or a dedup generation built over replayed input may
+    repeat a key, which would otherwise abort the whole unit on a key conflict, every time."""
     if table.num_rows == 0:
         return table
     cols = [table[k].to_pylist() for k in keys]
     last = {key: i for i, key in enumerate(zip(*cols, strict=True))}
     if len(last) == table.num_rows:
         return table
-    log.warning("dedup: %d repeated %s rows dropped (same key)", table.num_rows - len(last), what)
+    log.warning("load: %d repeated %s rows dropped (same key, the last one kept)", table.num_rows - len(last), what)
     return table.take(pa.array(sorted(last.values()), pa.int64()))
 
 
@@ -106,17 +107,7 @@ def apply_dedup(be: Backend, generation: str, assignments: pa.Table, edges: pa.T
             be.script("apply_dedup")
             be.record_batch("dedup", generation, assignments.num_rows, loaded_at)
 
-    try:
-        with_retry(be, run)
-    except Exception as exc:
-        # DuckDB checks keys eagerly: a generation that keeps an edge or story of the previous
-        # one (a replay, a rerun) collides with the not-yet-committed delete of that row.
-        if be.name != "duckdb" or "Constraint" not in type(exc).__name__:
-            raise
-        log.warning("dedup %s: re-applying after a committed clear (DuckDB key check): %s", generation, exc)
-        with be.transaction():
-            be.script("dedup_clear")
-        run()
+    with_retry(be, run)
 
 
 def load_rejects(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetime) -> None:

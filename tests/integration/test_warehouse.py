@@ -157,6 +157,20 @@ def test_failed_batch_rolls_back_and_is_retried_later(wh):
     assert (report.batches_loaded, report.rows_loaded, report.batches_failed) == (1, 6, 0)
 
 
+def test_repeated_keys_in_a_batch_or_generation_do_not_block_loads(wh):
+    """A replay can repeat an article in a batch or an edge in a generation: last one wins."""
+    table, assignments = make_articles(8, batch_id="b1", pair_every=1)
+    twice = pa.concat_tables([table, table.slice(0, 3)])
+    put_batch(wh, "2026-b1", twice)
+    pairs = [(a["duplicate_of"], a["article_id"]) for a in assignments if a["duplicate_of"]]
+    edges = [DedupEdge(o, t, "translation", 0.9, {"share": 0.8}) for o, t in pairs]
+    put_dedup(wh, "g1", assignments + assignments[:2], edges + edges[:1])
+    report = load_warehouse(wh, run_ts=RUN_TS)
+    assert report.batches_failed == 0 and report.dedup_generation == "g1"
+    counts = snapshot(wh)["counts"]
+    assert counts["articles"] == 8 and counts["article_links"] == len(pairs) and counts["stories"] == 4
+
+
 def test_concurrent_loads_of_different_batches_lose_no_rows(wh):
     """Four loaders at once, one batch each, with overlapping articles between batches."""
     ids = set()

@@ -34,6 +34,7 @@ MAX_HTML_CHARS = 12_000_000  # above this a page is refused (fetches are capped 
 BALANCED_IF_AT_MOST = 1.4
 BALANCED_IF_AT_LEAST = 5.0
 SAME_TEXT = 0.02
+LOOSE_TEXT_MIN_WORDS = 8  # text outside any block must be a sentence to count
 
 
 def _parser() -> lxml.html.HTMLParser:
@@ -134,15 +135,24 @@ def _visible(line: str) -> str:
 
 
 def _paragraphs_from_body(body: etree._Element) -> list[str]:
+    """One paragraph per output block, plus text trafilatura left loose between blocks
+    (``body.text`` and block tails: a closing sentence outside any ``<p>`` lands there).
+    Loose text counts only when it reads like prose, not a stray "(c)" or menu word."""
     out: list[str] = []
+    if body.text and _is_prose(loose := _visible(body.text)):
+        out.append(loose)
     for block in body:
         if block.tag == "list":
             out.extend(t for item in block.iter("item") if (t := _block_text(item)))
-        elif block.tag == "table":
-            continue
-        elif text := _block_text(block):
+        elif block.tag != "table" and (text := _block_text(block)):
             out.append(text)
+        if block.tail and _is_prose(loose := _visible(block.tail)):
+            out.append(loose)
     return out
+
+
+def _is_prose(text: str) -> bool:
+    return len(text.split()) >= LOOSE_TEXT_MIN_WORDS
 
 
 def _filter(paragraphs: list[str], titles: set[str]) -> list[str]:

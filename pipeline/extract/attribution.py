@@ -130,8 +130,10 @@ def _short(line: str) -> bool:
     return 0 < len(_URL.sub("", line).strip()) <= MAX_LINE_CHARS
 
 
-def _visible(line: str) -> str:
-    """Drop icon-font glyphs (private use), bidi marks and controls; collapse spaces."""
+def visible_text(line: str) -> str:
+    """Drop icon-font glyphs (private use), bidi marks and controls; collapse spaces.
+
+    Shared by page extraction and attribution: both read what a reader sees."""
     kept = "".join(
         ch
         for ch in line
@@ -142,7 +144,7 @@ def _visible(line: str) -> str:
 
 def _match_line(line: str, att: Attribution) -> bool:
     """Record ``line`` in ``att`` when it is an attribution line; True if it was."""
-    text = _visible(line)
+    text = visible_text(line)
     if not _short(text):
         return False
     for rx in _TRANSLATOR:
@@ -176,7 +178,7 @@ def _note(att: Attribution, line: str, text: str) -> None:
 
 def _dateline(first: str, att: Attribution) -> str | None:
     """Strip a wire dateline naming a known outlet; the rest of the sentence stays."""
-    first = _visible(first)
+    first = visible_text(first)
     m = _DATELINE.match(first)
     if not m:
         return None

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import copy
 import re
-import unicodedata
 from urllib.parse import urljoin
 
 import lxml.etree as etree
 import lxml.html
 import trafilatura
 
+from pipeline.extract.attribution import visible_text as _visible
 from pipeline.extract.dates import parse_date
 from pipeline.extract.decode import decode_html, page_text
 from pipeline.extract.pagemeta import clean as _clean
@@ -122,16 +122,6 @@ def _block_text(el: etree._Element) -> str:
     rec(el)
     lines = [_visible(line) for line in "".join(parts).split("\n")]
     return "\n".join(line for line in lines if line)
-
-
-def _visible(line: str) -> str:
-    """Drop icon-font glyphs (private use), bidi marks, controls; collapse spaces."""
-    kept = "".join(
-        ch
-        for ch in line
-        if ch in "\u200c\u200d" or unicodedata.category(ch) not in ("Co", "Cf", "Cc")
-    )  # ZWNJ/ZWJ stay: Persian spelling depends on them
-    return " ".join(kept.split())
 
 
 def _paragraphs_from_body(body: etree._Element) -> list[str]:

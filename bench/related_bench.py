@@ -5,7 +5,9 @@
 
 Prints: the initial build (lake, warehouse load, related build), the load test against
 ``GET /articles/{id}/related`` (throughput, p50/p90/p99/max latency, errors) run by a
-separate load-generator process (asyncio + aiohttp, closed loop), and the refresh after a
+separate load-generator process (closed loop; by default a wrk-like client on bare asyncio
+streams, then the same run with aiohttp for comparison: the generator shares the 2 cores
+with the server, and aiohttp spends about twice the CPU per request), and the refresh after a
 batch of 1,000 new articles (plus, for scale, how long USE-m takes to encode 1,000).
 
 The corpus is synthetic (invented words around 5,000 invented topics, 70 % English-like,
@@ -94,7 +96,15 @@ def _percentile(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
 
 
-async def _load(url: str, ids: list[str], concurrency: int, duration: float) -> dict:
+def _summary(lat: list[float], errors: int, elapsed: float) -> dict:
+    return {"requests": len(lat), "errors": errors, "seconds": elapsed, "rps": len(lat) / elapsed,
+            "p50_ms": 1000 * _percentile(lat, 50), "p90_ms": 1000 * _percentile(lat, 90),
+            "p99_ms": 1000 * _percentile(lat, 99), "max_ms": 1000 * max(lat)}
+
+
+async def _load_aiohttp(url: str, ids: list[str], concurrency: int, duration: float) -> dict:
+    """A closed loop over aiohttp: the familiar client, but it spends about a core of
+    the 2 on itself at this rate, which the server then lacks."""
     import aiohttp
 
     lat: list[float] = []
@@ -118,19 +128,62 @@ async def _load(url: str, ids: list[str], concurrency: int, duration: float) -> 
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return {"requests": len(lat), "errors": errors, "seconds": elapsed, "rps": len(lat) / elapsed,
-            "p50_ms": 1000 * _percentile(lat, 50), "p90_ms": 1000 * _percentile(lat, 90),
-            "p99_ms": 1000 * _percentile(lat, 99), "max_ms": 1000 * max(lat)}
+        return _summary(lat, errors, time.perf_counter() - started)
+
+
+async def _load_raw(url: str, ids: list[str], concurrency: int, duration: float) -> dict:
+    """A closed loop in the manner of ``wrk``: one keep-alive HTTP/1.1 connection per
+    virtual user, requests written and responses read (status line, ``Content-Length``,
+    body) on bare asyncio streams, so that the generator, which shares the 2 cores with
+    the server, takes as little of them as it can.  Latency is request written to body read."""
+    host, port = url.removeprefix("http://").split(":")
+    lat: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + duration
+    rng = random.Random(1)
+    requests = [f"GET /articles/{a}/related?k=10 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for a in ids]
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while time.perf_counter() < stop:
+                req = rng.choice(requests)
+                t = time.perf_counter()
+                writer.write(req)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                lat.append(time.perf_counter() - t)
+                if head[9:12] != b"200":
+                    errors += 1
+        except (OSError, asyncio.IncompleteReadError):
+            errors += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return _summary(lat, errors, time.perf_counter() - started)
 
 
 def load_generator_main(args: argparse.Namespace) -> None:
     ids = json.loads(Path(args.ids).read_text())
-    print(json.dumps(asyncio.run(_load(args.url, ids, args.concurrency, args.duration))))
+    load = _load_aiohttp if args.client == "aiohttp" else _load_raw
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    print(json.dumps(asyncio.run(load(args.url, ids, args.concurrency, args.duration))))
 
 
-def run_load(url: str, ids_file: str, concurrency: int, duration: float) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--load-gen", "--url", url, "--ids", ids_file,
+def run_load(url: str, ids_file: str, concurrency: int, duration: float, client: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--load-gen", "--url", url, "--ids", ids_file, "--client", client,
                           "--concurrency", str(concurrency), "--duration", str(duration)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -145,6 +198,10 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--also-concurrency", type=int, default=8, help="a second, lighter load run (0: none)")
     p.add_argument("--workdir")
+    p.add_argument("--client", choices=["raw", "aiohttp"], default="raw",
+                   help="load generator: bare asyncio streams (wrk-like, light) or aiohttp")
+    p.add_argument("--also-client", choices=["raw", "aiohttp", "none"], default="aiohttp",
+                   help="repeat the main load run with this client, for comparison")
     p.add_argument("--load-gen", action="store_true")
     p.add_argument("--url")
     p.add_argument("--ids")
@@ -202,10 +259,12 @@ def main() -> None:
             time.sleep(0.5)
         for r in rows[:2000:7]:  # warm each worker's snapshot
             httpx.get(f"{url}/articles/{r['id']}/related", params={"k": 10})
-        runs = [args.concurrency] + ([args.also_concurrency] if args.also_concurrency else [])
-        for c in runs:
-            res = run_load(url, str(ids_file), c, args.duration)
-            print(f"load c={c} {args.duration:.0f}s, {args.workers} server workers, random ids over {len(rows)}: "
+        runs = [(args.concurrency, args.client)]
+        runs += [(args.concurrency, args.also_client)] if args.also_client not in ("none", args.client) else []
+        runs += [(args.also_concurrency, args.client)] if args.also_concurrency else []
+        for c, client in runs:
+            res = run_load(url, str(ids_file), c, args.duration, client)
+            print(f"load c={c} {args.duration:.0f}s ({client} client), {args.workers} server workers, random ids over {len(rows)}: "
                   f"{res['requests']} requests, {res['rps']:.0f} req/s, p50 {res['p50_ms']:.1f} ms, "
                   f"p90 {res['p90_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, max {res['max_ms']:.1f} ms, "
                   f"errors {res['errors']}  (load average {os.getloadavg()[0]:.2f})")

@@ -27,6 +27,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from pipeline.api.fastpath import RelatedFastPath, etag_matches
 from pipeline.api.snapshot import Snapshot, read_version
 from pipeline.config import Settings
 
@@ -51,6 +52,7 @@ class Holder:
         self._refreshing = False
         self._lock = asyncio.Lock()
         self.cache: OrderedDict[tuple, tuple[str, bytes]] = OrderedDict()
+        self.cache_control = f"public, max-age={settings.api_max_age}".encode()
 
     def _reload(self) -> None:
         """Runs in a worker thread: rebuild the snapshot when the warehouse version moved."""
@@ -110,13 +112,6 @@ class ApiKeys:
         await self.app(scope, receive, send)
 
 
-def _matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or etag in tags
-
-
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": message, **extra}, status_code=status)
 
@@ -138,13 +133,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def cached(request: Request, key: tuple, build) -> Response:
         hit = holder.cache.get(key)
         if hit is None:
-            hit = holder.remember(key, json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode())
+            body = build()
+            if not isinstance(body, bytes):
+                body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            hit = holder.remember(key, body)
         etag, body = hit
-        headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.api_max_age}"}
-        if _matches(request.headers.get("if-none-match"), etag):
+        headers = {"ETag": etag, "Cache-Control": holder.cache_control.decode()}
+        if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
 
+    app.add_middleware(RelatedFastPath, holder=holder)  # added first: runs inside the key check
     if settings.api_keys:
         app.add_middleware(ApiKeys, keys=frozenset(settings.api_keys))
 
@@ -178,7 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         key = ("related", snap.version, article_id, k, lang)
         if key not in holder.cache and article_id not in snap.pos:
             return _error(404, f"unknown article {article_id}")
-        return cached(request, key, lambda: {"article_id": article_id, "related": snap.related(article_id, k, lang)})
+        return cached(request, key, lambda: snap.related_json(article_id, k, lang))
 
     @app.get("/articles/{article_id}", summary="one article's metadata and story")
     async def article(request: Request, article_id: str = Path(..., pattern=_ID)) -> Response:

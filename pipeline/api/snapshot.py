@@ -12,7 +12,8 @@ language when it has one; reader-language results first, then by score.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,10 @@ def read_version(be: Any) -> tuple[str, float]:
     reader-language floor (``related_state.min_score``)."""
     row = be.query("api_version")[0]
     return hashlib.sha256(repr(sorted(row.items(), key=str)).encode()).hexdigest()[:16], float(row["min_score"] or 0.0)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _iso(value: Any) -> str | None:
@@ -67,6 +72,7 @@ class Snapshot:
     rel: np.ndarray
     score: np.ndarray
     floor: float = 0.0  # reader-language results rank first only from this score
+    _fragments: dict[int, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, settings: Settings) -> Snapshot:
@@ -118,14 +124,11 @@ class Snapshot:
             out["score"] = round(float(score), 6)
         return out
 
-    def related(self, article_id: str, k: int, language: str | None) -> list[dict] | None:
-        """The served list (None: unknown article)."""
-        i = self.pos.get(article_id)
-        if i is None:
-            return None
+    def _picks(self, i: int, k: int, language: str | None) -> list[tuple[int, float]]:
+        """(member position, score) of the served list for the article at position ``i``."""
         reader = language or self.lang[i]
         own_story = self.story[i]
-        start, end = self.spans.get(self.dup_of[i] or article_id, (0, 0))
+        start, end = self.spans.get(self.dup_of[i] or self.ids[i], (0, 0))
         seen: set[str] = set()
         picked = []
         for n in range(start, end):
@@ -140,7 +143,32 @@ class Snapshot:
             preferred = self.lang[m] == reader and self.score[n] >= self.floor
             picked.append((not preferred, -float(self.score[n]), n, m))
         picked.sort()
-        return [self.item(m, -neg) for _, neg, _, m in picked[:k]]
+        return [(m, -neg) for _, neg, _, m in picked[:k]]
+
+    def related(self, article_id: str, k: int, language: str | None) -> list[dict] | None:
+        """The served list (None: unknown article)."""
+        i = self.pos.get(article_id)
+        if i is None:
+            return None
+        return [self.item(m, score) for m, score in self._picks(i, k, language)]
+
+    def related_json(self, article_id: str, k: int, language: str | None) -> bytes | None:
+        """The ``/related`` response body, byte for byte what ``json.dumps`` of
+        ``{"article_id", "related": related(...)}`` gives, from per-article fragments
+        serialised once: the hot path of the API (``pipeline.api.fastpath``)."""
+        i = self.pos.get(article_id)
+        if i is None:
+            return None
+        parts = [self._fragment(m) + ',"score":' + repr(round(score, 6)) + "}"
+                 for m, score in self._picks(i, k, language)]
+        return ('{"article_id":' + _dumps(article_id) + ',"related":[' + ",".join(parts) + "]}").encode()
+
+    def _fragment(self, i: int) -> str:
+        """``item(i)`` as JSON without its closing brace, memoised."""
+        frag = self._fragments.get(i)
+        if frag is None:
+            frag = self._fragments[i] = _dumps(self.item(i))[:-1]
+        return frag
 
     def story_of(self, story_id: str) -> dict | None:
         idx = self.members.get(story_id)

@@ -159,6 +159,62 @@ def test_etag_cache_control_errors_and_docs(base):
         assert {"/articles/{article_id}/related", "/search", "/stories/{story_id}", "/healthz"} <= set(paths)
 
 
+def test_the_fast_path_answers_exactly_as_the_fastapi_route(warehouse):
+    """The plain-ASGI hot path must be invisible: same bytes, status and headers as the
+    FastAPI route (reached here by switching the fast path off)."""
+    import json
+
+    from pipeline.api import fastpath
+    from pipeline.api.snapshot import Snapshot
+
+    snap = Snapshot.load(warehouse)
+    aids = list(ROWS)[::4]
+    for aid in aids:
+        for lang in (None, "ar"):
+            want = {"article_id": aid, "related": snap.related(aid, 7, lang)}
+            assert snap.related_json(aid, 7, lang) == json.dumps(want, ensure_ascii=False, separators=(",", ":")).encode()
+    queries = [{"k": 7}, {"k": 3, "lang": "ar"}, {}, {"lang": "en", "k": 50}, {"k": 51}, {"k": "07"}, {"lang": ""}]
+
+    def answers(url: str) -> list:
+        with httpx.Client(base_url=url) as c:
+            out = []
+            for aid in aids[:5] + ["0000000000000000", "bad id!"]:
+                for q in queries:
+                    r = c.get(f"/articles/{aid}/related", params=q)
+                    out.append((aid, tuple(sorted(q.items())), r.status_code, r.content,
+                                r.headers.get("etag"), r.headers.get("cache-control"), r.headers.get("content-type")))
+            return out
+
+    with Server(warehouse) as url:
+        fast = answers(url)
+    original = fastpath.parse_related
+    fastpath.parse_related = lambda scope: None
+    try:
+        with Server(warehouse) as url:
+            slow = answers(url)
+    finally:
+        fastpath.parse_related = original
+    assert fast == slow
+    assert {row[2] for row in fast} == {200, 404, 422}
+
+
+def test_parse_related_only_takes_what_it_can_answer_exactly():
+    from pipeline.api.fastpath import parse_related
+
+    def scope(path: str, query: bytes = b"", method: str = "GET") -> dict:
+        return {"type": "http", "method": method, "path": path, "query_string": query, "headers": []}
+
+    assert parse_related(scope("/articles/abc/related")) == ("abc", 10, None)
+    assert parse_related(scope("/articles/abc/related", b"k=5&lang=ar")) == ("abc", 5, "ar")
+    assert parse_related(scope("/articles/abc/related", b"lang=pt-BR&other=1")) == ("abc", 10, "pt-BR")
+    for path, query, method in [("/articles/abc/related", b"k=0", "GET"), ("/articles/abc/related", b"k=51", "GET"),
+                                ("/articles/abc/related", b"k=5&k=6", "GET"), ("/articles/abc/related", b"k=%D9%A3", "GET"),
+                                ("/articles/abc/related", b"lang=english", "GET"), ("/articles/a%20b/related", b"", "GET"),
+                                ("/articles/a b/related", b"", "GET"), ("/articles//related", b"", "GET"),
+                                ("/articles/abc", b"", "GET"), ("/articles/abc/related", b"", "POST")]:
+        assert parse_related(scope(path, query, method)) is None, (path, query, method)
+
+
 def test_stories_and_articles(base):
     t = next(r for r in ROWS.values() if r["kind"] == "translation")
     with httpx.Client(base_url=base) as c:

@@ -128,7 +128,9 @@ class DuckDBBackend(Backend):
         self.conn, self.path, self.read_only, self._lock = conn, path, read_only, lock
         self._reader: _Reader | None = None
         self._idle = 0.0
-        self.fts = True if read_only else load_fts(conn)
+        if not read_only and not load_fts(conn):  # readers load it in _open_reader
+            raise WarehouseError("DuckDB's fts extension did not load: search postings are stemmed with it; "
+                                 "install the duckdb-extension-fts wheel matching duckdb " + duckdb.__version__)
         self._depth = 0
 
     @classmethod

@@ -60,7 +60,6 @@ class PostgresBackend(Backend):
 
     def __init__(self, conn: Any, read_only: bool) -> None:
         self.conn, self.read_only = conn, read_only
-        self.fts = True
 
     @classmethod
     def open(cls, settings: Settings, *, read_only: bool = False) -> PostgresBackend:

@@ -21,10 +21,10 @@ from pipeline.warehouse.searchtext import search_text
 
 log = logging.getLogger(__name__)
 
-# One BM25 analyzer per group (sql/<backend>/rebuild_search.sql): English, Arabic, the rest.
+# One BM25 analyzer per group (sql/<backend>/upsert_search_docs.sql): English, Arabic, the rest.
 SEARCH_GROUPS = ("en", "ar")
 # Bumped when search_text() changes: documents folded the old way are then rewritten.
-SEARCH_TEXT_VERSION = "s1"
+SEARCH_TEXT_VERSION = "s2"  # s2: documents also have postings (migration 008)
 T = TypeVar("T")
 
 
@@ -74,7 +74,7 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
             be.stage("staged_articles", table, like="articles")
             be.execute("upsert_articles")
             be.stage("staged_search_docs", docs)
-            be.execute("upsert_search_docs")
+            be.script("upsert_search_docs")
             be.record_batch("articles", batch_id, table.num_rows, loaded_at)
         return table.num_rows
 
@@ -131,26 +131,15 @@ def sync_search_docs(be: Backend, chunk: int = 5000) -> int:
         docs = search_docs_table(*([r[k] for r in part] for k in ("article_id", "language", "content_hash", "title", "body_text")))
         with be.transaction():
             be.stage("staged_search_docs", docs)
-            be.execute("upsert_search_docs")
+            be.script("upsert_search_docs")
     return len(rows)
 
 
 def rebuild_search(be: Backend) -> bool:
-    """Rebuild BM25 structures from ``search_docs``; False when DuckDB lacks fts."""
-    if not getattr(be, "fts", True):
-        return False
-    try:
-        if be.name == "postgres":
-            with be.transaction():
-                be.lock("search")
-                be.script("rebuild_search")
-        else:
-            be.script("rebuild_search")
-    except Exception as exc:  # DuckDB without a working fts extension
-        if be.name == "postgres":
-            raise
-        log.warning("search index not rebuilt: %s", exc)
-        return False
+    """Refresh the corpus statistics BM25 reads (postings are kept by every load)."""
+    with be.transaction():
+        be.lock("search")
+        be.script("rebuild_search")
     return True
 
 

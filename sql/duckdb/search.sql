@@ -27,14 +27,20 @@ scored AS (
     JOIN df USING (lang_group, term)
     JOIN search_stats st USING (lang_group)
     GROUP BY h.article_id
+),
+best AS (  -- the ranking reads only light columns; bodies (for snippets) only for the winners
+    SELECT s.article_id, s.score, a.published_at
+    FROM scored s
+    JOIN articles a USING (article_id)
+    WHERE ($lang IS NULL OR a.language = $lang)
+      AND ($outlet IS NULL OR a.source_domain = $outlet)
+      AND ($since IS NULL OR a.published_at >= $since)
+      AND ($until IS NULL OR a.published_at < $until)
+    ORDER BY s.score DESC, a.published_at DESC NULLS LAST, a.article_id
+    LIMIT $limit
 )
 SELECT a.article_id, a.title, a.url, a.source_domain, a.language, a.published_at, a.story_id,
-       s.score, a.body_text
-FROM scored s
+       b.score, a.body_text
+FROM best b
 JOIN articles a USING (article_id)
-WHERE ($lang IS NULL OR a.language = $lang)
-  AND ($outlet IS NULL OR a.source_domain = $outlet)
-  AND ($since IS NULL OR a.published_at >= $since)
-  AND ($until IS NULL OR a.published_at < $until)
-ORDER BY s.score DESC, a.published_at DESC NULLS LAST, a.article_id
-LIMIT $limit;
+ORDER BY b.score DESC, b.published_at DESC NULLS LAST, a.article_id;

@@ -27,14 +27,21 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from pipeline.api.fastpath import RelatedFastPath, etag_matches
+from pipeline.api.fastpath import (
+    ID_PATTERN,
+    K_DEFAULT,
+    K_MAX,
+    LANG_PATTERN,
+    RelatedFastPath,
+    etag_matches,
+)
 from pipeline.api.snapshot import Snapshot, read_version
 from pipeline.config import Settings
 
 log = logging.getLogger(__name__)
 OPEN_PATHS = {"/healthz", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
-_LANG = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
-_ID = r"^[A-Za-z0-9_.:-]{1,128}$"
+_LANG = f"^{LANG_PATTERN}$"
+_ID = f"^{ID_PATTERN}$"
 
 
 class Unavailable(Exception):
@@ -170,7 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def related(
         request: Request,
         article_id: str = Path(..., pattern=_ID, description="article id (16 hex)"),
-        k: int = Query(10, ge=1, le=50, description="number of related articles, 1-50"),
+        k: int = Query(K_DEFAULT, ge=1, le=K_MAX, description=f"number of related articles, 1-{K_MAX}"),
         lang: str | None = Query(None, pattern=_LANG, description="reader language (ISO 639-1); default the article's"),
     ) -> Response:
         snap = await holder.current()

@@ -17,10 +17,12 @@ from urllib.parse import parse_qsl
 
 from pipeline.api.snapshot import Snapshot
 
-PREFIX, SUFFIX = "/articles/", "/related"
-ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
-LANG_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+# The route's validation rules, shared with pipeline/api/app.py so the two cannot drift.
+ID_PATTERN = r"[A-Za-z0-9_.:-]{1,128}"
+LANG_PATTERN = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?"
 K_DEFAULT, K_MAX = 10, 50
+PREFIX, SUFFIX = "/articles/", "/related"
+ID_RE, LANG_RE = re.compile(ID_PATTERN), re.compile(LANG_PATTERN)
 
 
 def parse_related(scope: dict) -> tuple[str, int, str | None] | None:

@@ -18,8 +18,9 @@ ON CONFLICT (article_id) DO UPDATE SET
     doc_len = excluded.doc_len;
 DELETE FROM search_postings WHERE article_id IN (SELECT article_id FROM staged_search_docs);
 INSERT INTO search_postings (lang_group, term, article_id, tf, doc_len)
-SELECT t.lang_group, t.term, t.article_id, count(*)::INTEGER AS tf, any_value(d.doc_len)
-FROM staged_terms t JOIN search_docs d USING (article_id)
-GROUP BY t.lang_group, t.term, t.article_id
-ORDER BY t.lang_group, t.term, t.article_id;
+SELECT lang_group, term, article_id, count(*)::INTEGER AS tf,
+       (sum(count(*)) OVER (PARTITION BY article_id))::INTEGER AS doc_len
+FROM staged_terms
+GROUP BY lang_group, term, article_id
+ORDER BY lang_group, term, article_id;
 DROP TABLE staged_terms;

@@ -12,13 +12,17 @@ without re-reading article bodies or re-encoding them:
 * ``sentences`` and ``sentvec`` (float16, primary encoder) for alignment, ``docvec``
   (normalised mean) for candidate search.  Secondary encoders run on demand over the
   stored sentences, only for the few pairs that need them.
+* ``titlevec``: the title, encoded in the same batched call.  Dedup does not use it; the
+  related stage does (its vectors are the stored ``docvec`` and ``titlevec``, so it never
+  encodes an article dedup has embedded, and without the title a body mean loses most of
+  related quality: ``docs/related.md``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -58,6 +62,7 @@ class IndexedDoc:
     sentences: list[str] | None = None  # None until loaded
     sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``
     docvec: np.ndarray | None = None  # float32 (dim,)
+    titlevec: np.ndarray | None = None  # float32 (dim,), zeros without a title; for the related stage
     encoder: str = ""
     extra: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # other encoders
     location: tuple[str, int] | None = None  # (lake file key, row) for lazy loading
@@ -150,7 +155,8 @@ def index_articles(articles: Sequence[Article], encoder: Encoder, *, min_text_ch
             shingles=sh, bands=keys, anchors=list(p.anchors), sentences=sents,
         ))
     if encode:
-        embed_docs([d for d in out if d.sentences], encoder)
+        titles = {a.article_id: a.title or "" for a in articles}
+        embed_docs([d for d in out if d.sentences], encoder, titles)
     for d in out:
         if d.sentvec is None:
             d.encoder = encoder.name
@@ -159,17 +165,24 @@ def index_articles(articles: Sequence[Article], encoder: Encoder, *, min_text_ch
     return out
 
 
-def embed_docs(docs: Sequence[IndexedDoc], encoder: Encoder) -> None:
-    """Fill ``sentvec``/``docvec`` with ``encoder`` (primary) in one batched call."""
-    flat = [s for d in docs for s in d.sentences or []]
+def embed_docs(docs: Sequence[IndexedDoc], encoder: Encoder, titles: Mapping[str, str] | None = None) -> None:
+    """Fill ``sentvec``/``docvec`` (and ``titlevec`` from ``titles``, id -> title) with
+    ``encoder`` (primary) in one batched call."""
+    titles = titles or {}
+    titled = [d for d in docs if titles.get(d.id, "").strip()]
+    flat = [s for d in docs for s in d.sentences or []] + [titles[d.id].strip() for d in titled]
     vecs = encoder.encode(flat) if flat else np.zeros((0, encoder.dim), dtype=np.float32)
     pos = 0
     for d in docs:
         n = len(d.sentences or [])
         d.sentvec = vecs[pos : pos + n]
         d.docvec = doc_vector(d.sentvec, encoder.dim)
+        d.titlevec = np.zeros(encoder.dim, dtype=np.float32)
         d.encoder = encoder.name
         pos += n
+    for d in titled:
+        d.titlevec = np.asarray(vecs[pos], dtype=np.float32)
+        pos += 1
 
 
 def vectors_for(doc: IndexedDoc, encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:

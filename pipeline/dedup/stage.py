@@ -31,7 +31,7 @@ from pipeline.lake.store import ObjectStore, open_store
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 1  # bump when IndexedDoc's content changes meaning
+INDEX_VERSION = 2  # bump when IndexedDoc's content changes meaning (2: ``titlevec`` stored)
 
 
 @dataclass

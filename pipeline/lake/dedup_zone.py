@@ -4,8 +4,9 @@ Three kinds of committed batches (``pipeline.lake.batches``), keyed deterministi
 
 * ``dedup-index/dt=.../<article batch id>``: the matching material of every article of
   that batch (``pipeline.dedup.index.IndexedDoc``: identities, shingle hashes, LSH band
-  keys, anchors, sentences, float16 sentence and document vectors), partitioned by
-  publication day so a later batch reads only the days inside its window;
+  keys, anchors, sentences, float16 sentence, document and title vectors), partitioned by
+  publication day so a later batch reads only the days inside its window; the related
+  stage reuses the document and title vectors (``read_docvecs``) rather than encoding again;
 * ``dedup-batch-edges/<article batch id>``: the edges between that batch and everything
   indexed before it (plus itself);
 * ``dedup-assignments`` / ``dedup-edges`` ``/<generation id>``: one generation, the stories
@@ -24,6 +25,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -55,8 +57,10 @@ INDEX_SCHEMA = pa.schema([
     ("bands", pa.list_(pa.uint64())), ("anchors", pa.list_(_ANCHOR)),
     ("encoder", pa.string()), ("dim", pa.int32()), ("docvec", pa.binary()),
     ("sentences", pa.list_(pa.string())), ("sentvec", pa.binary()),
+    ("titlevec", pa.binary()),  # for the related stage (``read_docvecs``); absent in older files
 ])
-HEAVY = ("sentences", "sentvec", "anchors")  # loaded lazily, for candidates only
+# loaded lazily, for candidates only (``titlevec`` is never loaded for matching: dedup does not use it)
+HEAVY = ("sentences", "sentvec", "anchors", "titlevec")
 LIGHT = [n for n in INDEX_SCHEMA.names if n not in HEAVY]
 _META = ("article_id", "language", "published_at", "translator", "original_outlet")
 
@@ -91,6 +95,7 @@ def index_to_table(docs: Sequence) -> pa.Table:
         "anchors": [{"kind": a.kind, "value": a.value, "position": a.position} for a in d.anchors],
         "encoder": d.encoder, "dim": int(d.docvec.shape[0]) if d.docvec is not None else 0,
         "docvec": _f16(d.docvec), "sentences": d.sentences or [], "sentvec": _f16(d.sentvec),
+        "titlevec": _f16(d.titlevec),
     } for d in sorted(docs, key=lambda d: d.id)]
     return pa.Table.from_pylist(rows, schema=with_version(INDEX_SCHEMA, INDEX))
 
@@ -114,6 +119,7 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
     sh = table["shingles"].to_pylist()
     bd = table["bands"].to_pylist()
     heavy = "sentvec" in table.column_names
+    titled = "titlevec" in table.column_names
     out = []
     for r in range(table.num_rows):
         dim = cols["dim"][r]
@@ -130,6 +136,7 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
             sentences=cols["sentences"][r] if heavy else None,
             sentvec=_vec(cols["sentvec"][r], dim) if heavy else None,
             docvec=docvec[0] if len(docvec) else np.zeros(max(dim, 1), dtype=np.float32),
+            titlevec=_vec(cols["titlevec"][r], dim)[0] if titled and dim and cols["titlevec"][r] else None,
             encoder=cols["encoder"][r], location=(key, r) if key else None,
         ))
     return out
@@ -150,9 +157,16 @@ def index_manifest(store: ObjectStore, batch_id: str) -> BatchManifest | None:
     return read_manifest(store, INDEX, batch_id)
 
 
+def _read_present(store: ObjectStore, key: str, columns: list[str]) -> pa.Table:
+    """Like ``_read``, leaving out the ``columns`` an older file does not have."""
+    f = pq.ParquetFile(io.BytesIO(store.get(key)))
+    check_version(f.schema_arrow)
+    return f.read(columns=[c for c in columns if c in f.schema_arrow.names])
+
+
 def read_index(store: ObjectStore, batch_id: str) -> list:
     m = read_manifest(store, INDEX, batch_id)
-    return [] if m is None else [d for f in m.files for d in table_to_index(_read(store, f["key"], INDEX_SCHEMA.names), f["key"])]
+    return [] if m is None else [d for f in m.files for d in table_to_index(_read_present(store, f["key"], INDEX_SCHEMA.names), f["key"])]
 
 
 def load_window(store: ObjectStore, batch_ids: Iterable[str], start: datetime, end: datetime) -> list:
@@ -199,6 +213,58 @@ def loader(store: ObjectStore):
 def window_bounds(docs: Sequence, days: int) -> tuple[datetime, datetime]:
     times = [d.published_at for d in docs] or [datetime(1970, 1, 1, tzinfo=UTC)]
     return min(times) - timedelta(days=days), max(times) + timedelta(days=days)
+
+
+DOCVEC_COLUMNS = ["article_id", "encoder", "dim", "docvec", "titlevec"]
+
+
+class DocVectors(NamedTuple):
+    """What dedup stored of one article for other stages to reuse (float32)."""
+
+    docvec: np.ndarray  # L2-normalised mean of the body's sentence vectors
+    titlevec: np.ndarray | None  # the title's vector; None without a title (or an older file)
+
+
+def _unit(buf: bytes | None, dim: int) -> np.ndarray | None:
+    if not dim or not buf:
+        return None
+    v = np.frombuffer(buf, dtype=np.float16).astype(np.float32)
+    n = float(np.linalg.norm(v))
+    return v / n if v.shape[0] == dim and n > 0 else None  # renormalised: float16 moves the norm by ~1e-3
+
+
+def read_docvecs(store: ObjectStore, batch_ids: Iterable[str], *, article_ids: Iterable[str] | None = None,
+                 encoder: str | None = None) -> dict[str, DocVectors]:
+    """id -> the document and title vectors dedup stored for it, read from the index of
+    ``batch_ids``, so that other stages (related) reuse them instead of encoding again.
+
+    Reads only ``DOCVEC_COLUMNS`` (about 2 KB per article at 512-d), never the sentences
+    or their vectors.  ``article_ids`` keeps just those rows; ``encoder`` keeps just rows of
+    that encoder (another encoder's vectors live in another space).  Rows whose document
+    vector is all zeros (articles too short for dedup, or with nothing to encode) are left
+    out: the caller must embed those itself.  An article indexed in several batches keeps
+    the row of the latest batch."""
+    import pyarrow.compute as pc
+
+    wanted = None if article_ids is None else pa.array(sorted(set(article_ids)), type=pa.string())
+    if wanted is not None and not len(wanted):
+        return {}
+    out: dict[str, DocVectors] = {}
+    for bid in sorted(set(batch_ids)):
+        m = read_manifest(store, INDEX, bid)
+        for f in m.files if m else []:
+            t = _read_present(store, f["key"], DOCVEC_COLUMNS)
+            if wanted is not None:
+                t = t.filter(pc.is_in(t["article_id"], value_set=wanted))
+            if encoder is not None:
+                t = t.filter(pc.equal(t["encoder"], encoder))
+            titles = t["titlevec"].to_pylist() if "titlevec" in t.column_names else [None] * t.num_rows
+            for aid, dim, doc, title in zip(t["article_id"].to_pylist(), t["dim"].to_pylist(),
+                                            t["docvec"].to_pylist(), titles, strict=True):
+                docvec = _unit(doc, dim)
+                if docvec is not None:
+                    out[aid] = DocVectors(docvec, _unit(title, dim))
+    return out
 
 
 def read_meta(store: ObjectStore, batch_ids: Iterable[str]) -> dict[str, dict]:
@@ -274,5 +340,5 @@ def generation_counts(store: ObjectStore, generation_id: str) -> dict:
 
 
 __all__ = ["Generation", "generation_id_for", "write_generation", "read_latest", "list_batches",
-           "generation_counts", "write_index", "read_index", "load_window", "loader", "read_meta",
+           "generation_counts", "write_index", "read_index", "load_window", "loader", "read_meta", "read_docvecs", "DocVectors",
            "write_batch_edges", "read_batch_edges", "batch_edges_fingerprint", "latest_id"]

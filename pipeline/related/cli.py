@@ -49,11 +49,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pipeline.related.evaluate import DEVSET, evaluate
 
     result = evaluate(args.devset or DEVSET, k=args.k, settings=settings_from_args(args))
+    missed = result.missed() if args.check else []
     if args.json:
-        print(json.dumps(result.__dict__, indent=1))
+        print(json.dumps(result.__dict__ | ({"missed": missed} if args.check else {}), indent=1))
     else:
         print(result.render())
-    return 0 if result.leak_rate == 0 else 1
+        for m in missed:
+            print(f"GATE MISSED: {m}")
+    return 0 if result.leak_rate == 0 and not missed else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,4 +80,6 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--devset", help="labelled dev set YAML (default: tests/fixtures/related/devset.yaml)")
     s.add_argument("-k", type=int, default=5)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--check", action="store_true",
+                   help="exit 1 when nDCG@5 < 0.84 or precision@5 < 0.81 (the gate in docs/related.md)")
     s.set_defaults(func=cmd_eval)

@@ -63,8 +63,16 @@ class Scored:
 
 
 def doc_text(title: str | None, body: str | None) -> str:
-    """The text an article is embedded and term-weighted from (title and lead)."""
+    """The text an article's terms are weighted from (title and lead)."""
     return f"{title or ''}. {(body or '')[:800]}"
+
+
+def fallback_text(title: str | None, summary: str | None, body: str | None) -> str:
+    """What the related stage embeds for an article dedup stored no vector for (too short
+    for dedup): its title and the longer of summary and body, as a lead.  A teaser-only
+    entry whose page came back empty still has its feed summary."""
+    lead = max((body or "", summary or ""), key=len)
+    return doc_text(title, lead)
 
 
 def terms_of(text: str) -> dict[str, float]:

@@ -90,12 +90,15 @@ class Settings:
     # Dedup
     near_jaccard: float = 0.60  # sample corpus: non-copies <= 0.05, a reworded-lead copy 0.66
     near_containment: float = 0.75
+    # issue 12: copies are judged over the region two texts share, in order (docs/dedup.md)
+    near_region_coverage: float = 0.5
+    near_min_share: float = 0.4
+    translation_region_coverage: float = 0.6
+    translation_min_evidence: float = 0.4
     lsh_threshold: float = 0.5
     minhash_perm: int = 128
     translation_candidate_cosine: float = 0.45
     translation_sentence_cosine: float = 0.60
-    translation_min_share: float = 0.50
-    dedup_window_days: int = 14
     min_text_chars: int = 200
     # issue 5: encoder chain in preference order (first = primary, persisted per article)
     dedup_encoders: str = "use-m,e5"

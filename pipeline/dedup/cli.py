@@ -36,16 +36,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from pipeline.dedup.evaluate import (
+        DEFAULT_SPLIT,
         evaluate,
-        format_report,
+        format_full,
         ntrex_devset,
         read_jsonl,
+        read_split,
         targets_met,
     )
 
     settings = settings_from_args(args)
+    split = truth = None
+    profile = "synthetic"
+    if args.split:
+        split = read_split(DEFAULT_SPLIT if args.split == "default" else args.split)
+        profile = "real"
     if args.ntrex:
         items, pairs = ntrex_devset(args.ntrex)
+        truth, profile = (lambda x: x.split(":", 1)[1]), "ntrex"
     elif args.items and args.pairs:
         try:
             items, pairs = read_jsonl(args.items), read_jsonl(args.pairs)
@@ -56,17 +64,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("give --items and --pairs, or --ntrex DIR", file=sys.stderr)
         return 2
     try:
-        report = evaluate(items, pairs, settings)
+        report = evaluate(items, pairs, settings, split=split, truth=truth)
     except ValueError as exc:
         print(f"invalid evaluation set: {exc}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print(format_report(report))
-        for err in report["errors"][: args.show_errors]:
+        print(format_full(report))
+        errors = report["errors"]
+        if split is not None and args.errors_from != "all":
+            keep = {(p["a"], p["b"]) for p in pairs if (str(p["a"]) in split[args.errors_from])
+                    and (str(p["b"]) in split[args.errors_from] or args.errors_from == "holdout")}
+            errors = [e for e in errors if (e["a"], e["b"]) in keep]
+        for err in errors[: args.show_errors]:
             print(f"  wrong: {err['a']} {err['b']} gold={err['label']} predicted={err['predicted']}")
-    missed = targets_met(report)
+    missed = targets_met(report, args.profile or profile)
     if args.check and missed:
         print("targets missed: " + "; ".join(missed), file=sys.stderr)
         return 1
@@ -80,6 +93,14 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--pairs", help="JSONL: a, b, label (republication|translation|related|unrelated)")
     e.add_argument("--ntrex", metavar="DIR", help="build items and pairs from an ntrex-dev folder instead")
     e.add_argument("--json", action="store_true", help="print the full report as JSON")
-    e.add_argument("--check", action="store_true", help="exit 1 when the issue-5 targets are missed")
+    e.add_argument("--split", metavar="FILE", help="tuning/held-out split (JSON: tune, holdout ids); "
+                   "'default' is the packaged split of corpora/republished; prints both halves")
+    e.add_argument("--errors-from", choices=("tune", "holdout", "all"), default="tune",
+                   help="with --split, list wrong pairs of this half only (default: tune)")
+    e.add_argument("--check", action="store_true",
+                   help="exit 1 when the set's gates are missed (docs/dedup.md, 'Gates')")
+    e.add_argument("--profile", choices=("synthetic", "real", "ntrex"),
+                   help="which gates --check applies (default: ntrex with --ntrex, real with --split, "
+                   "else synthetic)")
     e.add_argument("--show-errors", type=int, default=20, metavar="N", help="list up to N wrong pairs")
     e.set_defaults(func=cmd_eval)

@@ -1,10 +1,12 @@
 """Stage 5: story clusters from accepted edges, with a guard against weak chains.
 
-Union-find alone lets one weak edge chain two stories together (A~B strong, B~C weak
-=> A, B, C one story).  So a cluster of more than two members keeps only the members
-that reach its canonical copy directly, or through one member that is a *strong* copy
-of the canonical (exact, or near with score >= ``STRONG_NEAR``).  Members that fail
-are clustered again among themselves, by the same rule.
+Union-find alone lets a chain of edges drift from one story into another (A~B, B~C,
+C~D => one story, though A and D share nothing).  So a cluster of more than two members
+keeps only the members that reach its canonical copy directly, or through one member
+that does (a translation of a reprint, an excerpt of a translation: two hops at most).
+Members that fail are clustered again among themselves, by the same rule.  Before
+that, translation edges that are not the best match of both their ends are set aside
+(``unspecific_translations``): they join different articles on the same event.
 
 The canonical copy is the earliest article in the story's original language,
 preferring articles that carry no attribution (translator / original outlet) and
@@ -19,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pipeline.models import Article, DedupAssignment, DedupEdge
 
 STRONG_NEAR = 0.9
+SPECIFIC_RATIO = 0.9  # a translation edge must align >= this share of its end's best one
 KIND_RANK = {"exact": 3, "near": 2, "translation": 1}
 
 Pair = tuple[str, str]
@@ -63,6 +66,38 @@ def _components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str]]:
     return sorted(groups.values())
 
 
+def _strength(e: DedupEdge) -> float:
+    return float(e.evidence.get("region", {}).get("aligned", 0))
+
+
+def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[str, str]) -> dict[Pair, dict]:
+    """Translation edges that are not (near) the best match of both their ends.
+
+    Different articles on one event paraphrase the same statement, so an Arabic article
+    can align 3-4 sentences with several English ones.  Its true original aligns better
+    than those (or is a copy of the one that does).  So, per article and other language,
+    an edge is kept when it aligns at least ``SPECIFIC_RATIO`` of that article's best
+    edge into that language, or leads into the best one's family of exact/near copies;
+    an edge must pass at both ends.  Returns the failing pairs with the reason."""
+    fam = {x: i for i, comp in enumerate(_components(
+        {y for p in best for y in p}, [p for p, e in best.items() if e.kind != "translation"]))
+        for x in comp}
+    by_end: dict[tuple[str, str], list[tuple[float, str, Pair]]] = {}
+    for p, e in best.items():
+        if e.kind == "translation":
+            for x, y in (p, p[::-1]):
+                by_end.setdefault((x, language[y]), []).append((_strength(e), y, p))
+    out: dict[Pair, dict] = {}
+    for (x, _lang), partners in sorted(by_end.items()):
+        top = max(s for s, _, _ in partners)
+        best_fams = {fam[y] for s, y, _ in partners if s == top}
+        tops = sorted(y for s, y, _ in partners if s == top)
+        for s, y, p in partners:
+            if s < SPECIFIC_RATIO * top and fam[y] not in best_fams and p not in out:
+                out[p] = {"at": x, "aligned": s, "best": tops[0], "best_aligned": top}
+    return out
+
+
 def choose_canonical(members: list[Article]) -> Article:
     translated_into = {m.language for m in members if m.translator}
 
@@ -79,11 +114,11 @@ def _resolve(members: list[str], arts: Mapping[str, Article],
     canon = choose_canonical([arts[m] for m in members]).article_id
     if len(members) <= 2:
         return [(canon, members)]
-    strong_to_canon = {x for x in members if is_strong(edges.get(_pair(x, canon)))}
+    next_to_canon = {x for x in members if _pair(x, canon) in edges}
     kept, failed = [], []
     for m in members:
         ok = m == canon or _pair(m, canon) in edges or any(
-            _pair(m, x) in edges for x in strong_to_canon if x != m
+            _pair(m, x) in edges for x in next_to_canon if x != m
         )
         (kept if ok else failed).append(m)
     stories = [(canon, kept)]
@@ -100,6 +135,10 @@ def cluster(articles: Mapping[str, Article], edges: Iterable[DedupEdge]
             ) -> tuple[dict[str, DedupAssignment], set[Pair]]:
     """Assignments for every article, and the edge pairs that ended up inside a story."""
     best = best_edges(edges)
+    weak = unspecific_translations(best, {k: getattr(v, "language", "") for k, v in articles.items()})
+    for p, why in weak.items():
+        best[p].evidence["unspecific"] = why
+    best = {p: e for p, e in best.items() if p not in weak}
     adjacent: dict[str, list[DedupEdge]] = {}
     for (a, b), e in sorted(best.items()):
         adjacent.setdefault(a, []).append(e)

@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pipeline.config import Settings
 from pipeline.dedup.cluster import cluster
 from pipeline.dedup.encoder import Encoder, encoder_chain
-from pipeline.dedup.exact import exact_evidence
-from pipeline.dedup.index import index_articles
-from pipeline.dedup.match import ANCHOR_MIN_SHARED, match
-from pipeline.dedup.near import shingle_overlap
+from pipeline.dedup.index import IndexedDoc, index_articles
+from pipeline.dedup.match import candidates, match
 from pipeline.dedup.prep import prepare
-from pipeline.dedup.verify import verify_pair
+from pipeline.dedup.verify import verify
 from pipeline.models import Article, DedupAssignment, DedupEdge
 
 
@@ -30,6 +28,19 @@ class DedupResult:
     edges: list[DedupEdge] = field(default_factory=list)
     assignments: dict[str, DedupAssignment] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    docs: list[IndexedDoc] = field(default_factory=list, repr=False)
+    chain: list = field(default_factory=list, repr=False)
+    settings: Settings | None = field(default=None, repr=False)
+    _cand: dict | None = field(default=None, repr=False)
+
+    def explain(self, a_id: str, b_id: str) -> dict:
+        """``explain_docs`` + ``story_path`` over this result's own corpus and stories."""
+        if self._cand is None:
+            self._cand = candidates(self.docs, len(self.docs), self.chain, self.settings)
+        out = explain_docs(self.docs, len(self.docs), a_id, b_id, self.chain, self.settings,
+                           cand=self._cand)
+        out["story"] = story_path(self, a_id, b_id)
+        return out
 
 
 def chain_for(settings: Settings, encoder: Encoder | None = None) -> list[Encoder]:
@@ -85,7 +96,9 @@ def find_duplicates(articles: Sequence[Article], settings: Settings,
                           lsh_threshold=settings.lsh_threshold, num_perm=settings.minhash_perm,
                           encode=vectors)
     edges = match(docs, [], chain, settings)
-    return cluster_edges({d.id: d for d in docs}, edges)
+    result = cluster_edges({d.id: d for d in docs}, edges)
+    result.docs, result.chain, result.settings = docs, chain, settings
+    return result
 
 
 class _NullEncoder:
@@ -99,56 +112,82 @@ class _NullEncoder:
         raise RuntimeError("no encoder loaded")
 
 
-def explain_pair(a: Article, b: Article, settings: Settings,
-                 encoder: Encoder | None = None) -> dict:
-    """Every measure for one pair with its threshold and the decision (JSON-serialisable)."""
-    pa, pb = prepare(a, settings.min_text_chars), prepare(b, settings.min_text_chars)
-    same_lang = a.language == b.language
-    out: dict = {
-        "a": a.article_id,
-        "b": b.article_id,
-        "languages": [a.language, b.language],
-        "source_domains": [a.source_domain, b.source_domain],
-        "same_source": a.source_domain == b.source_domain,
-        "guard": {
-            "normalized_chars": [len(pa.norm), len(pb.norm)],
-            "min_text_chars": settings.min_text_chars,
-            "eligible": pa.eligible and pb.eligible,
-        },
-        "exact": exact_evidence(pa, pb),
-    }
-    decision = {"duplicate": False, "kind": None, "score": None, "reason": "no stage matched"}
-    if any(out["exact"].values()):
-        decision = {"duplicate": True, "kind": "exact", "score": 1.0, "reason": "exact identity"}
-    if same_lang:
-        ov = shingle_overlap(pa.shingles, pb.shingles)
-        ok = pa.eligible and pb.eligible and (
-            ov["jaccard"] >= settings.near_jaccard or ov["containment"] >= settings.near_containment)
-        out["near"] = {**ov, "jaccard_threshold": settings.near_jaccard,
-                       "containment_threshold": settings.near_containment, "accepted": ok}
-        if ok and not decision["duplicate"]:
-            decision = {"duplicate": True, "kind": "near",
-                        "score": max(ov["jaccard"], ov["containment"]),
-                        "reason": "shingle overlap above threshold"}
-    elif pa.eligible and pb.eligible:
-        chain = chain_for(settings, encoder)
-        da, db = index_articles([a, b], chain[0], min_text_chars=settings.min_text_chars,
-                                lsh_threshold=settings.lsh_threshold, num_perm=settings.minhash_perm)
-        da, db = (da, db) if da.id == a.article_id else (db, da)
-        ev = verify_pair(da, db, chain, settings)
-        days = abs((a.published_at - b.published_at).total_seconds()) / 86400
-        ev["days_apart"] = round(days, 3)
-        ev["window_days"] = settings.dedup_window_days
-        shared = ev["anchors"]["numeric_shared"] + ev["anchors"]["names_shared"]
-        anchored = shared >= ANCHOR_MIN_SHARED and ev["encoder_tier"] != "primary"
-        ev["candidate"] = days <= settings.dedup_window_days and (
-            ev["doc_cosine"] >= settings.translation_candidate_cosine or anchored)
-        ev["accepted"] = ev["accepted"] and ev["candidate"]
-        out["translation"] = ev
-        if ev["accepted"] and not decision["duplicate"]:
-            decision = {"duplicate": True, "kind": "translation", "score": ev["share"],
-                        "reason": ev["reason"]}
-    if not out["guard"]["eligible"] and decision["kind"] != "exact":
-        decision["reason"] = "text shorter than min_text_chars: never matched by content"
-    out["decision"] = decision
+def explain_docs(docs: Sequence[IndexedDoc], n_new: int, a_id: str, b_id: str,
+                 chain: Sequence[Encoder], settings: Settings, load=None,
+                 cand: Mapping | None = None) -> dict:
+    """The pipeline's own decision for one pair: exact identities, whether the candidate
+    indexes propose it, and ``verify`` (the matcher's rule, with every measure).
+    ``docs[:n_new]`` are the documents that were new when the pair was matched;
+    ``cand`` reuses candidates already computed over the same ``docs``."""
+    pos = {d.id: k for k, d in enumerate(docs)}
+    i, j = pos[a_id], pos[b_id]
+    a, b = sorted((docs[i], docs[j]), key=lambda d: d.id)
+    if load is not None:
+        load([d for d in (a, b) if d.sentences is None or d.shingle_seq is None])
+    exact = {"same_canonical_url": bool(a.canonical_url) and a.canonical_url == b.canonical_url,
+             "same_guid_same_source": bool(a.guid) and (a.source_domain, a.guid) == (b.source_domain, b.guid),
+             "same_text_hash": a.eligible and b.eligible and a.norm_hash == b.norm_hash}
+    if cand is None:
+        cand = candidates(docs, n_new, chain, settings, load)
+    key = (min(i, j), max(i, j))
+    out: dict = {"a": a.id, "b": b.id, "languages": [a.language, b.language],
+                 "source_domains": [a.source_domain, b.source_domain],
+                 "published_at": [str(a.published_at), str(b.published_at)],
+                 "eligible": [a.eligible, b.eligible], "min_text_chars": settings.min_text_chars,
+                 "exact": exact, "candidate_sources": list(cand.get(key, []))}
+    if any(exact.values()):
+        out["edge"] = {"kind": "exact", "accepted": True, "score": 1.0, "reason": "exact identity"}
+    elif not (a.eligible and b.eligible):
+        out["edge"] = {"kind": None, "accepted": False,
+                       "reason": "text shorter than min_text_chars: never matched by content"}
+    else:
+        ev = verify(a, b, chain, settings, full=True)
+        if not out["candidate_sources"]:
+            ev = {**ev, "accepted": False,
+                  "reason": "not proposed by any candidate index (" + ev["reason"] + ")"}
+        out["edge"] = ev
     return out
+
+
+def story_path(result: DedupResult, a_id: str, b_id: str) -> dict:
+    """Whether two articles share a story and, if so, the chain of in-story edges that
+    links them (a copy reached only through another copy shows that path)."""
+    sa, sb = result.assignments.get(a_id), result.assignments.get(b_id)
+    same = sa is not None and sb is not None and sa.story_id == sb.story_id
+    out: dict = {"story_a": sa.story_id if sa else None, "story_b": sb.story_id if sb else None,
+                 "same_story": same}
+    if not same or a_id == b_id:
+        return out
+    adj: dict[str, list[DedupEdge]] = {}
+    for e in result.edges:
+        if e.evidence.get("in_story"):
+            adj.setdefault(e.a, []).append(e)
+            adj.setdefault(e.b, []).append(e)
+    prev: dict[str, DedupEdge | None] = {a_id: None}
+    queue = [a_id]
+    while queue and b_id not in prev:
+        nxt = []
+        for x in queue:
+            for e in sorted(adj.get(x, []), key=lambda e: (e.a, e.b)):
+                y = e.b if e.a == x else e.a
+                if y not in prev:
+                    prev[y] = e
+                    nxt.append(y)
+        queue = nxt
+    path, x = [], b_id
+    while prev.get(x) is not None:
+        e = prev[x]
+        path.append({"a": e.a, "b": e.b, "kind": e.kind, "score": e.score})
+        x = e.a if e.b == x else e.b
+    out["path"] = path[::-1]
+    out["direct"] = len(path) == 1
+    return out
+
+
+def explain_pair(a: Article, b: Article, settings: Settings, encoder: Encoder | None = None,
+                 corpus: Sequence[Article] = ()) -> dict:
+    """Explain two articles as the pipeline would judge them among ``corpus`` (default:
+    just the two).  JSON-serialisable."""
+    arts = _unique([a, b, *corpus])
+    result = find_duplicates(arts, settings, encoder)
+    return result.explain(a.article_id, b.article_id)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,8 +28,15 @@ from pipeline.models import Article
 
 LABELS = ("republication", "translation", "related", "unrelated")
 POSITIVE = {"republication", "translation"}
-TARGETS = {"translation_recall": 0.95, "translation_precision": 0.98, "republication_f1": 0.98,
-           "related_merged": 0}
+# ``--check`` gates per evaluation set (issue 12).  Figures from sets we wrote ourselves
+# are regression tests; the real sets are the evidence.
+PROFILES = {
+    "synthetic": {"recall": {"translation": 1.0, "republication": 1.0}, "merged": 0},
+    "real": {"recall": {"translation": 0.90, "republication": 0.90},
+             "holdout_recall": {"translation": 0.85, "republication": 0.85}, "merged": 0},
+    "ntrex": {"language_recall": {"ar-en": 1.0, "en-fa": 0.95}, "merged": 0},
+}
+DEFAULT_SPLIT = Path(__file__).resolve().parents[1] / "data" / "republished_split.json"
 
 
 def _ts(value: str) -> datetime:
@@ -109,30 +116,141 @@ def score(items: Sequence[dict], pairs: Sequence[dict], assignments: dict) -> di
     out["overall"] = _prf(same_pos, merged_neg, pos_gold - same_pos)  # same story or not
     out["overall"]["accuracy"] = round(sum(tp.values()) / len(pairs), 4) if pairs else 1.0
     out["errors"] = errors
+    out["language_pairs"] = _language_pairs(pairs, lang, assignments)
     return out
 
 
-def evaluate(items: Sequence[dict], pairs: Sequence[dict], settings: Settings, encoder=None) -> dict:
+def _language_pairs(pairs: Sequence[dict], lang: dict, assignments: dict) -> dict:
+    """Recall of the positive pairs per language pair (``ar-en``), merged negatives too."""
+    out: dict[str, dict] = {}
+    for p in pairs:
+        a, b = str(p["a"]), str(p["b"])
+        key = "-".join(sorted((lang[a] or "und", lang[b] or "und")))
+        r = out.setdefault(key, {"positive": 0, "found": 0, "negative": 0, "merged": 0})
+        same = assignments[a].story_id == assignments[b].story_id
+        if p["label"] in POSITIVE:
+            r["positive"] += 1
+            r["found"] += same
+        else:
+            r["negative"] += 1
+            r["merged"] += same
+    for r in out.values():
+        r["recall"] = round(r["found"] / r["positive"], 4) if r["positive"] else None
+    return dict(sorted(out.items()))
+
+
+def groups_of(items: Sequence[dict], pairs: Sequence[dict]) -> dict[str, list[str]]:
+    """Groups of one article: connected components of the positive pairs, named by their
+    smallest id (items with no positive pair are left out)."""
+    parent = {str(i["id"]): str(i["id"]) for i in items}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for p in pairs:
+        if p["label"] in POSITIVE:
+            ra, rb = find(str(p["a"])), find(str(p["b"]))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    comps: dict[str, list[str]] = defaultdict(list)
+    for x in sorted(parent):
+        comps[find(x)].append(x)
+    return {k: v for k, v in comps.items() if len(v) > 1}
+
+
+def per_group(items: Sequence[dict], pairs: Sequence[dict], assignments: dict) -> list[dict]:
+    """Recall per group, so one large group cannot dominate the pooled figure."""
+    member = {x: g for g, xs in groups_of(items, pairs).items() for x in xs}
+    rows: dict[str, dict] = {}
+    for p in pairs:
+        if p["label"] not in POSITIVE:
+            continue
+        g = member[str(p["a"])]
+        r = rows.setdefault(g, {"group": g, "size": 0, "positive": 0, "found": 0})
+        r["positive"] += 1
+        r["found"] += assignments[str(p["a"])].story_id == assignments[str(p["b"])].story_id
+    for g, xs in groups_of(items, pairs).items():
+        rows[g]["size"] = len(xs)
+        rows[g]["recall"] = round(rows[g]["found"] / rows[g]["positive"], 4)
+    return sorted(rows.values(), key=lambda r: r["group"])
+
+
+def read_split(path: str | Path) -> dict[str, set[str]]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {"tune": set(data["tune"]), "holdout": set(data["holdout"])}
+
+
+def split_pairs(pairs: Sequence[dict], split: dict[str, set[str]]) -> dict[str, list[dict]]:
+    """A pair is held out when either end is (the tuning half sees only its own items)."""
+    out: dict[str, list[dict]] = {"tune": [], "holdout": []}
+    for p in pairs:
+        tune = str(p["a"]) in split["tune"] and str(p["b"]) in split["tune"]
+        out["tune" if tune else "holdout"].append(p)
+    return out
+
+
+def story_mixing(items: Sequence[dict], assignments: dict, truth: Callable[[str], str]) -> int:
+    """Pairs of items from different true stories that share a predicted story (every
+    pair, labelled or not): the wrong merges a labelled-pairs score cannot see."""
+    by_story: dict[str, list[str]] = defaultdict(list)
+    for i in items:
+        by_story[assignments[str(i["id"])].story_id].append(truth(str(i["id"])))
+    wrong = 0
+    for members in by_story.values():
+        counts = defaultdict(int)
+        for t in members:
+            counts[t] += 1
+        n = len(members)
+        wrong += (n * (n - 1) - sum(c * (c - 1) for c in counts.values())) // 2
+    return wrong
+
+
+def evaluate(items: Sequence[dict], pairs: Sequence[dict], settings: Settings, encoder=None,
+             split: dict[str, set[str]] | None = None, truth: Callable[[str], str] | None = None,
+             result=None) -> dict:
+    """Score the real dedup on ``items``; with ``split``, the tuning and held-out halves
+    too; with ``truth`` (item id -> true story), wrong merges over all pairs."""
     from pipeline.dedup import find_duplicates
 
-    result = find_duplicates([item_to_article(i) for i in items], settings, encoder=encoder)
+    if result is None:
+        result = find_duplicates([item_to_article(i) for i in items], settings, encoder=encoder)
     out = score(items, pairs, result.assignments)
     out["counts"] = result.counts
+    out["groups"] = per_group(items, pairs, result.assignments)
+    if split is not None:
+        halves = split_pairs(pairs, split)
+        out["halves"] = {h: score(items, ps, result.assignments) for h, ps in halves.items()}
+    if truth is not None:
+        out["wrong_merges_all_pairs"] = story_mixing(items, result.assignments, truth)
     return out
 
 
-def targets_met(report: dict) -> list[str]:
-    """The targets of issue 5 that ``report`` misses (empty when all are met)."""
-    lab = report["labels"]
+def targets_met(report: dict, profile: str = "synthetic") -> list[str]:
+    """The ``PROFILES[profile]`` gates that ``report`` misses (empty when all are met)."""
+    t = PROFILES[profile]
     missed = []
-    if lab["translation"]["n"] and lab["translation"]["recall"] < TARGETS["translation_recall"]:
-        missed.append(f"translation recall {lab['translation']['recall']} < 0.95")
-    if lab["translation"]["n"] and lab["translation"]["precision"] < TARGETS["translation_precision"]:
-        missed.append(f"translation precision {lab['translation']['precision']} < 0.98")
-    if lab["republication"]["n"] and lab["republication"]["f1"] < TARGETS["republication_f1"]:
-        missed.append(f"republication F1 {lab['republication']['f1']} < 0.98")
-    if lab["related"]["merged"] > TARGETS["related_merged"]:
-        missed.append(f"{lab['related']['merged']} related pair(s) merged")
+
+    def recall(where: dict, label: str, floor: float, name: str) -> None:
+        r = where["labels"][label]
+        if r["n"] and r["recall"] < floor:
+            missed.append(f"{name}{label} recall {r['recall']} < {floor}")
+
+    for label, floor in t.get("recall", {}).items():
+        recall(report, label, floor, "")
+    for label, floor in t.get("holdout_recall", {}).items():
+        if "halves" in report:
+            recall(report["halves"]["holdout"], label, floor, "held-out ")
+    for lp, floor in t.get("language_recall", {}).items():
+        r = report["language_pairs"].get(lp)
+        if r and r["recall"] is not None and r["recall"] < floor:
+            missed.append(f"{lp} recall {r['recall']} < {floor}")
+    merged = sum(report["labels"][x]["merged"] for x in ("related", "unrelated"))
+    merged += report.get("wrong_merges_all_pairs", 0)
+    if merged > t["merged"]:
+        missed.append(f"{merged} wrong merge(s)")
     return missed
 
 
@@ -148,6 +266,27 @@ def format_report(report: dict) -> str:
     lines.append(f"{'overall':14s} {report['pairs']:5d} {o['precision']:9.4f} {o['recall']:7.4f} {o['f1']:6.4f}"
                  f"   accuracy {o['accuracy']:.4f}")
     return "\n".join(lines)
+
+
+def format_full(report: dict) -> str:
+    """The whole report as text: pooled, per half, per language pair, per group."""
+    out = [format_report(report)]
+    for half in ("tune", "holdout"):
+        if half in report.get("halves", {}):
+            out += ["", f"{half} half:", format_report(report["halves"][half])]
+    out += ["", "language pair   positive  found  recall  negative  merged"]
+    for lp, r in report["language_pairs"].items():
+        rec = f"{r['recall']:.4f}" if r["recall"] is not None else "-"
+        out.append(f"{lp:14s} {r['positive']:9d} {r['found']:6d} {rec:>7s} {r['negative']:9d} {r['merged']:7d}")
+    if report.get("groups"):
+        out += ["", "group (size)                          positive  found  recall"]
+        for g in report["groups"]:
+            out.append(f"{g['group'][:34]:34s} ({g['size']}) {g['positive']:6d} {g['found']:6d} {g['recall']:7.4f}")
+        recalls = [g["recall"] for g in report["groups"]]
+        out.append(f"mean recall over {len(recalls)} groups: {sum(recalls) / len(recalls):.4f}")
+    if "wrong_merges_all_pairs" in report:
+        out.append(f"wrong merges over all item pairs: {report['wrong_merges_all_pairs']}")
+    return "\n".join(out)
 
 
 # ----------------------------------------------------------------------------- ntrex-dev

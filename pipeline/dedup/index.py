@@ -7,9 +7,12 @@ without re-reading article bodies or re-encoding them:
 * identities: canonical URL, (source, guid), normalised-text hash;
 * ``shingles``: sorted unique 32-bit hashes of the word 5-shingles (exact Jaccard and
   containment), ``bands``: LSH band keys of a 128-permutation MinHash over them;
+  ``shingle_seq``: the same hashes in text order (the in-order region of a near copy,
+  ``pipeline.dedup.align``);
 * ``anchors``: numbers, dates, years, name skeletons (corroboration, and candidate
   postings for languages the primary encoder does not cover);
-* ``sentences`` and ``sentvec`` (float16, primary encoder) for alignment, ``docvec``
+* ``sentences`` with their character ``spans`` in the body (evidence points at them),
+  ``sentvec`` (float16, primary encoder) for alignment, ``docvec``
   (normalised mean) for candidate search.  Secondary encoders run on demand over the
   stored sentences, only for the few pairs that need them.
 * ``titlevec``: the title, encoded in the same batched call.  Dedup does not use it; the
@@ -31,6 +34,7 @@ import numpy as np
 
 from pipeline.dedup.encoder import Encoder, covers
 from pipeline.dedup.prep import Prepared, prepare
+from pipeline.extract.textnorm import sentence_spans
 from pipeline.extract.textnorm import sentences as split_sentences
 from pipeline.models import Anchor, Article
 
@@ -60,6 +64,8 @@ class IndexedDoc:
     bands: np.ndarray  # uint64, one key per LSH band
     anchors: list[Anchor] | None  # None until loaded (known docs load lazily)
     sentences: list[str] | None = None  # None until loaded
+    spans: list[tuple[int, int]] | None = None  # char offsets of sentences in body_text
+    shingle_seq: np.ndarray | None = None  # uint32 in text order; None until loaded
     sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``
     docvec: np.ndarray | None = None  # float32 (dim,)
     titlevec: np.ndarray | None = None  # float32 (dim,), zeros without a title; for the related stage
@@ -81,10 +87,13 @@ def h32(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
+def shingle_sequence(p: Prepared) -> np.ndarray:
+    """32-bit hashes of the shingles in text order (empty for ineligible texts)."""
+    return np.fromiter((zlib.crc32(s.encode("utf-8")) for s in p.shingle_sequence()), dtype=np.uint32)
+
+
 def shingle_hashes(p: Prepared) -> np.ndarray:
-    if not p.eligible:
-        return np.zeros(0, dtype=np.uint32)
-    return np.unique(np.fromiter((zlib.crc32(s.encode("utf-8")) for s in p.shingles), dtype=np.uint32))
+    return np.unique(shingle_sequence(p))
 
 
 @lru_cache(maxsize=8)
@@ -143,7 +152,8 @@ def index_articles(articles: Sequence[Article], encoder: Encoder, *, min_text_ch
     out: list[IndexedDoc] = []
     for a in sorted(articles, key=lambda a: a.article_id):
         p = prepare(a, min_text_chars)
-        sh = shingle_hashes(p)
+        seq = shingle_sequence(p)
+        sh = np.unique(seq)
         keys = band_keys(minhash(sh, num_perm), bands, rows) if len(sh) else np.zeros(0, np.uint64)
         sents = split_sentences(a.body_text or "")[:MAX_SENTENCES] if p.eligible else []
         out.append(IndexedDoc(
@@ -153,6 +163,7 @@ def index_articles(articles: Sequence[Article], encoder: Encoder, *, min_text_ch
             translator=a.translator, original_outlet=a.original_outlet,
             original_domain=a.original_domain, original_url=a.original_url,
             shingles=sh, bands=keys, anchors=list(p.anchors), sentences=sents,
+            spans=sentence_spans(a.body_text or "", sents), shingle_seq=seq,
         ))
     if encode:
         titles = {a.article_id: a.title or "" for a in articles}

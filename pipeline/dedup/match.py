@@ -3,14 +3,16 @@ translation edges.  Every candidate comes from an index, never from all pairs:
 
 * exact: dictionaries of canonical URL, (source, guid), normalised-text hash;
 * near (same language): LSH band keys (Jaccard) and postings of sampled shingles
-  (containment: an excerpt inside its full text), verified exactly on shingle hashes;
-* translation (different languages): doc-vector cosine inside the time window when the
-  primary encoder covers both languages; postings of shared numbers/dates/names otherwise
-  (language-independent, so Persian or Kurdish still find their original), verified by
-  sentence alignment with the first encoder that covers both (``verify.verify_pair``).
+  (containment: an excerpt inside its full text, an edited copy in other chrome);
+* translation (different languages): the nearest document vectors in each other
+  language (``pipeline.dedup.ann``: faiss, whole history), postings of shared rare
+  numbers/dates/names (language-independent), and for languages the primary encoder
+  does not cover (Persian, Czech), the nearest lead vectors of the secondary encoder.
 
+Every candidate is then judged by ``pipeline.dedup.verify.verify``, the one rule that
+``explain`` runs too.  Time is no filter anywhere: a reprint years later is found.
 Only pairs with at least one *new* document are considered, so a batch costs
-O(new x candidates), whatever the size of what is known.
+O(new x candidates) index look-ups, whatever the size of what is known.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ import numpy as np
 from pipeline.config import Settings
 from pipeline.dedup.encoder import Encoder, covers
 from pipeline.dedup.index import IndexedDoc
-from pipeline.dedup.verify import near_measures, verify_pair
+from pipeline.dedup.verify import verify
 from pipeline.models import DedupEdge
 
 SAMPLE_MOD = 4
 MAX_POSTING = 64
-CANDIDATES_PER_DOC = 10
+CANDIDATES_PER_DOC = 10  # nearest per other language
+LEAD_SENTENCES = 4  # secondary-encoder lead vectors (candidates for uncovered languages)
+SECONDARY_POOL = 1_000  # above this, the secondary pool is the anchor-sharing documents
 ANCHOR_MIN_SHARED = 3
-BLOCK = 512
 NUMERIC = ("number", "date")
 
 Pair = tuple[int, int]
@@ -99,8 +102,7 @@ def _posting_pairs(keys: list[np.ndarray], groups: list[str], n_new: int,
     return pairs
 
 
-def near_edges(docs: Sequence[IndexedDoc], n_new: int, settings: Settings,
-               skip: set[tuple[str, str]]) -> list[DedupEdge]:
+def _near_candidates(docs: Sequence[IndexedDoc], n_new: int) -> set[Pair]:
     elig = [i for i, d in enumerate(docs) if d.eligible]
     langs = [docs[i].language for i in elig]
     bands = [docs[i].bands for i in elig]
@@ -108,72 +110,35 @@ def near_edges(docs: Sequence[IndexedDoc], n_new: int, settings: Settings,
     n_new_e = sum(1 for i in elig if i < n_new)  # elig keeps order, so new come first
     cand = _posting_pairs(bands, langs, n_new_e, None)
     cand |= _posting_pairs(sampled, langs, n_new_e, MAX_POSTING)
-    edges = []
-    for x, y in sorted(cand):
-        a, b = sorted((docs[elig[x]], docs[elig[y]]), key=lambda d: d.id)
-        if (a.id, b.id) in skip or a.norm_hash == b.norm_hash:
-            continue
-        ov = near_measures(a.shingles, b.shingles)
-        if ov["jaccard"] >= settings.near_jaccard or ov["containment"] >= settings.near_containment:
-            ov["same_source"] = a.source_domain == b.source_domain
-            edges.append(DedupEdge(a.id, b.id, "near", max(ov["jaccard"], ov["containment"]), ov))
-    return edges
+    return {_key(elig[x], elig[y]) for x, y in cand}
 
 
 def _vector_candidates(docs: Sequence[IndexedDoc], n_new: int, primary: Encoder,
-                       settings: Settings) -> dict[Pair, float]:
-    idx = [i for i, d in enumerate(docs) if d.sentences != [] and d.eligible
-           and covers(primary, d.language) and d.docvec is not None and d.docvec.any()]
+                       settings: Settings) -> set[Pair]:
+    """Each new document's nearest neighbours in every other language the primary
+    encoder covers (top ``CANDIDATES_PER_DOC`` at cosine >= the candidate threshold)."""
+    from pipeline.dedup.ann import build
+
+    idx = [i for i, d in enumerate(docs) if d.eligible and covers(primary, d.language)
+           and d.docvec is not None and d.docvec.any()]
     new = [i for i in idx if i < n_new]
     if not new:
-        return {}
-    vecs = np.vstack([docs[i].docvec for i in idx]).astype(np.float32)
-    ts = np.array([docs[i].ts for i in idx])
-    codes: dict[str, int] = {}
-    langs = np.array([codes.setdefault(docs[i].language, len(codes)) for i in idx], dtype=np.int32)
-    pos = {i: k for k, i in enumerate(idx)}
-    window = settings.dedup_window_days * 86400.0
-    out: dict[Pair, float] = {}
-    for b0 in range(0, len(new), BLOCK):
-        rows = np.array([pos[i] for i in new[b0 : b0 + BLOCK]])
-        sims = vecs[rows] @ vecs.T
-        ok = (sims >= settings.translation_candidate_cosine)
-        ok &= np.abs(ts[rows, None] - ts[None, :]) <= window
-        ok &= langs[rows, None] != langs[None, :]
-        for r, row in enumerate(rows):
-            cols = np.flatnonzero(ok[r])
-            if len(cols) > CANDIDATES_PER_DOC:
-                cols = cols[np.argsort(-sims[r, cols], kind="stable")[:CANDIDATES_PER_DOC]]
-            for c in cols:
-                out[_key(idx[row], idx[c])] = float(sims[r, c])
-    return out
-
-
-def _anchor_candidates(docs: Sequence[IndexedDoc], n_new: int, primary: Encoder,
-                       settings: Settings, load=None) -> set[Pair]:
-    """Cross-language pairs involving a language the primary encoder does not cover that
-    share >= ``ANCHOR_MIN_SHARED`` numbers, dates or name skeletons (rare ones: postings
-    of <= ``MAX_POSTING`` documents).  Candidates only: verification decides."""
-    idx = [i for i, d in enumerate(docs) if d.eligible]
-    if not any(i < n_new for i in idx) or all(covers(primary, docs[i].language) for i in idx):
         return set()
-    if not any(i < n_new and not covers(primary, docs[i].language) for i in idx):
-        # every new doc is covered: a pair needs an uncovered *known* end
-        idx = [i for i in idx if i < n_new or not covers(primary, docs[i].language)]
-    if load is not None:
-        load([docs[i] for i in idx if docs[i].anchors is None])
-    keys = [np.unique(np.array([hash_anchor(a.kind, a.value) for a in docs[i].anchors
-                                if a.kind in NUMERIC or a.kind == "name"], dtype=np.uint64)) for i in idx]
-    n_new_e = sum(1 for i in idx if i < n_new)
-    counts = _shared_counts(keys, n_new_e)
-    window = settings.dedup_window_days * 86400.0
-    out = set()
-    for (x, y), c in counts.items():
-        a, b = docs[idx[x]], docs[idx[y]]
-        if (c >= ANCHOR_MIN_SHARED and a.language != b.language
-                and not (covers(primary, a.language) and covers(primary, b.language))
-                and abs(a.ts - b.ts) <= window):
-            out.add(_key(idx[x], idx[y]))
+    index = build([(i, docs[i].language, docs[i].docvec) for i in idx], primary.dim)
+    out: set[Pair] = set()
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i in new:
+        by_lang[docs[i].language].append(i)
+    for lang, rows in sorted(by_lang.items()):
+        queries = np.vstack([docs[i].docvec for i in rows])
+        for other in index.languages():
+            if other == lang:
+                continue
+            sims, hits = index.search(other, queries, CANDIDATES_PER_DOC)
+            for r, i in enumerate(rows):
+                for sim, j in zip(sims[r], hits[r], strict=True):
+                    if j >= 0 and sim >= settings.translation_candidate_cosine:
+                        out.add(_key(i, int(j)))
     return out
 
 
@@ -201,35 +166,109 @@ def hash_anchor(kind: str, value: str) -> int:
     return h32(f"{kind}:{value}")
 
 
-def translation_edges(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder],
-                      settings: Settings, skip: set[tuple[str, str]],
-                      load=None) -> list[DedupEdge]:
-    """Verified translation edges; ``load(docs)`` fills sentences/vectors of known docs."""
+def _anchor_keys(doc: IndexedDoc) -> np.ndarray:
+    return np.unique(np.array([hash_anchor(a.kind, a.value) for a in doc.anchors or []
+                               if a.kind in NUMERIC or a.kind == "name"], dtype=np.uint64))
+
+
+def _anchor_candidates(docs: Sequence[IndexedDoc], n_new: int) -> dict[Pair, int]:
+    """Cross-language pairs and how many rare numbers, dates or name skeletons (postings
+    of <= ``MAX_POSTING`` documents) they share; language-independent."""
+    idx = [i for i, d in enumerate(docs) if d.eligible and d.anchors is not None]
+    if not any(i < n_new for i in idx):
+        return {}
+    keys = [_anchor_keys(docs[i]) for i in idx]
+    n_new_e = sum(1 for i in idx if i < n_new)
+    counts = _shared_counts(keys, n_new_e)
+    return {_key(idx[x], idx[y]): c for (x, y), c in counts.items()
+            if docs[idx[x]].language != docs[idx[y]].language}
+
+
+def lead_vector(doc: IndexedDoc, encoder: Encoder) -> np.ndarray:
+    """Normalised mean of ``encoder``'s vectors of the first ``LEAD_SENTENCES`` sentences
+    (cached on the document; the full matrix is reused when already encoded)."""
+    from pipeline.dedup.index import doc_vector
+
+    key = f"{encoder.name}:lead"
+    if key not in doc.extra:
+        if encoder.name in doc.extra:
+            m = doc.extra[encoder.name][0][:LEAD_SENTENCES]
+        else:
+            m = encoder.encode((doc.sentences or [])[:LEAD_SENTENCES])
+        doc.extra[key] = (m, doc_vector(m, encoder.dim))
+    return doc.extra[key][1]
+
+
+def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder],
+                          anchor_pairs: dict[Pair, int], load=None) -> set[Pair]:
+    """For documents in a language the primary encoder does not cover but a secondary one
+    does: the nearest other-language documents by that encoder's lead vectors.  The pool
+    is every eligible other-language document the encoder covers, or, past
+    ``SECONDARY_POOL``, those sharing a rare anchor with the document."""
     primary = chain[0]
-    cand = set(_vector_candidates(docs, n_new, primary, settings))
-    cand |= _anchor_candidates(docs, n_new, primary, settings, load)
-    cand = {p for p in cand if tuple(sorted((docs[p[0]].id, docs[p[1]].id))) not in skip}
-    if load is not None:
-        load([docs[i] for p in cand for i in p if docs[i].sentences is None or docs[i].anchors is None])
-    edges = []
-    for i, j in sorted(cand):
-        a, b = sorted((docs[i], docs[j]), key=lambda d: d.id)
-        ev = verify_pair(a, b, chain, settings, full=False)
-        if ev["accepted"]:
-            edges.append(DedupEdge(a.id, b.id, "translation", ev["share"], ev))
-    return edges
+    out: set[Pair] = set()
+    for enc in chain[1:]:
+        uncovered = [i for i, d in enumerate(docs) if d.eligible and not covers(primary, d.language)
+                     and covers(enc, d.language)]
+        if not uncovered:
+            continue
+        pool = [i for i, d in enumerate(docs) if d.eligible and covers(enc, d.language)]
+        for u in uncovered:
+            mates = [j for j in pool if docs[j].language != docs[u].language and (u < n_new or j < n_new)]
+            if len(mates) > SECONDARY_POOL:
+                mates = [j for j in mates if _key(u, j) in anchor_pairs]
+            if not mates:
+                continue
+            if load is not None:
+                load([docs[x] for x in [u, *mates] if docs[x].sentences is None])
+            q = lead_vector(docs[u], enc)
+            sims = np.array([float(q @ lead_vector(docs[j], enc)) for j in mates])
+            for k in np.argsort(-sims, kind="stable")[:CANDIDATES_PER_DOC]:
+                out.add(_key(u, mates[int(k)]))
+    return out
+
+
+def candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder], settings: Settings,
+               load=None) -> dict[Pair, list[str]]:
+    """Every candidate pair with one end in ``docs[:n_new]``, and the indexes that
+    proposed it (``lsh``, ``ann``, ``anchors``, ``secondary``)."""
+    found: dict[Pair, set[str]] = defaultdict(set)
+    for p in _near_candidates(docs, n_new):
+        found[p].add("shingles")
+    if len({d.language for d in docs if d.eligible}) >= 2 and chain:
+        for p in _vector_candidates(docs, n_new, chain[0], settings):
+            found[p].add("ann")
+        if load is not None:
+            load([d for d in docs if d.eligible and d.anchors is None])
+        anchored = _anchor_candidates(docs, n_new)
+        for p, c in anchored.items():
+            if c >= ANCHOR_MIN_SHARED:
+                found[p].add("anchors")
+        for p in _secondary_candidates(docs, n_new, chain, anchored, load):
+            found[p].add("secondary")
+    return {p: sorted(s) for p, s in found.items()}
 
 
 def match(new: Sequence[IndexedDoc], known: Sequence[IndexedDoc], chain: Sequence[Encoder],
           settings: Settings, load=None) -> list[DedupEdge]:
-    """Every edge with at least one end in ``new`` (ends in ``known`` are already matched)."""
+    """Every edge with at least one end in ``new`` (ends in ``known`` are already matched).
+    ``load(docs)`` fills the heavy material (sentences, vectors, anchors) of known docs."""
     new_ids = {d.id for d in new}
     docs = list(new) + [d for d in known if d.id not in new_ids]
     n_new = len(new)
     edges = exact_edges(docs, n_new)
     linked = {(e.a, e.b) for e in edges}
-    edges += near_edges(docs, n_new, settings, linked)
-    linked |= {(e.a, e.b) for e in edges}
-    edges += translation_edges(docs, n_new, chain, settings, linked, load)
+    cand = candidates(docs, n_new, chain, settings, load)
+    todo = {p: src for p, src in cand.items()
+            if tuple(sorted((docs[p[0]].id, docs[p[1]].id))) not in linked
+            and docs[p[0]].norm_hash != docs[p[1]].norm_hash}
+    if load is not None:
+        load([docs[i] for p in todo for i in p if docs[i].sentences is None or docs[i].shingle_seq is None])
+    for (i, j), sources in sorted(todo.items()):
+        a, b = sorted((docs[i], docs[j]), key=lambda d: d.id)
+        ev = verify(a, b, chain, settings, full=False)
+        if ev["accepted"]:
+            ev["candidate_sources"] = sources
+            edges.append(DedupEdge(a.id, b.id, ev["kind"], ev["score"], ev))
     edges.sort(key=lambda e: (e.a, e.b, e.kind))
     return edges

@@ -12,14 +12,20 @@ from pipeline.models import Anchor, Article
 SHINGLE_WORDS = 5
 
 
-def shingles(norm_text: str, k: int = SHINGLE_WORDS) -> set[str]:
-    """Word k-shingles of normalised text; a text shorter than k words is one shingle."""
+def shingle_list(norm_text: str, k: int = SHINGLE_WORDS) -> list[str]:
+    """Word k-shingles of normalised text in text order; a text shorter than k words is
+    one shingle."""
     words = norm_text.split()
     if not words:
-        return set()
+        return []
     if len(words) <= k:
-        return {" ".join(words)}
-    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+        return [" ".join(words)]
+    return [" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
+
+
+def shingles(norm_text: str, k: int = SHINGLE_WORDS) -> set[str]:
+    """The set of ``shingle_list``."""
+    return set(shingle_list(norm_text, k))
 
 
 @dataclass
@@ -42,6 +48,9 @@ class Prepared:
         if self._shingles is None:
             self._shingles = shingles(self.norm)
         return self._shingles
+
+    def shingle_sequence(self) -> list[str]:
+        return shingle_list(self.norm) if self.eligible else []
 
     @property
     def anchors(self) -> list[Anchor]:

@@ -1,39 +1,59 @@
 """Pair verification: the measures, thresholds and decision for one candidate pair.
 
-Shared by the incremental matcher, ``explain_pair`` and the evaluation, so all three
-judge a pair by the same rule.  Translation decision (``decide``), per the encoder that
-verified the pair (``pipeline.dedup.encoder.pick_encoder``):
+The one rule the matcher, ``explain`` and the evaluation share (``verify``).  Both kinds
+of copy are judged over the *region the two texts share, in order*
+(``pipeline.dedup.align``), because real copies are partial (teasers, excerpts, abridged
+translations, reprints with another intro or a trimmed end) and a share of the whole
+shorter text undercounts them.
 
-* the primary encoder (USE-m) covers both languages: share >= ``translation_min_share``,
-  or share >= ``WEAK_SHARE`` with strong anchors or attribution;
-* a secondary encoder (e5) covers both: share (at its own, higher sentence cosine) >=
-  ``translation_min_share`` AND corroboration (strong anchors, attribution, or
-  ``names_coverage`` >= ``E5_NAMES``) — e5 aligns unrelated Persian documents at up to
-  0.8, so alignment alone is never enough there;
-* no encoder covers both: share >= ``translation_min_share`` AND strong anchors or
-  attribution.
+Same language (``near``): shingle Jaccard or containment above their thresholds (light
+edits), or an in-order shingle region of at least ``near_min_aligned`` shingles covering
+``near_region_coverage`` of the shorter region and ``near_min_share`` of the shorter text
+(an edited republication in other chrome, not a quoted statement).
 
-Calibration and figures: ``docs/dedup.md`` and ``bench/dedup_encoders.py``.
+Across languages (``translation``), by the encoder that verified the pair
+(``pipeline.dedup.index.pick_encoder``): sentences aligned as mutual best matches, in
+order, covering ``translation_region_coverage`` of the shorter region, and
+
+* the primary encoder (USE-m) covers both languages: *alignment evidence*, the sum over
+  aligned sentences of their cosine above the sentence threshold, reaches
+  ``translation_min_evidence`` (a few close translations, or many looser ones; not a
+  few paraphrases of one statement by different articles), or anchors or attribution
+  corroborate;
+* a secondary encoder (e5, compressed cosines: unrelated Persian documents align 2-4
+  sentences) covers both: 4 or more aligned sentences, or 2 with corroboration;
+* no encoder covers both: 2 or more aligned sentences AND corroboration.
+
+Both kinds then pass the *template guard*: aligned sentences whose numbers (and, in one
+language, names) were substituted rather than kept, as in wire-template stories that
+differ only in names, dates or figures, veto the pair.
+
+Calibrated on the tuning half of ``corpora/republished`` and on ntrex-dev; figures in
+``docs/dedup.md``.  Time plays no part: a copy is a copy whenever it appeared.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from pipeline.config import Settings
+from pipeline.dedup.align import Region, sentence_region, sequence_region
 from pipeline.dedup.corroborate import anchor_overlap, attribution
 from pipeline.dedup.encoder import Encoder, sentence_threshold
 from pipeline.dedup.index import IndexedDoc, pick_encoder, vectors_for
+from pipeline.models import Anchor
 
-WEAK_SHARE = 0.35
-MIN_CHAIN = 2
-EVIDENCE_PAIRS = 5
-EVIDENCE_CHARS = 160
-E5_NAMES = 0.5
-SAMPLE_SHARED = 5
+NEAR_MIN_ALIGNED = 20  # shingles: an excerpt shorter than this is not evidence of a copy
+NEAR_FULL_ALIGNED = 50  # shingles that always suffice; shorter texts need half their length
+MIN_CHAIN = {"secondary": 4}  # e5 aligns unrelated Persian documents 2-4 sentences
+LEXICAL_SENTENCE = 0.5  # token Jaccard for same-language sentence pairs (template guard)
+NUMERIC = ("number", "year", "date")
+_DIGITS = re.compile(r"\d+")
 
 
 def near_measures(a: np.ndarray, b: np.ndarray) -> dict:
@@ -46,39 +66,8 @@ def near_measures(a: np.ndarray, b: np.ndarray) -> dict:
             "shared_shingles": inter}
 
 
-def longest_increasing(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """Longest chain with strictly increasing i and j (pairs are sorted by i, i unique)."""
-    tails: list[int] = []
-    tail_idx: list[int] = []
-    prev = [-1] * len(pairs)
-    for k, (_i, j, _c) in enumerate(pairs):
-        pos = bisect.bisect_left(tails, j)
-        if pos == len(tails):
-            tails.append(j)
-            tail_idx.append(k)
-        else:
-            tails[pos] = j
-            tail_idx[pos] = k
-        prev[k] = tail_idx[pos - 1] if pos else -1
-    chain: list[tuple[int, int, float]] = []
-    k = tail_idx[-1] if tail_idx else -1
-    while k >= 0:
-        chain.append(pairs[k])
-        k = prev[k]
-    return chain[::-1]
-
-
-def align(ma: np.ndarray, mb: np.ndarray, threshold: float) -> tuple[float, list[tuple[int, int, float]]]:
-    """(share, monotonic chain of mutual best sentence matches) for two sentence matrices."""
-    if not len(ma) or not len(mb):
-        return 0.0, []
-    sims = ma @ mb.T
-    best_j = sims.argmax(axis=1)
-    best_i = sims.argmax(axis=0)
-    pairs = [(i, int(j), float(sims[i, j])) for i, j in enumerate(best_j)
-             if best_i[j] == i and sims[i, j] >= threshold]
-    chain = longest_increasing(pairs)
-    return round(len(chain) / min(len(ma), len(mb)), 4), chain
+def near_min_aligned(len_a: int, len_b: int) -> int:
+    return max(NEAR_MIN_ALIGNED, min(NEAR_FULL_ALIGNED, math.ceil(0.5 * min(len_a, len_b))))
 
 
 def strong_anchors(ov: dict) -> bool:
@@ -89,64 +78,194 @@ def strong_anchors(ov: dict) -> bool:
             and ov["names_shared"] >= 2 and ov["names_coverage"] >= 0.5)
 
 
-def decide(share: float, chain_len: int, tier: str, ov: dict, strong: bool, attributed: bool,
+# ----------------------------------------------------------------------------- template guard
+
+
+def _atoms(kind: str, value: str) -> set[tuple[str, str]]:
+    """What a substitution is judged on: the digit runs of numbers, dates and years (so a
+    date the parser read in one language and a bare day number in another agree), the
+    value of names."""
+    if kind == "name":
+        return {("name", value)}
+    return {("num", d.lstrip("0") or "0") for d in _DIGITS.findall(value)}
+
+
+def _sentence_anchors(doc: IndexedDoc, kinds: tuple[str, ...]) -> list[set[tuple[str, str]]]:
+    """Anchor atoms of ``kinds`` per sentence (by character offset); anchors outside
+    every sentence (fragments the splitter dropped) are ignored."""
+    spans = doc.spans or []
+    out: list[set[tuple[str, str]]] = [set() for _ in spans]
+    located = [(s, e, k) for k, (s, e) in enumerate(spans) if s >= 0]
+    starts = [s for s, _, _ in located]
+    for a in doc.anchors or []:
+        if a.kind in kinds:
+            x = bisect.bisect_right(starts, a.position) - 1
+            if x >= 0 and a.position < located[x][1]:
+                out[located[x][2]] |= _atoms(a.kind, a.value)
+    return out
+
+
+def template_conflicts(a: IndexedDoc, b: IndexedDoc, pairs: Sequence[tuple[int, int, float]],
+                       names: bool) -> dict:
+    """Aligned sentence pairs whose anchors were *substituted* (each side has one the
+    other lacks): the mark of a template story, not of a copy, which keeps them."""
+    kinds = NUMERIC + (("name",) if names else ())
+    sa, sb = _sentence_anchors(a, kinds), _sentence_anchors(b, kinds)
+    with_anchors = conflicts = 0
+    sample = []
+    for i, j, _c in pairs:
+        if i >= len(sa) or j >= len(sb) or not (sa[i] or sb[j]):
+            continue
+        with_anchors += 1
+        only_a, only_b = sa[i] - sb[j], sb[j] - sa[i]
+        if only_a and only_b:
+            conflicts += 1
+            if len(sample) < 3:
+                sample.append({"a": sorted(f"{k}:{v}" for k, v in only_a)[:3],
+                               "b": sorted(f"{k}:{v}" for k, v in only_b)[:3]})
+    template = conflicts >= 2 and conflicts * 3 >= with_anchors
+    return {"pairs_with_anchors": with_anchors, "substituted": conflicts, "template": template,
+            "sample": sample}
+
+
+def lexical_sentence_pairs(a: IndexedDoc, b: IndexedDoc) -> list[tuple[int, int, float]]:
+    """Same-language sentence pairs: mutual best token Jaccard >= ``LEXICAL_SENTENCE``,
+    in order (the template guard's pairs when there are no vectors)."""
+    from pipeline.dedup.align import longest_increasing
+    from pipeline.extract.textnorm import normalize_for_matching
+
+    ta = [set(normalize_for_matching(s).split()) for s in a.sentences or []]
+    tb = [set(normalize_for_matching(s).split()) for s in b.sentences or []]
+    if not ta or not tb:
+        return []
+    sims = np.zeros((len(ta), len(tb)), dtype=np.float32)
+    for i, x in enumerate(ta):
+        for j, y in enumerate(tb):
+            if x and y:
+                inter = len(x & y)
+                if inter:
+                    sims[i, j] = inter / (len(x) + len(y) - inter)
+    bj, bi = sims.argmax(axis=1), sims.argmax(axis=0)
+    pairs = [(i, int(j), round(float(sims[i, j]), 4)) for i, j in enumerate(bj)
+             if bi[j] == i and sims[i, j] >= LEXICAL_SENTENCE]
+    return longest_increasing(pairs)
+
+
+# ----------------------------------------------------------------------------- evidence
+
+
+def aligned_evidence(a: IndexedDoc, b: IndexedDoc, region: Region) -> list[dict]:
+    """Every aligned sentence pair with its character offsets in both bodies."""
+    sa, sb = a.spans or [], b.spans or []
+    out = []
+    for i, j, c in region.chain:
+        out.append({"a": i, "b": j, "cosine": c,
+                    "a_span": list(sa[i]) if i < len(sa) else None,
+                    "b_span": list(sb[j]) if j < len(sb) else None})
+    return out
+
+
+# ----------------------------------------------------------------------------- decisions
+
+
+def verify_near(a: IndexedDoc, b: IndexedDoc, settings: Settings, full: bool = True) -> dict:
+    """Same-language measures and decision; ``full=False`` (the matcher) stops once no
+    rule can accept."""
+    ov = near_measures(a.shingles, b.shingles)
+    by_set = ov["jaccard"] >= settings.near_jaccard or ov["containment"] >= settings.near_containment
+    seq_a = a.shingle_seq if a.shingle_seq is not None else a.shingles
+    seq_b = b.shingle_seq if b.shingle_seq is not None else b.shingles
+    region = sequence_region(seq_a, seq_b)
+    need = near_min_aligned(len(seq_a), len(seq_b))
+    by_region = (region.size >= need and region.coverage >= settings.near_region_coverage
+                 and region.share >= settings.near_min_share)
+    out = {"kind": "near", **ov, "region": region.summary(), "min_aligned": need,
+           "jaccard_threshold": settings.near_jaccard,
+           "containment_threshold": settings.near_containment,
+           "region_coverage_threshold": settings.near_region_coverage,
+           "min_share": settings.near_min_share,
+           "same_source": a.source_domain == b.source_domain}
+    if not (by_set or by_region):
+        reason = ("too few shingles in order" if region.size < need
+                  else "shared region too sparse (same event, not a copy)"
+                  if region.coverage < settings.near_region_coverage
+                  else "shared region too small a part of either text (a quoted passage)")
+        return {**out, "accepted": False, "reason": reason, "score": 0.0}
+    guard = template_conflicts(a, b, lexical_sentence_pairs(a, b), names=True)
+    out["template_guard"] = guard
+    score = max(ov["jaccard"], ov["containment"], region.coverage if by_region else 0.0)
+    if guard["template"]:
+        return {**out, "accepted": False, "score": score,
+                "reason": "same wording, substituted names/numbers (template story)"}
+    reason = "shingle overlap above threshold" if by_set else "in-order shared region (edited copy)"
+    return {**out, "accepted": True, "score": round(score, 4), "reason": reason}
+
+
+def decide(region: Region, tier: str, strong: bool, attributed: bool, threshold: float,
            settings: Settings) -> tuple[bool, str]:
-    """The acceptance rule in the module docstring; returns (accepted, reason)."""
-    if chain_len < MIN_CHAIN:
+    """The cross-language acceptance rule in the module docstring: (accepted, reason)."""
+    if region.size < 2:
         return False, "too few aligned sentences"
-    if share < (WEAK_SHARE if tier == "primary" else settings.translation_min_share):
-        return False, "alignment share too low"
-    if tier == "primary":
-        if share >= settings.translation_min_share:
-            return True, "aligned"
-        if strong or attributed:
-            return True, "partly aligned, corroborated by " + ("anchors" if strong else "attribution")
-        return False, "alignment share too low"
-    if strong or attributed:
-        return True, f"aligned ({tier} encoder) and corroborated by " + ("anchors" if strong else "attribution")
-    if tier == "secondary" and ov["names_shared"] >= 2 and ov["names_coverage"] >= E5_NAMES:
-        return True, "aligned (secondary encoder) and corroborated by names"
-    return False, f"aligned with the {tier} encoder but no anchor/attribution corroboration"
+    if region.coverage < settings.translation_region_coverage:
+        return False, "aligned sentences too sparse in the shared region"
+    corroborated = strong or attributed
+    why = "anchors" if strong else "attribution"
+    if tier == "uncovered":
+        if corroborated:
+            return True, f"aligned in order (no encoder covers both), corroborated by {why}"
+        return False, "no encoder covers both languages and nothing corroborates"
+    if tier == "secondary":
+        if region.size >= MIN_CHAIN["secondary"]:
+            return True, "aligned in order (secondary encoder)"
+        if corroborated:
+            return True, f"aligned in order (secondary encoder), corroborated by {why}"
+        return False, "too few aligned sentences for the secondary encoder without corroboration"
+    evidence = region.evidence(threshold)
+    if evidence >= settings.translation_min_evidence:
+        return True, "aligned in order (primary encoder)"
+    if corroborated:
+        return True, f"aligned in order (primary encoder), corroborated by {why}"
+    return False, ("too little alignment evidence: the aligned sentences paraphrase rather than "
+                   "translate, or are too few")
 
 
-def verify_pair(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], settings: Settings,
-                full: bool = True) -> dict:
-    """Every measure for one cross-language pair, its thresholds and the decision.
-    ``full=False`` (the matcher) stops after alignment when no rule could accept."""
+def verify_translation(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], settings: Settings,
+                       full: bool = True) -> dict:
+    """Cross-language measures and decision; ``full=False`` stops once no rule can accept."""
     enc, covered = pick_encoder(chain, a.language, b.language)
     tier = ("primary" if enc is chain[0] else "secondary") if covered else "uncovered"
     ma, va = vectors_for(a, enc)
     mb, vb = vectors_for(b, enc)
     thr = sentence_threshold(enc, settings.translation_sentence_cosine)
-    share, pairs = align(ma, mb, thr)
-    floor = WEAK_SHARE if tier == "primary" else settings.translation_min_share
-    if not full and (len(pairs) < MIN_CHAIN or share < floor):
-        return {"accepted": False, "share": share}
-    ov = anchor_overlap(a.anchors, b.anchors)
+    region = sentence_region(ma, mb, thr)
+    out = {"kind": "translation", "encoder": enc.name, "encoder_tier": tier,
+           "encoder_covers_languages": covered, "sentence_cosine_threshold": thr,
+           "region_coverage_threshold": settings.translation_region_coverage,
+           "min_evidence": settings.translation_min_evidence,
+           "evidence": region.evidence(thr),
+           "doc_cosine": round(float(va @ vb), 4) if len(va) and len(vb) else 0.0,
+           "region": region.summary(), "languages": [a.language, b.language]}
+    if not full and (region.size < 2 or region.coverage < settings.translation_region_coverage):
+        return {**out, "accepted": False, "score": 0.0, "reason": "too few aligned sentences"}
+    ov = anchor_overlap(a.anchors or [], b.anchors or [])
     attr = attribution(a, b)
     strong = strong_anchors(ov)
-    accepted, reason = decide(share, len(pairs), tier, ov, strong, attr["names_other_outlet"], settings)
-    top = sorted(pairs, key=lambda p: (-p[2], p[0]))[:EVIDENCE_PAIRS]
-    sa, sb = a.sentences or [], b.sentences or []
-    return {
-        "accepted": accepted,
-        "reason": reason,
-        "share": share,
-        "min_share": settings.translation_min_share,
-        "weak_share": WEAK_SHARE,
-        "sentence_cosine_threshold": thr,
-        "doc_cosine": round(float(va @ vb), 4) if len(va) and len(vb) else 0.0,
-        "candidate_cosine_threshold": settings.translation_candidate_cosine,
-        "aligned": len(pairs),
-        "sentences_a": len(sa),
-        "sentences_b": len(sb),
-        "languages": [a.language, b.language],
-        "encoder": enc.name,
-        "encoder_tier": tier,
-        "encoder_covers_languages": covered,
-        "aligned_pairs": [{"a": sa[i][:EVIDENCE_CHARS], "b": sb[j][:EVIDENCE_CHARS], "cosine": round(c, 4)}
-                          for i, j, c in sorted(top)],
-        "anchors": ov,
-        "strong_anchors": strong,
-        "attribution": attr,
-    }
+    accepted, reason = decide(region, tier, strong, attr["names_other_outlet"], thr, settings)
+    guard = template_conflicts(a, b, region.chain, names=False)
+    if accepted and guard["template"]:
+        accepted, reason = False, "aligned, but numbers substituted (template story)"
+    return {**out, "accepted": accepted, "reason": reason, "score": region.coverage,
+            "anchors": ov, "strong_anchors": strong, "attribution": attr, "template_guard": guard,
+            "aligned_pairs": aligned_evidence(a, b, region)}
+
+
+def verify(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], settings: Settings,
+           full: bool = True) -> dict:
+    """The decision for one candidate pair, same language or not (the only entry point)."""
+    if a.language == b.language:
+        return verify_near(a, b, settings, full)
+    return verify_translation(a, b, chain, settings, full)
+
+
+__all__ = ["Anchor", "decide", "near_measures", "strong_anchors", "template_conflicts", "verify",
+           "verify_near", "verify_translation"]

@@ -147,3 +147,18 @@ def sentences(text: str, min_words: int = 4) -> list[str]:
             start = m.end()
         out.append(line[start:].strip())
     return [s for s in out if len(s.split()) >= min_words]
+
+
+def sentence_spans(text: str, sents: list[str] | None = None) -> list[tuple[int, int]]:
+    """Character offsets of ``sentences(text)`` in ``text`` (for evidence that points at
+    the passages it aligned); a sentence that cannot be located gets (-1, -1)."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for s in sentences(text) if sents is None else sents:
+        at = text.find(s, pos)
+        if at < 0:
+            out.append((-1, -1))
+            continue
+        out.append((at, at + len(s)))
+        pos = at + len(s)
+    return out

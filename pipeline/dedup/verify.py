@@ -18,8 +18,8 @@ order, covering ``translation_region_coverage`` of the shorter region, and
 * the primary encoder (USE-m) covers both languages: *alignment evidence*, the sum over
   aligned sentences of their cosine above the sentence threshold, reaches
   ``translation_min_evidence`` (a few close translations, or many looser ones; not a
-  few paraphrases of one statement by different articles), or anchors or attribution
-  corroborate;
+  few paraphrases of one statement by different articles), half of it when every
+  sentence of the shorter text aligned (a teaser), or anchors or attribution corroborate;
 * a secondary encoder (e5, compressed cosines: unrelated Persian documents align 2-4
   sentences) covers both: 4 or more aligned sentences, or 2 with corroboration;
 * no encoder covers both: 2 or more aligned sentences AND corroboration.
@@ -223,6 +223,8 @@ def decide(region: Region, tier: str, strong: bool, attributed: bool, threshold:
     evidence = region.evidence(threshold)
     if evidence >= settings.translation_min_evidence:
         return True, "aligned in order (primary encoder)"
+    if region.share >= 1.0 and evidence >= settings.translation_min_evidence / 2:
+        return True, "the whole shorter text aligned in order (primary encoder)"
     if corroborated:
         return True, f"aligned in order (primary encoder), corroborated by {why}"
     return False, ("too little alignment evidence: the aligned sentences paraphrase rather than "

@@ -24,7 +24,6 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -57,10 +56,12 @@ INDEX_SCHEMA = pa.schema([
     ("bands", pa.list_(pa.uint64())), ("anchors", pa.list_(_ANCHOR)),
     ("encoder", pa.string()), ("dim", pa.int32()), ("docvec", pa.binary()),
     ("sentences", pa.list_(pa.string())), ("sentvec", pa.binary()),
-    ("titlevec", pa.binary()),  # for the related stage (``read_docvecs``); absent in older files
+    ("titlevec", pa.binary()),
+    ("spans", pa.list_(pa.int32())),  # sentence character offsets, flattened start/end pairs
+    ("shingle_seq", pa.list_(pa.uint32())),  # shingle hashes in text order  # for the related stage (``read_docvecs``); absent in older files
 ])
 # loaded lazily, for candidates only (``titlevec`` is never loaded for matching: dedup does not use it)
-HEAVY = ("sentences", "sentvec", "anchors", "titlevec")
+HEAVY = ("sentences", "sentvec", "anchors", "titlevec", "spans", "shingle_seq")
 LIGHT = [n for n in INDEX_SCHEMA.names if n not in HEAVY]
 _META = ("article_id", "language", "published_at", "translator", "original_outlet")
 
@@ -70,6 +71,10 @@ class Generation:
     generation_id: str
     assignments: pa.Table
     edges: pa.Table
+    aliases: pa.Table  # alias (a story id that merged into another), story_id (the survivor)
+
+
+ALIAS_SCHEMA = pa.schema([("alias", pa.string()), ("story_id", pa.string())])
 
 
 def generation_id_for(batch_ids: list[str]) -> str:
@@ -96,12 +101,15 @@ def index_to_table(docs: Sequence) -> pa.Table:
         "encoder": d.encoder, "dim": int(d.docvec.shape[0]) if d.docvec is not None else 0,
         "docvec": _f16(d.docvec), "sentences": d.sentences or [], "sentvec": _f16(d.sentvec),
         "titlevec": _f16(d.titlevec),
+        "spans": [x for span in d.spans or [] for x in span],
+        "shingle_seq": d.shingle_seq.tolist() if d.shingle_seq is not None else [],
     } for d in sorted(docs, key=lambda d: d.id)]
     return pa.Table.from_pylist(rows, schema=with_version(INDEX_SCHEMA, INDEX))
 
 
 def write_index(store: ObjectStore, batch_id: str, docs: Sequence, fingerprint: str) -> BatchManifest:
-    return write_batch(store, INDEX, batch_id, index_to_table(docs), date_column="published_at",
+    # one file per batch: candidates come from the whole history, so nothing reads by date
+    return write_batch(store, INDEX, batch_id, index_to_table(docs),
                        meta={"fingerprint": fingerprint, "articles": len(docs)})
 
 
@@ -115,10 +123,12 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
     and ``location`` says where to load them (``load_sentences``)."""
     from pipeline.dedup.index import IndexedDoc
 
-    cols = {n: table[n].to_pylist() for n in table.column_names if n not in ("shingles", "bands")}
-    sh = table["shingles"].to_pylist()
-    bd = table["bands"].to_pylist()
+    cols = {n: table[n].to_pylist() for n in table.column_names
+            if n not in ("shingles", "bands", "shingle_seq")}
+    sh = _lists(table["shingles"], np.uint32)
+    bd = _lists(table["bands"], np.uint64)
     heavy = "sentvec" in table.column_names
+    seqs = _lists(table["shingle_seq"], np.uint32) if "shingle_seq" in table.column_names else None
     titled = "titlevec" in table.column_names
     out = []
     for r in range(table.num_rows):
@@ -130,16 +140,30 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
             canonical_url=cols["canonical_url"][r], url=cols["url"][r], guid=cols["guid"][r],
             source_domain=cols["source_domain"][r], translator=cols["translator"][r],
             original_outlet=cols["original_outlet"][r], original_domain=cols["original_domain"][r],
-            original_url=cols["original_url"][r], shingles=np.array(sh[r], dtype=np.uint32),
-            bands=np.array(bd[r], dtype=np.uint64),
+            original_url=cols["original_url"][r], shingles=sh[r], bands=bd[r],
             anchors=[Anchor(**x) for x in cols["anchors"][r] or []] if heavy else None,
             sentences=cols["sentences"][r] if heavy else None,
             sentvec=_vec(cols["sentvec"][r], dim) if heavy else None,
             docvec=docvec[0] if len(docvec) else np.zeros(max(dim, 1), dtype=np.float32),
             titlevec=_vec(cols["titlevec"][r], dim)[0] if titled and dim and cols["titlevec"][r] else None,
             encoder=cols["encoder"][r], location=(key, r) if key else None,
+            spans=_pairs(cols["spans"][r]) if "spans" in cols else None,
+            shingle_seq=seqs[r] if seqs is not None else None,
         ))
     return out
+
+
+def _lists(column: pa.ChunkedArray, dtype) -> list[np.ndarray]:
+    """A list column as numpy arrays, without a Python object per element."""
+    arr = column.combine_chunks()
+    values = arr.values.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+    offsets = arr.offsets.to_numpy()
+    return [values[offsets[i]:offsets[i + 1]] for i in range(len(arr))]
+
+
+def _pairs(flat: list[int] | None) -> list[tuple[int, int]]:
+    flat = flat or []
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat) - 1, 2)]
 
 
 def _read(store: ObjectStore, key: str, columns: list[str]) -> pa.Table:
@@ -169,22 +193,16 @@ def read_index(store: ObjectStore, batch_id: str) -> list:
     return [] if m is None else [d for f in m.files for d in table_to_index(_read_present(store, f["key"], INDEX_SCHEMA.names), f["key"])]
 
 
-def load_window(store: ObjectStore, batch_ids: Iterable[str], start: datetime, end: datetime) -> list:
-    """Light index rows (no sentences) of ``batch_ids`` published in [start, end]; an
+def load_known(store: ObjectStore, batch_ids: Iterable[str]) -> list:
+    """Light index rows (no sentences, vectors of sentences or anchors) of every article of
+    ``batch_ids``: candidates come from the whole history, never from a time window.  An
     article indexed in several batches keeps its latest row."""
-    lo, hi = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
     found: dict[str, object] = {}
     for bid in sorted(batch_ids):
         m = read_manifest(store, INDEX, bid)
-        if m is None:
-            continue
-        for f in m.files:
-            day = _day(f["key"])
-            if day is not None and not (lo <= day <= hi):
-                continue
+        for f in m.files if m else []:
             for d in table_to_index(_read(store, f["key"], LIGHT), f["key"]):
-                if start <= d.published_at <= end:
-                    found[d.id] = d
+                found[d.id] = d
     return list(found.values())
 
 
@@ -198,21 +216,19 @@ def loader(store: ObjectStore):
                 by_key.setdefault(d.location[0], []).append(d)
         for key, group in sorted(by_key.items()):
             rows = pa.array(sorted({d.location[1] for d in group}), type=pa.int64())
-            t = _read(store, key, ["sentences", "sentvec", "dim", "anchors"]).take(rows)
+            t = _read(store, key, ["sentences", "sentvec", "dim", "anchors", "spans", "shingle_seq"]).take(rows)
             at = {r: k for k, r in enumerate(rows.to_pylist())}
             sents, vecs, dims = t["sentences"].to_pylist(), t["sentvec"].to_pylist(), t["dim"].to_pylist()
-            anchors = t["anchors"].to_pylist()
+            anchors, spans = t["anchors"].to_pylist(), t["spans"].to_pylist()
+            seqs = _lists(t["shingle_seq"], np.uint32)
             for d in group:
                 k = at[d.location[1]]
                 d.sentences = sents[k]
                 d.sentvec = _vec(vecs[k], dims[k])
                 d.anchors = [Anchor(**x) for x in anchors[k] or []]
+                d.spans = _pairs(spans[k])
+                d.shingle_seq = seqs[k]
     return load
-
-
-def window_bounds(docs: Sequence, days: int) -> tuple[datetime, datetime]:
-    times = [d.published_at for d in docs] or [datetime(1970, 1, 1, tzinfo=UTC)]
-    return min(times) - timedelta(days=days), max(times) + timedelta(days=days)
 
 
 DOCVEC_COLUMNS = ["article_id", "encoder", "dim", "docvec", "titlevec"]
@@ -306,7 +322,9 @@ def read_batch_edges(store: ObjectStore, batch_ids: Iterable[str]) -> list[Dedup
 
 
 def write_generation(store: ObjectStore, generation_id: str, assignments: list[DedupAssignment],
-                     edges: list[DedupEdge], counts: dict) -> None:
+                     edges: list[DedupEdge], counts: dict, aliases: dict[str, str] | None = None) -> None:
+    """Write one generation; ``aliases`` maps every story id that no longer exists (merged
+    into another, or split) to the story holding its articles now, so links keep working."""
     rows = sorted(assignments, key=lambda x: x.article_id)
     table = pa.Table.from_pydict(
         {"article_id": [x.article_id for x in rows], "story_id": [x.story_id for x in rows],
@@ -316,6 +334,10 @@ def write_generation(store: ObjectStore, generation_id: str, assignments: list[D
     write_batch(store, "dedup-assignments", generation_id, table, meta=counts)
     write_batch(store, "dedup-edges", generation_id,
                 edges_to_table(sorted(edges, key=lambda e: (e.a, e.b, e.kind))), meta=counts)
+    pairs = sorted((aliases or {}).items())
+    write_batch(store, "dedup-aliases", generation_id,
+                pa.Table.from_pydict({"alias": [a for a, _ in pairs], "story_id": [b for _, b in pairs]},
+                                     schema=ALIAS_SCHEMA), meta={"aliases": len(pairs)})
     store.put(LATEST, generation_id.encode())
 
 
@@ -331,7 +353,9 @@ def read_latest(store: ObjectStore) -> Generation | None:
     e = read_manifest(store, "dedup-edges", gen)
     if a is None or e is None:
         return None
-    return Generation(gen, read_batch(store, a), read_batch(store, e))
+    al = read_manifest(store, "dedup-aliases", gen)
+    aliases = read_batch(store, al).select(["alias", "story_id"]) if al else ALIAS_SCHEMA.empty_table()
+    return Generation(gen, read_batch(store, a), read_batch(store, e), aliases)
 
 
 def generation_counts(store: ObjectStore, generation_id: str) -> dict:
@@ -340,5 +364,5 @@ def generation_counts(store: ObjectStore, generation_id: str) -> dict:
 
 
 __all__ = ["Generation", "generation_id_for", "write_generation", "read_latest", "list_batches",
-           "generation_counts", "write_index", "read_index", "load_window", "loader", "read_meta", "read_docvecs", "DocVectors",
+           "generation_counts", "write_index", "read_index", "load_known", "loader", "read_meta", "read_docvecs", "DocVectors",
            "write_batch_edges", "read_batch_edges", "batch_edges_fingerprint", "latest_id"]

@@ -8,7 +8,7 @@ Members that fail are clustered again among themselves, by the same rule.  Befor
 that, translation edges that are not the best match of both their ends are set aside
 (``unspecific_translations``): they join different articles on the same event.
 
-The canonical copy is the earliest article in the story's original language,
+Story ids are stable (``cluster``); the canonical copy is the earliest article in the story's original language,
 preferring articles that carry no attribution (translator / original outlet) and
 languages that no member was translated *into*; ties by article_id.  Inputs are sorted
 first, so any input order gives the same output.
@@ -131,9 +131,17 @@ def _resolve(members: list[str], arts: Mapping[str, Article],
     return stories
 
 
-def cluster(articles: Mapping[str, Article], edges: Iterable[DedupEdge]
+def cluster(articles: Mapping[str, Article], edges: Iterable[DedupEdge],
+            first_seen: Mapping[str, tuple] | None = None
             ) -> tuple[dict[str, DedupAssignment], set[Pair]]:
-    """Assignments for every article, and the edge pairs that ended up inside a story."""
+    """Assignments for every article, and the edge pairs that ended up inside a story.
+
+    A story's id is ``s_`` + the id of its *first-seen* member (``first_seen`` orders
+    articles by arrival, e.g. (batch id, article id); by article id without it), not of
+    its canonical: copies joining, an earlier original arriving later, or a rule change
+    that re-picks the canonical leave the id alone.  When stories merge, the one whose
+    first member arrived first keeps its id (the stage records the other as an alias)."""
+    order = first_seen or {}
     best = best_edges(edges)
     weak = unspecific_translations(best, {k: getattr(v, "language", "") for k, v in articles.items()})
     for p, why in weak.items():
@@ -147,7 +155,7 @@ def cluster(articles: Mapping[str, Article], edges: Iterable[DedupEdge]
     inside: set[Pair] = set()
     for comp in _components(articles, best):
         for canon, members in _resolve(comp, articles, best):
-            story = "s_" + canon
+            story = "s_" + min(members, key=lambda m: (order.get(m, ("",)), m))
             member_set = set(members)
             for m in sorted(members):
                 if m == canon:

@@ -40,6 +40,7 @@ class DedupResult:
         out = explain_docs(self.docs, len(self.docs), a_id, b_id, self.chain, self.settings,
                            cand=self._cand)
         out["story"] = story_path(self, a_id, b_id)
+        out["decision"]["same_story"] = out["story"]["same_story"]
         return out
 
 
@@ -65,11 +66,13 @@ def _needs_vectors(articles: Sequence[Article], settings: Settings) -> bool:
     return len(langs) >= 2
 
 
-def cluster_edges(meta: Mapping[str, object], edges: list[DedupEdge]) -> DedupResult:
+def cluster_edges(meta: Mapping[str, object], edges: list[DedupEdge],
+                  first_seen: Mapping[str, tuple] | None = None) -> DedupResult:
     """Stories from edges; ``meta`` maps id -> anything with the ``Article`` fields the
-    canonical choice reads (language, published_at, translator, original_outlet)."""
+    canonical choice reads (language, published_at, translator, original_outlet);
+    ``first_seen`` orders articles by arrival for stable story ids."""
     edges = sorted(edges, key=lambda e: (e.a, e.b, e.kind))
-    assignments, inside = cluster(meta, edges)
+    assignments, inside = cluster(meta, edges, first_seen)
     for e in edges:
         e.evidence["in_story"] = (e.a, e.b) in inside
     counts = {"exact": 0, "near": 0, "translation": 0}
@@ -146,6 +149,10 @@ def explain_docs(docs: Sequence[IndexedDoc], n_new: int, a_id: str, b_id: str,
             ev = {**ev, "accepted": False,
                   "reason": "not proposed by any candidate index (" + ev["reason"] + ")"}
         out["edge"] = ev
+    edge = out["edge"]
+    out["decision"] = {"duplicate": bool(edge["accepted"]),
+                       "kind": edge["kind"] if edge["accepted"] else None,
+                       "score": edge.get("score"), "reason": edge["reason"]}
     return out
 
 

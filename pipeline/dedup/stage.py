@@ -19,19 +19,17 @@ so re-running changes nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 
 from pipeline.config import Settings
+from pipeline.dedup.rules import cluster_fingerprint, index_fingerprint, match_fingerprint
 from pipeline.lake import dedup_zone
 from pipeline.lake.articles import batch_ids, read_articles
 from pipeline.lake.store import ObjectStore, open_store
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 2  # bump when IndexedDoc's content changes meaning (2: ``titlevec`` stored)
 
 
 @dataclass
@@ -40,23 +38,6 @@ class DedupReport:
     articles: int
     counts: dict = field(default_factory=dict)
     batches_matched: int = 0
-
-
-def _fp(values: dict) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def index_fingerprint(settings: Settings) -> str:
-    return _fp({"v": INDEX_VERSION, "enc": settings.dedup_encoders.split(",")[0].strip(),
-                "lsh": settings.lsh_threshold, "perm": settings.minhash_perm,
-                "min": settings.min_text_chars})
-
-
-def match_fingerprint(settings: Settings) -> str:
-    keys = ("near_jaccard", "near_containment", "translation_candidate_cosine",
-            "translation_sentence_cosine", "translation_min_share", "dedup_window_days",
-            "dedup_encoders")
-    return _fp({"index": index_fingerprint(settings), **{k: getattr(settings, k) for k in keys}})
 
 
 def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: list[str],
@@ -76,11 +57,10 @@ def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: 
         new = index_articles(articles, chain[0], min_text_chars=settings.min_text_chars,
                              lsh_threshold=settings.lsh_threshold, num_perm=settings.minhash_perm)
         dedup_zone.write_index(store, batch_id, new, ifp)
-    start, end = dedup_zone.window_bounds(new, settings.dedup_window_days)
-    known = dedup_zone.load_window(store, earlier, start, end)
+    known = dedup_zone.load_known(store, earlier)
     edges = match(new, known, chain, settings, load=dedup_zone.loader(store))
     dedup_zone.write_batch_edges(store, batch_id, edges, match_fingerprint(settings))
-    log.info("dedup batch %s: %d new vs %d known in window -> %d edges", batch_id, len(new),
+    log.info("dedup batch %s: %d new vs %d known -> %d edges", batch_id, len(new),
              len(known), len(edges))
     return len(edges)
 
@@ -95,7 +75,7 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
         return DedupReport(None, 0)
     mfp = match_fingerprint(settings)
     todo = [b for b in ids if dedup_zone.batch_edges_fingerprint(store, b) != mfp]
-    generation = dedup_zone.generation_id_for(ids)
+    generation = dedup_zone.generation_id_for(ids, cluster_fingerprint(settings))
     if not todo and dedup_zone.latest_id(store) == generation:
         counts = dedup_zone.generation_counts(store, generation)
         return DedupReport(generation, sum(1 for _ in dedup_zone.read_meta(store, ids)), counts)
@@ -106,9 +86,11 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
         dedup_batch(store, settings, bid, [b for b in ids if b != bid and (b < bid or b not in pending)], chain)
     meta = {k: _Meta(**v) for k, v in dedup_zone.read_meta(store, ids).items()}
     edges = [e for e in dedup_zone.read_batch_edges(store, ids) if e.a in meta and e.b in meta]
-    result = cluster_edges(meta, edges)
+    result = cluster_edges(meta, edges, first_seen={k: (m.batch_id, k) for k, m in meta.items()})
+    previous = dedup_zone.read_latest(store)
+    aliases = story_aliases(previous, result.assignments)
     dedup_zone.write_generation(store, generation, list(result.assignments.values()),
-                                result.edges, result.counts)
+                                result.edges, result.counts, aliases)
     log.info("dedup %s: %d articles, %d batches matched, %s", generation, len(meta), len(todo),
              result.counts)
     return DedupReport(generation, len(meta), dict(result.counts), len(todo))
@@ -123,3 +105,26 @@ class _Meta:
     published_at: object
     translator: str | None
     original_outlet: str | None
+    batch_id: str  # the first batch that held the article: story ids follow it
+
+
+def story_aliases(previous, assignments: dict) -> dict[str, str]:
+    """Every story id of the previous generation (and every alias it carried) that no
+    longer names a story, mapped to the story that now holds most of its articles: a
+    link an editor shared keeps resolving after stories merge or split."""
+    if previous is None:
+        return {}
+    current = {a.story_id for a in assignments.values()}
+    old = previous.assignments.to_pydict()
+    holders: dict[str, dict[str, int]] = {}
+    for art, sid in zip(old["article_id"], old["story_id"], strict=True):
+        if sid not in current and art in assignments:
+            votes = holders.setdefault(sid, {})
+            votes[assignments[art].story_id] = votes.get(assignments[art].story_id, 0) + 1
+    out = {sid: min(votes, key=lambda s: (-votes[s], s)) for sid, votes in holders.items()}
+    prev = previous.aliases.to_pydict()
+    for alias, target in zip(prev["alias"], prev["story_id"], strict=True):
+        if alias in current:
+            continue  # the id names a story again
+        out.setdefault(alias, target if target in current else out.get(target, target))
+    return {a: t for a, t in sorted(out.items()) if t in current}

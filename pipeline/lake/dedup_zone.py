@@ -77,8 +77,9 @@ class Generation:
 ALIAS_SCHEMA = pa.schema([("alias", pa.string()), ("story_id", pa.string())])
 
 
-def generation_id_for(batch_ids: list[str]) -> str:
-    digest = hashlib.sha256("\n".join(sorted(batch_ids)).encode()).hexdigest()[:12]
+def generation_id_for(batch_ids: list[str], rules: str = "") -> str:
+    """Deterministic from the batches and the rules fingerprint that clustered them."""
+    digest = hashlib.sha256("\n".join([rules, *sorted(batch_ids)]).encode()).hexdigest()[:12]
     last = max(batch_ids) if batch_ids else "empty"
     return f"{last.split('-')[0]}-{digest}"
 
@@ -284,13 +285,15 @@ def read_docvecs(store: ObjectStore, batch_ids: Iterable[str], *, article_ids: I
 
 
 def read_meta(store: ObjectStore, batch_ids: Iterable[str]) -> dict[str, dict]:
-    """id -> the fields the canonical choice reads, for every indexed article."""
+    """id -> the fields the canonical choice reads, for every indexed article, plus
+    ``batch_id``: the first batch that held it (story ids follow first arrival)."""
     out: dict[str, dict] = {}
     for bid in sorted(batch_ids):
         m = read_manifest(store, INDEX, bid)
         for f in m.files if m else []:
             for row in _read(store, f["key"], list(_META)).to_pylist():
-                out[row["article_id"]] = row
+                first = out.get(row["article_id"], {}).get("batch_id", bid)
+                out[row["article_id"]] = {**row, "batch_id": first}
     return out
 
 

@@ -21,8 +21,10 @@ order, covering ``translation_region_coverage`` of the shorter region, and
   few paraphrases of one statement by different articles), half of it when every
   sentence of the shorter text aligned (a teaser), or anchors or attribution corroborate;
 * a secondary encoder (e5, compressed cosines: unrelated Persian documents align 2-4
-  sentences) covers both: 4 or more aligned sentences, or 2 with corroboration;
-* no encoder covers both: 2 or more aligned sentences AND corroboration.
+  sentences) covers both: 4 or more aligned sentences with ``SECONDARY_EVIDENCE``, or 2
+  with corroboration, covering half the shorter text either way;
+* no encoder covers both: 2 or more aligned sentences covering half the shorter text AND
+  corroboration.
 
 Both kinds then pass the *template guard*: aligned sentences whose numbers (and, in one
 language, names) were substituted rather than kept, as in wire-template stories that
@@ -51,6 +53,8 @@ from pipeline.models import Anchor
 NEAR_MIN_ALIGNED = 20  # shingles: an excerpt shorter than this is not evidence of a copy
 NEAR_FULL_ALIGNED = 50  # shingles that always suffice; shorter texts need half their length
 MIN_CHAIN = {"secondary": 4}  # e5 aligns unrelated Persian documents 2-4 sentences
+CORROBORATED_SHARE = 0.5  # non-primary tiers: share of the shorter text aligned
+SECONDARY_EVIDENCE = 0.2  # e5's cosines are compressed (its sentence threshold is 0.86)
 LEXICAL_SENTENCE = 0.5  # token Jaccard for same-language sentence pairs (template guard)
 NUMERIC = ("number", "year", "date")
 _DIGITS = re.compile(r"\d+")
@@ -210,16 +214,20 @@ def decide(region: Region, tier: str, strong: bool, attributed: bool, threshold:
         return False, "aligned sentences too sparse in the shared region"
     corroborated = strong or attributed
     why = "anchors" if strong else "attribution"
+    # articles on one event share its numbers: corroboration backs an alignment that
+    # covers a fair share of the shorter text, it does not replace one
+    backed = corroborated and region.share >= CORROBORATED_SHARE
     if tier == "uncovered":
-        if corroborated:
+        if backed:
             return True, f"aligned in order (no encoder covers both), corroborated by {why}"
-        return False, "no encoder covers both languages and nothing corroborates"
+        return False, "no encoder covers both languages and nothing corroborates enough alignment"
     if tier == "secondary":
-        if region.size >= MIN_CHAIN["secondary"]:
+        if (region.size >= MIN_CHAIN["secondary"] and region.share >= CORROBORATED_SHARE
+                and region.evidence(threshold) >= SECONDARY_EVIDENCE):
             return True, "aligned in order (secondary encoder)"
-        if corroborated:
+        if backed:
             return True, f"aligned in order (secondary encoder), corroborated by {why}"
-        return False, "too few aligned sentences for the secondary encoder without corroboration"
+        return False, "too little alignment for the secondary encoder"
     evidence = region.evidence(threshold)
     if evidence >= settings.translation_min_evidence:
         return True, "aligned in order (primary encoder)"

@@ -340,7 +340,8 @@ def write_generation(store: ObjectStore, generation_id: str, assignments: list[D
     pairs = sorted((aliases or {}).items())
     write_batch(store, "dedup-aliases", generation_id,
                 pa.Table.from_pydict({"alias": [a for a, _ in pairs], "story_id": [b for _, b in pairs]},
-                                     schema=ALIAS_SCHEMA), meta={"aliases": len(pairs)})
+                                     schema=with_version(ALIAS_SCHEMA, "dedup-aliases")),
+                meta={"aliases": len(pairs)})
     store.put(LATEST, generation_id.encode())
 
 

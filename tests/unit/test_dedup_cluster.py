@@ -42,15 +42,16 @@ def test_translation_of_a_strong_copy_stays_weak_chain_splits():
     assert ("c", "d") not in inside and ("a", "b") in inside
 
 
-def test_chain_of_weak_near_edges_is_cut():
+def test_chain_of_near_edges_is_cut_after_two_hops():
     arts = by_id(art("a", hours=0), art("b", hours=1), art("c", hours=2), art("e", hours=3))
     edges = [edge("a", "b", "near", 0.82), edge("b", "c", "near", 0.85),
              edge("c", "e", "near", 0.99)]
     asg, _ = cluster(arts, edges)
     assert asg["b"].story_id == "s_a" and asg["b"].dup_score == 0.82
-    # c and e fail against canonical a, and form their own story
-    assert asg["c"].story_id == "s_c" and asg["c"].duplicate_of is None
-    assert asg["e"].story_id == "s_c" and asg["e"].duplicate_of == "c"
+    # c reaches canonical a through b, which reaches it directly: kept
+    assert asg["c"].story_id == "s_a" and asg["c"].duplicate_of == "a"
+    # e is three hops away: a story of its own
+    assert asg["e"].story_id == "s_e" and asg["e"].duplicate_of is None
 
 
 def test_canonical_is_unattributed_original_language_even_if_later():
@@ -62,9 +63,10 @@ def test_canonical_is_unattributed_original_language_even_if_later():
     )
     edges = [edge("tr", "orig", "translation", 0.9), edge("copy", "orig", "exact", 1.0),
              edge("ar2", "orig", "translation", 0.7)]
-    asg, _ = cluster(arts, edges)
-    assert {a.story_id for a in asg.values()} == {"s_orig"}
+    asg, _ = cluster(arts, edges, first_seen={"orig": (0,), "tr": (1,), "copy": (2,), "ar2": (3,)})
+    assert {a.story_id for a in asg.values()} == {"s_orig"}  # the first-seen member names it
     assert asg["orig"].duplicate_of is None
+    assert {asg[x].duplicate_of for x in ("tr", "copy", "ar2")} == {"orig"}
     assert asg["copy"].dup_kind == "exact"
     assert asg["tr"].dup_kind == "translation" and asg["ar2"].dup_kind == "translation"
 
@@ -93,7 +95,8 @@ def test_find_duplicates_is_order_independent():
     ]
     s = Settings()
     ref = find_duplicates(arts, s)
-    assert ref.assignments["p4"].story_id == "s_p4"  # earliest
+    assert ref.assignments["p4"].story_id == "s_p1"  # named by its first member (by id in memory)
+    assert ref.assignments["p1"].duplicate_of == "p4"  # the earliest is the canonical
     # p2 is an exact copy of p1, but its kind is relative to the canonical p4: near
     assert ("p1", "p2", "exact") in [(e.a, e.b, e.kind) for e in ref.edges]
     assert ref.assignments["p2"].dup_kind == "near"

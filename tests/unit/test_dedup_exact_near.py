@@ -108,7 +108,8 @@ def test_explain_pair_near_is_json_and_has_thresholds():
     out = explain_pair(art("a", STORY), art("b", edited), S)
     json.dumps(out)
     assert out["decision"]["kind"] == "near" and out["decision"]["duplicate"] is True
-    assert out["near"]["jaccard_threshold"] == S.near_jaccard
+    assert out["edge"]["jaccard_threshold"] == S.near_jaccard
+    assert out["edge"]["region"]["aligned"] >= 20 and out["story"]["same_story"] is True
     assert out["exact"] == {"same_canonical_url": False, "same_guid_same_source": False,
                             "same_text_hash": False}
     out = explain_pair(art("a", STORY), art("c", OTHER), S)

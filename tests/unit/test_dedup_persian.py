@@ -34,18 +34,18 @@ def test_persian_translation_found_with_e5_and_anchors(e5):
     r = find_duplicates([art("en", EN, "en"), art("fa", FA, "fa", hours=5)], S)
     (edge,) = [e for e in r.edges if e.kind == "translation"]
     assert edge.evidence["encoder"] == "e5" and edge.evidence["encoder_tier"] == "secondary"
-    assert edge.evidence["share"] >= S.translation_min_share
+    assert edge.evidence["region"]["coverage"] >= S.translation_region_coverage
     assert r.assignments["fa"].duplicate_of == "en"
     assert r.assignments["fa"].dup_kind == "translation"
 
 
 def test_persian_not_found_without_a_covering_encoder():
     out = explain_pair(art("en", EN, "en"), art("fa", FA, "fa", hours=5), S.replace(dedup_encoders="use-m"))
-    assert out["translation"]["encoder_tier"] == "uncovered"
+    assert out["edge"]["encoder_tier"] == "uncovered"
     assert out["decision"]["duplicate"] is False  # USE-m cannot align Persian
 
 
 def test_persian_vs_other_article_same_event_not_merged(e5):
     out = explain_pair(art("fa", FA, "fa"), art("ar2", AR_OTHER, "ar", hours=2), S)
-    assert out["translation"]["encoder_tier"] == "secondary"
+    assert out["edge"]["encoder_tier"] == "secondary"
     assert out["decision"]["duplicate"] is False

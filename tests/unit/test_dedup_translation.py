@@ -67,7 +67,14 @@ def test_faithful_translation_accepted_independent_article_rejected(encoder):
     r = find_duplicates([other, ar, en], S, encoder=encoder)
     assert [(e.a, e.b, e.kind) for e in r.edges] == [("ar", "en", "translation")]
     ev = r.edges[0].evidence
-    assert ev["share"] >= S.translation_min_share and ev["aligned"] >= 6
+    assert ev["region"]["coverage"] >= S.translation_region_coverage and ev["region"]["aligned"] >= 6
+    assert ev["evidence"] >= S.translation_min_evidence
+    # every aligned pair is kept, with its character offsets in both bodies
+    assert len(ev["aligned_pairs"]) == ev["region"]["aligned"]
+    ar_body = AR
+    for p in ev["aligned_pairs"]:
+        s0, s1 = p["a_span"]
+        assert 0 <= s0 < s1 <= len(ar_body) and len(ar_body[s0:s1].split()) >= 4
     assert ev["anchors"]["shared_numeric_sample"] == ["number:120", "number:35", "number:4.5",
                                                       "year:2026"]
     assert {"krm", "hd"} <= set(ev["anchors"]["shared_names_sample"])  # Karim Haddad
@@ -80,30 +87,31 @@ def test_faithful_translation_accepted_independent_article_rejected(encoder):
 def test_independent_article_has_anchors_but_not_alignment(encoder):
     out = explain_pair(art("en", EN, "en"), art("other", AR_OTHER, "ar"), S, encoder)
     json.dumps(out)
-    tr = out["translation"]
+    tr = out["edge"]
     # same event: same numbers and names, strong enough to corroborate ...
     assert tr["anchors"]["numeric_shared"] >= 3 and tr["strong_anchors"] is True
     # ... but the sentences do not align, so it is not a translation
-    assert tr["share"] < 0.35
-    assert out["decision"]["duplicate"] is False
+    assert tr["region"]["aligned"] < 2
+    assert out["decision"]["duplicate"] is False and out["story"]["same_story"] is False
 
 
 def test_explain_translation_evidence(encoder):
     out = explain_pair(art("en", EN, "en"), art("ar", AR, "ar", hours=6), S, encoder)
     json.dumps(out)
-    tr = out["translation"]
-    assert out["decision"] == {"duplicate": True, "kind": "translation", "score": tr["share"],
-                               "reason": "aligned"}
-    assert tr["candidate"] is True and tr["doc_cosine"] >= S.translation_candidate_cosine
-    assert 1 <= len(tr["aligned_pairs"]) <= 5
+    tr = out["edge"]
+    assert out["decision"] == {"duplicate": True, "kind": "translation", "score": tr["region"]["coverage"],
+                               "reason": "aligned in order (primary encoder)", "same_story": True}
+    assert "ann" in out["candidate_sources"] and tr["doc_cosine"] >= S.translation_candidate_cosine
+    assert len(tr["aligned_pairs"]) == tr["region"]["aligned"] >= 6
     assert all(p["cosine"] >= S.translation_sentence_cosine for p in tr["aligned_pairs"])
     assert tr["encoder_covers_languages"] is True
+    assert out["story"]["path"] == [{"a": "ar", "b": "en", "kind": "translation", "score": tr["score"]}]
 
 
-def test_outside_window_is_not_a_candidate(encoder):
-    far = art("ar", AR, "ar", hours=24 * (S.dedup_window_days + 1))
+def test_time_never_vetoes_a_late_translation(encoder):
+    far = art("ar", AR, "ar", hours=24 * 470)  # 15 months later
     r = find_duplicates([art("en", EN, "en"), far], S, encoder=encoder)
-    assert r.edges == []
+    assert [(e.a, e.b, e.kind) for e in r.edges] == [("ar", "en", "translation")]
 
 
 def test_uncovered_language_needs_corroboration(encoder):
@@ -111,31 +119,42 @@ def test_uncovered_language_needs_corroboration(encoder):
     fa1 = art("fa1", AR, "fa")
     fa2 = art("fa2", AR_OTHER.replace("٤٫٥", "٩").replace("٣٥", "٧٧").replace("٢٠٢٦", ""), "ckb")
     out = explain_pair(fa1, fa2, S, encoder)
-    assert out["translation"]["encoder_tier"] != "primary"  # USE-m does not cover fa/ckb
+    assert out["edge"]["encoder_tier"] != "primary"  # USE-m does not cover fa/ckb
     assert out["decision"]["duplicate"] is False
     only_use = explain_pair(fa1, fa2, S.replace(dedup_encoders="use-m"), encoder)
-    assert only_use["translation"]["encoder_covers_languages"] is False
+    assert only_use["edge"]["encoder_covers_languages"] is False
     assert only_use["decision"]["duplicate"] is False
 
 
-def test_decision_rule_weak_share_needs_corroboration():
+def test_decision_rule():
+    from pipeline.dedup.align import Region
     from pipeline.dedup.verify import decide
 
-    ov = {"names_shared": 0, "names_coverage": 0.0}
-    names = {"names_shared": 3, "names_coverage": 0.8}
-    assert decide(0.9, 8, "primary", ov, False, False, S) == (True, "aligned")
-    assert decide(0.4, 4, "primary", ov, False, True, S)[0] is True  # attribution names the outlet
-    assert decide(0.4, 4, "primary", ov, True, False, S)[0] is True  # strong anchors
-    assert decide(0.4, 4, "primary", ov, False, False, S)[0] is False
-    assert decide(0.3, 3, "primary", ov, True, True, S)[0] is False
-    assert decide(1.0, 1, "primary", ov, True, True, S)[0] is False  # one sentence is no alignment
-    # a secondary encoder (e5): alignment AND corroboration (anchors, attribution or names)
-    assert decide(0.9, 8, "secondary", ov, False, False, S)[0] is False
-    assert decide(0.9, 8, "secondary", names, False, False, S)[0] is True
-    assert decide(0.4, 8, "secondary", names, True, True, S)[0] is False
-    # no encoder covers the pair: alignment AND anchors/attribution (names are not enough)
-    assert decide(0.9, 8, "uncovered", names, False, False, S)[0] is False
-    assert decide(0.9, 8, "uncovered", ov, True, False, S)[0] is True
+    def region(cosines, n_a=10, n_b=10, gap=0):
+        return Region(tuple((k * (gap + 1), k * (gap + 1), c) for k, c in enumerate(cosines)), n_a, n_b)
+
+    thr = S.translation_sentence_cosine
+    assert decide(region([0.85] * 4), "primary", False, False, thr, S)[0] is True
+    # three paraphrases of one statement: little evidence above the threshold
+    assert decide(region([0.66, 0.7, 0.68]), "primary", False, False, thr, S)[0] is False
+    assert decide(region([0.66, 0.7, 0.68]), "primary", True, False, thr, S)[0] is True  # anchors
+    assert decide(region([0.66, 0.7, 0.68]), "primary", False, True, thr, S)[0] is True  # attribution
+    # the whole of a two-sentence teaser aligned closely
+    assert decide(region([0.8, 0.79], n_a=2), "primary", False, False, thr, S)[0] is True
+    assert decide(region([0.95]), "primary", True, True, thr, S)[0] is False  # one sentence
+    # sparse: every other sentence of the region aligned
+    assert decide(region([0.9] * 4, gap=1), "primary", True, True, thr, S)[0] is False
+    # a secondary encoder (e5): four aligned sentences, or fewer with corroboration
+    assert decide(region([0.92] * 4, n_a=8), "secondary", False, False, 0.86, S)[0] is True
+    assert decide(region([0.88] * 4, n_a=8), "secondary", False, False, 0.86, S)[0] is False
+    assert decide(region([0.9] * 4, n_a=10), "secondary", False, False, 0.86, S)[0] is False
+    assert decide(region([0.9] * 3, n_a=6), "secondary", False, False, 0.86, S)[0] is False
+    assert decide(region([0.9] * 3, n_a=6), "secondary", True, False, 0.86, S)[0] is True
+    assert decide(region([0.9] * 3, n_a=8), "secondary", True, False, 0.86, S)[0] is False
+    # no encoder covers the pair: alignment AND anchors/attribution
+    assert decide(region([0.9] * 8), "uncovered", False, False, thr, S)[0] is False
+    assert decide(region([0.9] * 8), "uncovered", True, False, thr, S)[0] is True
+    assert decide(region([0.9] * 4), "uncovered", True, False, thr, S)[0] is False
 
 
 def test_attribution_names_the_other_outlet():

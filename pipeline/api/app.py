@@ -8,7 +8,8 @@ holds the DuckDB file against the pipeline's writers, and works on PostgreSQL th
 
 Every JSON answer carries an ``ETag`` (304 on a matching ``If-None-Match``) and
 ``Cache-Control``; unknown ids are 404, bad parameters 422 with a plain message, an
-unloaded or busy warehouse 503; with ``api_keys`` set, requests need ``X-API-Key`` (or
+unloaded or busy warehouse 503; a retired story id (two stories merged) is a 301 to the
+surviving story (``story_aliases``); with ``api_keys`` set, requests need ``X-API-Key`` (or
 ``Authorization: Bearer``) except ``/healthz`` and the docs.
 """
 
@@ -22,6 +23,7 @@ import logging
 import time
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -123,6 +125,41 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": message, **extra}, status_code=status)
 
 
+STORY_DESCRIPTION = (
+    "A story's members, canonical first.  Story ids are stable, but when two stories merge the "
+    "survivor keeps its id and the other id is retired; a retired id (from a link shared earlier) "
+    "answers **301 Moved Permanently** with `Location: /stories/{current id}` and the current id in "
+    "the body, so links keep working and clients learn the new id.  The redirect is cacheable only "
+    "for `max-age` (an alias may be re-pointed by a later dedup generation).  Articles' `story_id` "
+    "and search results always carry current ids."
+)
+STORY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    301: {
+        "description": "a retired story id: the story now lives at `Location` (the body repeats its id)",
+        "headers": {"Location": {"description": "`/stories/{current story id}`", "schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {
+            "type": "object", "required": ["detail", "story_id"],
+            "properties": {"detail": {"type": "string"}, "story_id": {"type": "string"}}}}},
+    },
+    404: {"description": "unknown story id (neither current nor retired)",
+          "content": {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}},
+}
+
+
+def _story_moved(request: Request, old: str, current: str, cache_control: str) -> JSONResponse:
+    """301 to the surviving story's canonical URL.
+
+    Why 301 rather than 308: the route is GET only, so 308's method guarantee adds nothing,
+    while every client, crawler and link unfurler that reads editors' links knows 301.  Why
+    ``Cache-Control: max-age`` (not forever): a later generation may re-point the alias (a
+    split), and caches must learn it like any other answer of this API.  The path keeps the
+    ASGI ``root_path`` so the redirect also works behind a proxy mounting the API under a prefix.
+    """
+    location = request.scope.get("root_path", "") + "/stories/" + quote(current, safe="")
+    return JSONResponse({"detail": f"story {old} is now story {current}", "story_id": current}, status_code=301,
+                        headers={"Location": location, "Cache-Control": cache_control})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
     holder = Holder(settings)
@@ -195,11 +232,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return cached(request, ("article", snap.version, article_id), lambda: snap.item(i) | {
             "story_id": snap.story[i], "duplicate_of": snap.dup_of[i], "dup_kind": snap.dup_kind[i]})
 
-    @app.get("/stories/{story_id}", summary="a story: its canonical, copies and translations")
-    async def story(request: Request, story_id: str = Path(..., pattern=_ID)) -> Response:
+    @app.get("/stories/{story_id}", summary="a story: its canonical, copies and translations",
+             description=STORY_DESCRIPTION, responses=STORY_RESPONSES)
+    async def story(request: Request, story_id: str = Path(..., pattern=_ID, description="story id, current or retired")
+                    ) -> Response:
         snap = await holder.current()
-        if story_id not in snap.members:
+        current = snap.resolve_story(story_id)
+        if current is None:
             return _error(404, f"unknown story {story_id}")
+        if current != story_id:  # a retired id (merged or split): send the link on
+            return _story_moved(request, story_id, current, holder.cache_control.decode())
         return cached(request, ("story", snap.version, story_id), lambda: snap.story_of(story_id))
 
     @app.get("/search", summary="BM25 search over title and body, Arabic and English alike")

@@ -1,4 +1,5 @@
-"""The API's in-memory serving snapshot of the warehouse (article metadata + related lists).
+"""The API's in-memory serving snapshot of the warehouse (article metadata, related lists,
+story aliases).
 
 Why: opening a DuckDB file per request costs milliseconds and fails while a pipeline
 writer holds the file; at concurrency 32 the website needs answers in a few milliseconds.
@@ -6,7 +7,9 @@ So the API reads the warehouse with one short read-only connection per *refresh*
 the warehouse's version changes) and answers from memory in between.  The selection rules
 are those of ``sql/<backend>/related_for.sql`` (a test checks both agree): the reader's own
 story never appears; each related story is shown once, through its member in the reader's
-language when it has one; reader-language results first, then by score.
+language when it has one; reader-language results first, then by score.  Story aliases
+(``story_aliases``, migration 009) map retired story ids to the story holding their articles
+now, so ``GET /stories/{old id}`` can send a shared link on to the surviving story.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class Snapshot:
     rel: np.ndarray
     score: np.ndarray
     floor: float = 0.0  # reader-language results rank first only from this score
+    aliases: dict[str, str] = field(default_factory=dict)  # retired story id -> current story id
     _fragments: dict[int, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -82,10 +86,15 @@ class Snapshot:
             version, floor = read_version(be)
             arts = _fetch_table(be, "api_articles")
             lists = _fetch_table(be, "api_related_lists")
-        return cls.build(version, arts, lists, floor)
+            # A warehouse not yet migrated to 009 (the API cannot migrate: it reads only) has no
+            # aliases; it still serves everything else.
+            aliases = _fetch_table(be, "api_story_aliases") if be.query("table_columns", {"table": "story_aliases"}) \
+                else None
+        return cls.build(version, arts, lists, floor, aliases)
 
     @classmethod
-    def build(cls, version: str, arts: pa.Table, lists: pa.Table, floor: float = 0.0) -> Snapshot:
+    def build(cls, version: str, arts: pa.Table, lists: pa.Table, floor: float = 0.0,
+              aliases: pa.Table | None = None) -> Snapshot:
         d = arts.to_pydict()
         ids = d["article_id"]
         pos = {a: i for i, a in enumerate(ids)}
@@ -114,8 +123,11 @@ class Snapshot:
             if i == len(owners) or owners[i] != owners[start]:
                 spans[owners[start]] = (start, i)
                 start = i
+        alias_map = dict(zip(aliases["alias"].to_pylist(), aliases["story_id"].to_pylist(), strict=True)) \
+            if aliases is not None and aliases.num_rows else {}
         return cls(version, ids, pos, d["title"], d["url"], d["source_domain"], d["language"], published,
-                   d["story_id"], d["duplicate_of"], d["dup_kind"], members, pick, spans, rel, score, floor)
+                   d["story_id"], d["duplicate_of"], d["dup_kind"], members, pick, spans, rel, score, floor,
+                   aliases=alias_map)
 
     def item(self, i: int, score: float | None = None) -> dict:
         out = {"article_id": self.ids[i], "title": self.title[i], "url": self.url[i],
@@ -169,6 +181,15 @@ class Snapshot:
         if frag is None:
             frag = self._fragments[i] = _dumps(self.item(i))[:-1]
         return frag
+
+    def resolve_story(self, story_id: str) -> str | None:
+        """The current story ``story_id`` means: itself when it exists (a current story
+        always answers for itself), else the story its alias points to when that one exists,
+        else None (unknown).  Aliases are never chained: dedup re-points them already."""
+        if story_id in self.members:
+            return story_id
+        target = self.aliases.get(story_id)
+        return target if target in self.members else None
 
     def story_of(self, story_id: str) -> dict | None:
         idx = self.members.get(story_id)

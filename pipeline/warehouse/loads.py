@@ -94,10 +94,36 @@ def unique_by(table: pa.Table, keys: tuple[str, ...], what: str) -> pa.Table:
     return table.take(pa.array(sorted(last.values()), pa.int64()))
 
 
-def apply_dedup(be: Backend, generation: str, assignments: pa.Table, edges: pa.Table, loaded_at: datetime) -> None:
-    """Apply one dedup generation (story ids, links, stories) and ledger it, atomically."""
+ALIAS_SCHEMA = pa.schema([("alias", pa.string()), ("story_id", pa.string())])
+
+
+def clean_aliases(aliases: pa.Table) -> pa.Table:
+    """The alias rows the warehouse can keep: one per alias (the last wins), no NULLs, no
+    id aliased to itself.  Why: ``story_aliases.alias`` is a key and ``story_id`` NOT NULL,
+    so one bad row would otherwise abort the whole generation on every retry; what is
+    dropped is logged, never silent."""
+    table = aliases.select(["alias", "story_id"]).cast(ALIAS_SCHEMA)
+    pairs = [(a, s) for a, s in zip(table["alias"].to_pylist(), table["story_id"].to_pylist(), strict=True)
+             if a and s and a != s]
+    if len(pairs) < table.num_rows:
+        log.warning("load: %d story alias rows without an alias or a target (or aliased to themselves) dropped",
+                    table.num_rows - len(pairs))
+    table = pa.table({"alias": pa.array([a for a, _ in pairs], pa.string()),
+                      "story_id": pa.array([s for _, s in pairs], pa.string())})
+    return unique_by(table, ("alias",), "story alias")
+
+
+def apply_dedup(be: Backend, generation: str, assignments: pa.Table, edges: pa.Table, loaded_at: datetime,
+                aliases: pa.Table | None = None) -> None:
+    """Apply one dedup generation (story ids, links, stories and, when given, the story
+    aliases) and ledger it, atomically.
+
+    The aliases land in the same transaction as the stories they point to, so a reader never
+    sees a merged story gone while its old id does not resolve yet.  ``aliases=None`` leaves
+    ``story_aliases`` as it is (and unledgered for this generation)."""
     assignments = unique_by(assignments, ("article_id",), "assignment")
     edges = unique_by(edges, ("a", "b", "kind"), "edge")
+    alias_rows = clean_aliases(aliases) if aliases is not None else None
 
     def run() -> None:
         with be.transaction():
@@ -105,9 +131,33 @@ def apply_dedup(be: Backend, generation: str, assignments: pa.Table, edges: pa.T
             be.stage("staged_assignments", assignments)
             be.stage("staged_edges", edges)
             be.script("apply_dedup")
+            if alias_rows is not None:
+                _replace_aliases(be, generation, alias_rows, loaded_at)
             be.record_batch("dedup", generation, assignments.num_rows, loaded_at)
 
     with_retry(be, run)
+
+
+def replace_story_aliases(be: Backend, generation: str, aliases: pa.Table, loaded_at: datetime) -> int:
+    """Replace ``story_aliases`` with one generation's set and ledger it (kind
+    ``story_aliases``), alone: for a generation whose stories were applied before the
+    warehouse kept aliases (a warehouse migrated to 009 after the lake started writing
+    them).  Returns the aliases kept."""
+    rows = clean_aliases(aliases)
+
+    def run() -> None:
+        with be.transaction():
+            be.lock("dedup")
+            _replace_aliases(be, generation, rows, loaded_at)
+
+    with_retry(be, run)
+    return rows.num_rows
+
+
+def _replace_aliases(be: Backend, generation: str, rows: pa.Table, loaded_at: datetime) -> None:
+    be.stage("staged_aliases", rows)
+    be.script("replace_story_aliases")
+    be.record_batch("story_aliases", generation, rows.num_rows, loaded_at)
 
 
 def load_rejects(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetime) -> None:

@@ -70,7 +70,11 @@ def load_warehouse(
             batches += 1 if n or manifest.rows == 0 else 0
         generation = dedup_zone.read_latest(store)
         if generation and generation.generation_id not in be.loaded_batches("dedup"):
-            loads.apply_dedup(be, generation.generation_id, generation.assignments, generation.edges, run_ts)
+            loads.apply_dedup(be, generation.generation_id, generation.assignments, generation.edges, run_ts,
+                              aliases=generation.aliases)
+        elif generation and generation.generation_id not in be.loaded_batches("story_aliases"):
+            # stories applied by a load that predates story_aliases (migration 009): catch up
+            loads.replace_story_aliases(be, generation.generation_id, generation.aliases, run_ts)
         indexed = False
         if batches or backfilled:
             indexed = loads.rebuild_search(be)

@@ -275,3 +275,151 @@ def test_the_api_sees_a_refresh_without_restarting(warehouse):
             time.sleep(0.2)
         body = c.get(f"/articles/{src['id']}/related", params={"k": 20}).json()
         assert new["id"] in {i["article_id"] for i in body["related"]}
+
+
+# -- story aliases: a merged story's old id keeps working (issue 12, point 5) -----------------
+
+ALIAS_STORIES = ("water-a1", "solar-a1", "wheat-a1")  # labelled stories of 3 members each
+
+
+def _write_generation(store, gen: str, assignments: list[dict], aliases: dict[str, str]) -> None:
+    from pipeline.lake import dedup_zone
+    from pipeline.models import DedupAssignment
+
+    dedup_zone.write_generation(store, gen, [DedupAssignment(**a) for a in assignments], [], {}, aliases=aliases)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def aliased(request, tmp_path_factory):
+    """(settings, story ids A B C, the labelled assignments): a warehouse of three stories,
+    then a generation where B merged into A (alias B -> A).  The snapshot is checked on every
+    request (``api_cache_seconds=0``) so a later generation is served without a restart."""
+    from pipeline.lake import dedup_zone
+    from pipeline.lake.store import open_store
+    from pipeline.stages import load_warehouse
+
+    tmp = tmp_path_factory.mktemp(f"aliases-{request.param}")
+    schema = None
+    if request.param == "duckdb":
+        settings = Settings.load(lake=str(tmp / "lake"), warehouse=f"duckdb:///{tmp / 'wh.duckdb'}", api_cache_seconds=0)
+    else:
+        need(_pg_ok(), f"PostgreSQL not reachable at {PG_URL}")
+        schema = f"nf_api_{uuid.uuid4().hex[:8]}"
+        settings = Settings.load(lake=str(tmp / "lake"), warehouse=PG_URL, warehouse_schema=schema, api_cache_seconds=0)
+    try:
+        store = open_store(settings)
+        write_labelled(store, [r for r in ROWS.values() if r["story"] in ALIAS_STORIES], "20250301T000000Z-aliases",
+                       index=False)
+        labelled = dedup_zone.read_latest(store).assignments.to_pylist()
+        by_label = {}
+        for a in labelled:
+            by_label.setdefault(ROWS[a["article_id"]]["story"], a["story_id"])
+        a_id, b_id, c_id = (by_label[s] for s in ALIAS_STORIES)
+        merged = [x | {"story_id": a_id} if x["story_id"] == b_id else x for x in labelled]
+        _write_generation(store, "20250302-merge", merged, {b_id: a_id})
+        load_warehouse(settings, run_ts=datetime(2025, 4, 1, tzinfo=UTC), store=store)
+        yield settings, (a_id, b_id, c_id), labelled
+    finally:
+        if schema:
+            import psycopg
+
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # our own generated name
+
+
+def _members(label: str) -> set[str]:
+    return {r["id"] for r in ROWS.values() if r["story"] == label}
+
+
+def test_a_merged_story_id_redirects_to_the_survivor(aliased):
+    settings, (a_id, b_id, c_id), _ = aliased
+    with Server(settings) as url, httpx.Client(base_url=url) as c:
+        moved = c.get(f"/stories/{b_id}")
+        assert moved.status_code == 301
+        assert moved.headers["location"] == f"/stories/{a_id}"
+        assert moved.json() == {"detail": f"story {b_id} is now story {a_id}", "story_id": a_id}
+        assert "max-age=" in moved.headers["cache-control"]  # bounded: a later generation may re-point it
+
+        followed = c.get(f"/stories/{b_id}", follow_redirects=True)
+        direct = c.get(f"/stories/{a_id}")
+        assert followed.status_code == direct.status_code == 200
+        assert str(followed.url).endswith(f"/stories/{a_id}") and followed.content == direct.content
+        story = direct.json()
+        assert set(story) == {"story_id", "canonical_id", "languages", "articles"}
+        assert story["story_id"] == a_id
+        assert {x["article_id"] for x in story["articles"]} == _members("water-a1") | _members("solar-a1")
+        assert sum(x["is_canonical"] for x in story["articles"]) == 1
+        assert story["canonical_id"] == story["articles"][0]["article_id"]
+
+        # Articles carry the current story id, never the retired one.
+        for aid in _members("solar-a1"):
+            assert c.get(f"/articles/{aid}").json()["story_id"] == a_id
+        # The untouched story answers as before; unknown and malformed ids as before.
+        assert {x["article_id"] for x in c.get(f"/stories/{c_id}").json()["articles"]} == _members("wheat-a1")
+        assert c.get("/stories/s-000000000000").status_code == 404
+        assert c.get("/stories/bad id!").status_code == 422
+
+        doc = c.get("/openapi.json").json()["paths"]["/stories/{story_id}"]["get"]
+        assert {"200", "301", "404"} <= set(doc["responses"])
+        assert "Location" in doc["responses"]["301"]["headers"]
+        assert "301" in doc["description"]
+
+
+def test_a_later_generation_re_points_and_drops_aliases_live(aliased):
+    """Served from memory, yet a new generation's aliases replace the old ones without a
+    restart: the split story exists again (its alias gone), another alias now leads to C."""
+    from pipeline.lake.store import open_store
+    from pipeline.stages import load_warehouse
+
+    settings, (a_id, b_id, c_id), labelled = aliased
+    with Server(settings) as url, httpx.Client(base_url=url) as c:
+        assert c.get(f"/stories/{b_id}").status_code == 301
+        store = open_store(settings)
+        _write_generation(store, "20250303-split", labelled, {"s-retired-long-ago": c_id})
+        load_warehouse(settings, run_ts=datetime(2025, 4, 2, tzinfo=UTC), store=store)
+        deadline = time.monotonic() + 20
+        while c.get(f"/stories/{b_id}").status_code != 200:  # the snapshot refreshes in the background
+            assert time.monotonic() < deadline, "the API never served the new generation"
+            time.sleep(0.1)
+        assert {x["article_id"] for x in c.get(f"/stories/{b_id}").json()["articles"]} == _members("solar-a1")
+        assert {x["article_id"] for x in c.get(f"/stories/{a_id}").json()["articles"]} == _members("water-a1")
+        moved = c.get("/stories/s-retired-long-ago")
+        assert moved.status_code == 301 and moved.headers["location"] == f"/stories/{c_id}"
+        for aid in _members("solar-a1"):
+            assert c.get(f"/articles/{aid}").json()["story_id"] == b_id
+
+
+def test_snapshot_resolves_aliases_and_a_current_story_answers_for_itself():
+    import pyarrow as pa
+
+    from pipeline.api.snapshot import Snapshot
+
+    arts = pa.table({"article_id": ["a1", "a2", "a3"], "title": ["t1", "t2", "t3"], "url": ["u1", "u2", "u3"],
+                     "source_domain": ["d"] * 3, "language": ["en", "ar", "en"], "published_at": [None] * 3,
+                     "story_id": ["s_a1", "s_a1", "s_a3"], "duplicate_of": [None, "a1", None],
+                     "dup_kind": [None, "translation", None]})
+    lists = pa.table({"article_id": pa.array([], pa.string()), "related_id": pa.array([], pa.string()),
+                      "score": pa.array([], pa.float64())})
+    aliases = pa.table({"alias": ["s_a2", "s_a3", "s_gone"], "story_id": ["s_a1", "s_a1", "s_nowhere"]})
+    snap = Snapshot.build("v", arts, lists, 0.0, aliases)
+    assert snap.resolve_story("s_a1") == "s_a1"
+    assert snap.resolve_story("s_a2") == "s_a1"
+    assert snap.resolve_story("s_a3") == "s_a3"  # a current story is never hidden by a stale alias
+    assert snap.resolve_story("s_gone") is None  # an alias to no current story: unknown (404)
+    assert snap.resolve_story("s_unknown") is None
+    assert Snapshot.build("v", arts, lists).aliases == {}
+
+
+def test_a_warehouse_without_story_aliases_is_still_served(tmp_path):
+    """The API only reads: until the pipeline migrates a warehouse to 009 there is no
+    ``story_aliases`` table, and everything else must still be served."""
+    from pipeline.api.snapshot import Snapshot
+    from pipeline.warehouse.backend import open_backend
+
+    settings = Settings.load(lake=str(tmp_path / "lake"), warehouse=f"duckdb:///{tmp_path / 'wh.duckdb'}")
+    with open_backend(settings) as be:
+        be.migrate()
+        be._execute("DROP VIEW v_story_resolved")
+        be._execute("DROP TABLE story_aliases")
+    snap = Snapshot.load(settings)
+    assert snap.aliases == {} and snap.ids == []

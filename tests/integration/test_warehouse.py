@@ -56,8 +56,10 @@ def put_batch(settings: Settings, batch_id: str, table: pa.Table) -> None:
     write_batch(open_store(settings), "articles", batch_id, table)
 
 
-def put_dedup(settings: Settings, generation: str, assignments: list[dict], edges: list[DedupEdge] = ()) -> None:
-    dedup_zone.write_generation(open_store(settings), generation, [DedupAssignment(**a) for a in assignments], list(edges), {})
+def put_dedup(settings: Settings, generation: str, assignments: list[dict], edges: list[DedupEdge] = (),
+              aliases: dict[str, str] | None = None) -> None:
+    dedup_zone.write_generation(open_store(settings), generation, [DedupAssignment(**a) for a in assignments], list(edges), {},
+                                aliases=aliases)
 
 
 def snapshot(settings: Settings) -> dict:
@@ -251,3 +253,124 @@ def test_stories_links_views_and_related(wh):
     assert ar_rows[0]["language"] == "ar"  # reader-language member of the related story first
     assert related_for(wh, "0000000000000000") is None
     assert article(wh, ids[1])["dup_kind"] == "translation"
+
+
+# -- story aliases (issue 12, point 5: a merged story's id keeps resolving) ------------------
+
+
+def story_aliases(settings: Settings) -> dict[str, str]:
+    with open_backend(settings, read_only=True) as be:
+        return {r["alias"]: r["story_id"] for r in be.query("api_story_aliases")}
+
+
+def resolved(settings: Settings, ids: list[str]) -> dict[str, tuple[str, bool]]:
+    """id -> (story it means now, is_alias) through the analysts' view ``v_story_resolved``."""
+    with open_backend(settings, read_only=True) as be:
+        rows = be._execute("SELECT id, story_id, is_alias FROM v_story_resolved ORDER BY id").fetchall()
+    out: dict[str, tuple[str, bool]] = {}
+    for i, s, a in rows:
+        assert i not in out, f"{i} resolves twice"
+        out[i] = (s, bool(a))
+    return {i: out.get(i) for i in ids}
+
+
+def merged(assignments: list[dict], loser: str, survivor: str) -> list[dict]:
+    """The assignments after the story ``loser`` joined ``survivor`` (its members re-pointed)."""
+    return [a | {"story_id": survivor} if a["story_id"] == loser else a for a in assignments]
+
+
+def test_story_aliases_load_with_their_generation_and_the_next_generation_replaces_them(wh):
+    table, assignments = make_articles(16, batch_id="b1", pair_every=1)  # 8 stories of 2
+    put_batch(wh, "2026-b1", table)
+    s = sorted({a["story_id"] for a in assignments})
+    put_dedup(wh, "g1", assignments, aliases={"s_retired": s[0]})
+    assert load_warehouse(wh, run_ts=RUN_TS).dedup_generation == "g1"
+    assert story_aliases(wh) == {"s_retired": s[0]}
+    with open_backend(wh, read_only=True) as be:
+        assert be.loaded_batches("story_aliases") == {"g1"}
+        assert {r["table_name"]: r["n"] for r in be.query("warehouse_counts")}["story_aliases"] == 1
+
+    # g2: story 1 merges into story 0; the generation carries every alias, re-pointed.
+    put_dedup(wh, "g2", merged(assignments, s[1], s[0]), aliases={"s_retired": s[0], s[1]: s[0]})
+    load_warehouse(wh, run_ts=RUN_TS)
+    assert story_aliases(wh) == {"s_retired": s[0], s[1]: s[0]}
+    assert resolved(wh, [s[0], s[1], "s_retired", "s_unknown"]) == {
+        s[0]: (s[0], False), s[1]: (s[0], True), "s_retired": (s[0], True), "s_unknown": None}
+    with open_backend(wh, read_only=True) as be:
+        survivor = be._execute("SELECT n_copies FROM stories WHERE story_id = ?" if be.name == "duckdb"
+                               else "SELECT n_copies FROM stories WHERE story_id = %s", [s[0]]).fetchone()[0]
+    assert survivor == 4 and snapshot(wh)["counts"]["stories"] == 7
+
+    # Rerun: the ledger skips g2; applying g2 again by force changes nothing either.
+    before = (snapshot(wh), story_aliases(wh))
+    assert load_warehouse(wh, run_ts=RUN_TS).batches_loaded == 0
+    gen = dedup_zone.read_latest(open_store(wh))
+    with open_backend(wh) as be:
+        loads.apply_dedup(be, gen.generation_id, gen.assignments, gen.edges, RUN_TS, aliases=gen.aliases)
+    assert (snapshot(wh), story_aliases(wh)) == before
+
+    # g3: the merge is undone (story 1 exists again: its alias goes) and the old alias is
+    # re-pointed; an alias naming a current story never hides that story.
+    put_dedup(wh, "g3", assignments, aliases={"s_retired": s[2], s[3]: s[0]})
+    load_warehouse(wh, run_ts=RUN_TS)
+    assert story_aliases(wh) == {"s_retired": s[2], s[3]: s[0]}
+    assert resolved(wh, [s[1], s[3], "s_retired"]) == {s[1]: (s[1], False), s[3]: (s[3], False), "s_retired": (s[2], True)}
+    assert snapshot(wh)["counts"]["stories"] == 8
+
+    # g4: no aliases at all any more: the table empties.
+    put_dedup(wh, "g4", assignments)
+    load_warehouse(wh, run_ts=RUN_TS)
+    assert story_aliases(wh) == {}
+
+
+def test_aliases_of_a_generation_applied_before_the_warehouse_kept_aliases_catch_up(wh):
+    """A generation already in the ledger as ``dedup`` (applied by a load without aliases)
+    still gets its aliases on the next load, once (ledger kind ``story_aliases``)."""
+    table, assignments = make_articles(8, batch_id="b1", pair_every=1)
+    put_batch(wh, "2026-b1", table)
+    s = sorted({a["story_id"] for a in assignments})
+    put_dedup(wh, "g1", merged(assignments, s[1], s[0]), aliases={s[1]: s[0]})
+    gen = dedup_zone.read_latest(open_store(wh))
+    with open_backend(wh) as be:
+        be.migrate()
+        loads.apply_dedup(be, "g1", gen.assignments, gen.edges, RUN_TS)  # aliases=None: an older load
+        assert be.loaded_batches("dedup") == {"g1"} and be.loaded_batches("story_aliases") == set()
+    assert story_aliases(wh) == {}
+    load_warehouse(wh, run_ts=RUN_TS)
+    assert story_aliases(wh) == {s[1]: s[0]}
+    with open_backend(wh, read_only=True) as be:
+        assert be.loaded_batches("story_aliases") == {"g1"}
+        ledger = len(be.query("ledger_loaded", {"kind": "story_aliases"}))
+    load_warehouse(wh, run_ts=RUN_TS)
+    with open_backend(wh, read_only=True) as be:
+        assert len(be.query("ledger_loaded", {"kind": "story_aliases"})) == ledger == 1
+    assert story_aliases(wh) == {s[1]: s[0]}
+
+
+def test_search_hits_carry_the_current_story_id_after_a_merge(wh):
+    """Search documents hold no story id: hits take it from ``articles`` at query time, so
+    after a merge they carry the survivor's id, and story expansion follows the survivor."""
+    from bench.warehouse_synth import translation_pair
+    from pipeline.lake.schema import ARTICLE_SCHEMA, with_version
+    from pipeline.warehouse.queries import search
+
+    light_rows, light = translation_pair(
+        "alias-lighthouse", "Volunteers repaint the old lighthouse", "متطوعون يعيدون طلاء المنارة القديمة",
+        "Volunteers repainted the old lighthouse on the northern cape.", "أعاد متطوعون طلاء المنارة القديمة على الرأس الشمالي.")
+    ferry_rows, ferry = translation_pair(
+        "alias-ferry", "Night ferry to the islands resumes", "استئناف عبارة الليل إلى الجزر",
+        "The night ferry to the outer islands resumes its winter timetable.", "تستأنف عبارة الليل إلى الجزر الخارجية جدولها الشتوي.")
+    rows = light_rows + ferry_rows
+    put_batch(wh, "2026-b1", pa.Table.from_pylist(rows, schema=with_version(ARTICLE_SCHEMA, "articles")))
+    keep, gone = light[0]["story_id"], ferry[0]["story_id"]
+    put_dedup(wh, "g1", light + ferry)
+    load_warehouse(wh, run_ts=RUN_TS)
+    assert {h.story_id for h in search(wh, "ferry islands")} == {gone}
+
+    put_dedup(wh, "g2", merged(light + ferry, gone, keep), aliases={gone: keep})
+    load_warehouse(wh, run_ts=RUN_TS)
+    hits = search(wh, "ferry islands")
+    assert [h.article_id for h in hits] == [ferry_rows[0]["article_id"]] and hits[0].story_id == keep
+    expanded = search(wh, "ferry islands", expand=True)
+    assert {h.story_id for h in expanded} == {keep}
+    assert {h.article_id for h in expanded} == {r["article_id"] for r in rows}

@@ -75,3 +75,17 @@ def test_search_text_meets_arabic_spellings():
     assert search_text("وللمكتبة") != ""  # untouched beyond the listed proclitics
     assert search_text("الله") == "الله"  # too short once stripped: kept
     assert search_text("Harbour, 1,250 tonnes") == "harbour 1250 tonnes"
+
+
+def test_clean_aliases_keeps_one_usable_row_per_alias():
+    """A bad alias row must never abort a whole dedup generation (alias is a key, the
+    target NOT NULL): such rows are dropped with a warning, the last row per alias wins."""
+    import pyarrow as pa
+
+    from pipeline.warehouse.loads import clean_aliases
+
+    table = pa.table({"alias": ["s_a", "s_b", None, "s_c", "s_d", "s_a", ""],
+                      "story_id": ["s_x", None, "s_x", "s_c", "s_y", "s_z", "s_x"]})
+    out = clean_aliases(table)
+    assert out.schema.names == ["alias", "story_id"]
+    assert sorted(zip(out["alias"].to_pylist(), out["story_id"].to_pylist(), strict=True)) == [("s_a", "s_z"), ("s_d", "s_y")]

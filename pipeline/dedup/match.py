@@ -73,10 +73,13 @@ def _posting_pairs(keys: list[np.ndarray], groups: list[str], n_new: int,
                    max_posting: int | None) -> set[Pair]:
     """Pairs sharing a key (within the same group); one end new; long postings skipped."""
     lens = [len(k) for k in keys]
-    if not sum(lens):
+    if not sum(lens) or not n_new:
         return set()
     flat = np.concatenate([k.astype(np.uint64) for k in keys])
     owner = np.repeat(np.arange(len(keys)), lens)
+    # only keys a new document holds can pair it: drop the rest of history before sorting
+    keep = np.isin(flat, flat[owner < n_new])
+    flat, owner = flat[keep], owner[keep]
     gid = {g: n for n, g in enumerate(sorted(set(groups)))}
     gcode = np.array([gid[g] for g in groups], dtype=np.uint64)[owner]
     order = np.lexsort((owner, flat, gcode))

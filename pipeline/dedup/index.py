@@ -206,6 +206,22 @@ def vectors_for(doc: IndexedDoc, encoder: Encoder) -> tuple[np.ndarray, np.ndarr
     return doc.extra[encoder.name]
 
 
+def prefetch(docs: Sequence[IndexedDoc], encoder: Encoder) -> None:
+    """Encode the sentences of every doc that lacks ``encoder``'s vectors in one batched
+    call (a secondary encoder runs on demand; one call per document wastes its batches)."""
+    todo = [d for d in docs if d.encoder != encoder.name and encoder.name not in d.extra]
+    todo = list({id(d): d for d in todo}.values())
+    flat = [s for d in todo for s in d.sentences or []]
+    if not flat:
+        return
+    vecs = encoder.encode(flat)
+    pos = 0
+    for d in todo:
+        n = len(d.sentences or [])
+        d.extra[encoder.name] = (vecs[pos : pos + n], doc_vector(vecs[pos : pos + n], encoder.dim))
+        pos += n
+
+
 def pick_encoder(chain: Sequence[Encoder], la: str, lb: str) -> tuple[Encoder, bool]:
     """The first encoder covering both languages (covered=True), else the primary."""
     for enc in chain:

@@ -24,7 +24,7 @@ import numpy as np
 
 from pipeline.config import Settings
 from pipeline.dedup.encoder import Encoder, covers
-from pipeline.dedup.index import IndexedDoc
+from pipeline.dedup.index import IndexedDoc, pick_encoder, prefetch
 from pipeline.dedup.verify import verify
 from pipeline.models import DedupEdge
 
@@ -202,6 +202,21 @@ def lead_vector(doc: IndexedDoc, encoder: Encoder) -> np.ndarray:
     return doc.extra[key][1]
 
 
+def _lead_vectors(docs: Sequence[IndexedDoc], encoder: Encoder) -> None:
+    """``lead_vector`` for many documents in one batched encoder call."""
+    from pipeline.dedup.index import doc_vector
+
+    key = f"{encoder.name}:lead"
+    todo = [d for d in docs if key not in d.extra and encoder.name not in d.extra]
+    flat = [s for d in todo for s in (d.sentences or [])[:LEAD_SENTENCES]]
+    vecs = encoder.encode(flat) if flat else np.zeros((0, encoder.dim), dtype=np.float32)
+    pos = 0
+    for d in todo:
+        n = len((d.sentences or [])[:LEAD_SENTENCES])
+        d.extra[key] = (vecs[pos : pos + n], doc_vector(vecs[pos : pos + n], encoder.dim))
+        pos += n
+
+
 def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder],
                           anchor_pairs: dict[Pair, int], load=None) -> set[Pair]:
     """For documents in a language the primary encoder does not cover but a secondary one
@@ -216,14 +231,19 @@ def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequenc
         if not uncovered:
             continue
         pool = [i for i, d in enumerate(docs) if d.eligible and covers(enc, d.language)]
+        plan = []
         for u in uncovered:
             mates = [j for j in pool if docs[j].language != docs[u].language and (u < n_new or j < n_new)]
             if len(mates) > SECONDARY_POOL:
                 mates = [j for j in mates if _key(u, j) in anchor_pairs]
-            if not mates:
-                continue
-            if load is not None:
-                load([docs[x] for x in [u, *mates] if docs[x].sentences is None])
+            if mates:
+                plan.append((u, mates))
+        involved = sorted({x for u, mates in plan for x in (u, *mates)})
+        if load is not None:
+            load([docs[x] for x in involved if docs[x].sentences is None])
+        prefetch([docs[u] for u, _ in plan], enc)  # verified anyway: whole documents
+        _lead_vectors([docs[x] for x in involved], enc)
+        for u, mates in plan:
             q = lead_vector(docs[u], enc)
             sims = np.array([float(q @ lead_vector(docs[j], enc)) for j in mates])
             for k in np.argsort(-sims, kind="stable")[:CANDIDATES_PER_DOC]:
@@ -267,6 +287,10 @@ def match(new: Sequence[IndexedDoc], known: Sequence[IndexedDoc], chain: Sequenc
             and docs[p[0]].norm_hash != docs[p[1]].norm_hash}
     if load is not None:
         load([docs[i] for p in todo for i in p if docs[i].sentences is None or docs[i].shingle_seq is None])
+    for enc in chain[1:]:  # secondary encoders: every pair they will verify, in one call
+        pairs = [(i, j) for i, j in todo if docs[i].language != docs[j].language
+                 and pick_encoder(chain, docs[i].language, docs[j].language)[0] is enc]
+        prefetch([docs[x] for p in pairs for x in p], enc)
     for (i, j), sources in sorted(todo.items()):
         a, b = sorted((docs[i], docs[j]), key=lambda d: d.id)
         ev = verify(a, b, chain, settings, full=False)

@@ -78,7 +78,8 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
     than those (or is a copy of the one that does).  So, per article and other language,
     an edge is kept when it aligns at least ``SPECIFIC_RATIO`` of that article's best
     edge into that language, or leads into the best one's family of exact/near copies;
-    an edge must pass at both ends.  Returns the failing pairs with the reason."""
+    an edge must pass at both ends, unless one article credits the other's outlet (two
+    newspapers may each translate one original).  Returns the failing pairs and why."""
     fam = {x: i for i, comp in enumerate(_components(
         {y for p in best for y in p}, [p for p, e in best.items() if e.kind != "translation"]))
         for x in comp}
@@ -93,7 +94,8 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
         best_fams = {fam[y] for s, y, _ in partners if s == top}
         tops = sorted(y for s, y, _ in partners if s == top)
         for s, y, p in partners:
-            if s < SPECIFIC_RATIO * top and fam[y] not in best_fams and p not in out:
+            credited = best[p].evidence.get("attribution", {}).get("names_other_outlet")
+            if s < SPECIFIC_RATIO * top and fam[y] not in best_fams and p not in out and not credited:
                 out[p] = {"at": x, "aligned": s, "best": tops[0], "best_aligned": top}
     return out
 

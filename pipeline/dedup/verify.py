@@ -86,12 +86,14 @@ def strong_anchors(ov: dict) -> bool:
 
 
 def _atoms(kind: str, value: str) -> set[tuple[str, str]]:
-    """What a substitution is judged on: the digit runs of numbers, dates and years (so a
-    date the parser read in one language and a bare day number in another agree), the
-    value of names."""
+    """What a substitution is judged on: the significant digits of numbers, dates and years
+    (so a date the parser read in one language and a bare day number in another agree,
+    and a figure written with a scale word in one language and in digits in another),
+    the value of names."""
     if kind == "name":
         return {("name", value)}
-    return {("num", d.lstrip("0") or "0") for d in _DIGITS.findall(value)}
+    # significant digits only: "160,000" and "160 ألف" (a scale word) are one figure
+    return {("num", d.strip("0") or "0") for d in _DIGITS.findall(value)}
 
 
 def _sentence_anchors(doc: IndexedDoc, kinds: tuple[str, ...]) -> list[set[tuple[str, str]]]:

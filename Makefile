@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint bench bench-feeds bench-normalize bench-dedup bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: demo test lint bench bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,14 @@ bench-feeds: install-test
 bench-normalize: install-test
 	$(BIN)/python bench/normalize_bench.py
 
+# stand-in encoder over invented languages: the scaling exponent only (issue 12 point 8)
 bench-dedup: install-test
 	$(BIN)/python bench/dedup_bench.py
+
+# the headline: real sentences, the real default encoder chain (use-m,e5), end to end.
+# N=100000 by default; e.g. `make bench-dedup-real DEDUP_REAL_ARGS="--n 5000 --json"`
+bench-dedup-real: install-test
+	$(BIN)/python bench/dedup_real_bench.py $(DEDUP_REAL_ARGS)
 
 bench-warehouse: install-test
 	$(BIN)/python bench/warehouse_bench.py

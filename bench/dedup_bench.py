@@ -1,4 +1,9 @@
-"""Dedup benchmark: 25k / 50k / 100k synthetic articles through the incremental lake stage.
+"""STAND-IN dedup benchmark: the scaling exponent only, never the headline figure.
+
+The headline (real sentences, the real default encoder chain end to end) is
+``bench/dedup_real_bench.py`` (``make bench-dedup-real``); issue 12 point 8 allows a
+stand-in encoder only for the scaling exponent.  This one: 25k / 50k / 100k synthetic
+articles through the incremental lake stage.
 
     .venv/bin/python bench/dedup_bench.py [--sizes 25000,50000,100000] [--incremental 1000]
 
@@ -32,6 +37,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+STAND_IN_BANNER = (
+    "*** STAND-IN BENCHMARK: invented languages and the LexiconEncoder stand-in, not the real encoders.\n"
+    "*** Only the SCALING EXPONENT below is meaningful; times, recall and the USE-m projection are not\n"
+    "*** headline figures. The headline runs the real encoder chain: bench/dedup_real_bench.py\n"
+    "*** (make bench-dedup-real)."
+)
 
 
 def _peak_mb() -> float:
@@ -135,6 +148,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.incremental, args.batch, args.workdir)))
         return
     sizes = [int(x) for x in args.sizes.split(",")]
+    print(STAND_IN_BANNER, flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
         for n in sizes:
@@ -143,22 +157,24 @@ def main() -> None:
                    "--batch", str(args.batch), "--workdir", args.workdir or tmp]
             res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
             results.append(res)
-            print(f"{n:>7d} articles: dedup {res['dedup_s']:7.1f} s ({n / res['dedup_s']:6.0f}/s), "
+            print(f"[stand-in] {n:>7d} articles: dedup {res['dedup_s']:7.1f} s ({n / res['dedup_s']:6.0f}/s), "
                   f"peak RSS {res['peak_rss_mb']} MB, recall {res['planted_recall']}, "
                   f"merge precision {res['merge_precision']}, stories {res['counts'].get('stories')}", flush=True)
             if inc:
-                print(f"         incremental: {inc} new vs {res['known']} known (whole history, "
+                print(f"         incremental (stand-in): {inc} new vs {res['known']} known (whole history, "
                       f"no window): {res['incremental_s']} s", flush=True)
     if len(results) >= 2:
         xs = [math.log(r["n"]) for r in results]
         ys = [math.log(r["dedup_s"]) for r in results]
         mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
-        print(f"scaling exponent (log time / log size): {slope:.3f}  (linear = 1.0, target < 1.2)")
+        print(f"scaling exponent (log time / log size): {slope:.3f}  (linear = 1.0, target < 1.2; "
+              "stand-in encoder)")
     if not args.no_use_m:
         rate = use_m_rate()
         n = max(sizes)
-        print(f"USE-m on this machine: {rate:.0f} sentences/s; encoding {n} articles of ~8 sentences once "
+        print(f"[stand-in projection, not a measurement] USE-m on this machine: {rate:.0f} sentences/s; "
+              f"encoding {n} articles of ~8 sentences once "
               f"would take ~{n * 8 / rate / 60:.0f} min (linear, persisted, never repeated); "
               f"a {args.incremental}-article batch ~{args.incremental * 8 / rate:.0f} s")
 

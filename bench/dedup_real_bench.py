@@ -198,7 +198,17 @@ def stage_run(workdir: Path, incremental: bool) -> dict:
 
 def quality(workdir: Path, only: set[str] | None = None) -> dict:
     """Planted-copy recall, merge precision and hard-negative false merges of the latest
-    generation, read through ``dedup_zone.read_latest`` (``article_id``, ``story_id``)."""
+    generation.  Never raises: after a long run, a failure to read the result must not
+    throw away the timings already measured, so it is reported instead."""
+    try:
+        return _quality(workdir, only)
+    except Exception as exc:  # reported in the output, beside the timings
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _quality(workdir: Path, only: set[str] | None) -> dict:
+    """The measures of ``quality``, read through ``dedup_zone.read_latest`` only
+    (its assignments table: ``article_id``, ``story_id``)."""
     from pipeline.lake import dedup_zone
     from pipeline.lake.store import LocalStore
 
@@ -220,13 +230,20 @@ def quality(workdir: Path, only: set[str] | None = None) -> dict:
     groups: dict[str, list[str]] = defaultdict(list)
     for a, s in story.items():
         groups[s].append(a)
-    merged = wrong = 0
+    merged = wrong = overlapping = 0
     wrong_stories = []
+    keys = {a: set(v) for a, v in truth.get("keys", {}).items()}
     for sid, members in groups.items():
         if len(members) > 1:
             merged += len(members)
             roots = Counter(root.get(m, m) for m in members)
             wrong += len(members) - roots.most_common(1)[0][1]
+            major = roots.most_common(1)[0][0]
+            majority = [m for m in members if root.get(m, m) == major]
+            for x in members:  # does the intruder share pool sentences with the story?
+                if root.get(x, x) != major and max(len(keys.get(x, set()) & keys.get(m, set()))
+                                                   for m in majority) >= 2:
+                    overlapping += 1
             if len(roots) > 1 and len(wrong_stories) < 10:
                 wrong_stories.append({"story_id": sid, "members_by_true_story": dict(roots)})
     false: dict[str, list[bool]] = defaultdict(list)
@@ -244,6 +261,7 @@ def quality(workdir: Path, only: set[str] | None = None) -> dict:
         "missed": sum(1 for p in planted if p["source"] in story and story[p["copy"]] != story[p["source"]]),
         "merge_precision": round(1 - wrong / merged, 4) if merged else 1.0,
         "articles_in_multi_article_stories": merged, "wrongly_merged_articles": wrong,
+        "wrongly_merged_sharing_2plus_pool_sentences": overlapping,
         "stories": len(groups),
         "false_merges": sum(sum(v) for v in false.values()),
         "hard_negative_pairs": sum(len(v) for v in false.values()),
@@ -264,7 +282,9 @@ def _sub(stage: str, workdir: Path, args: argparse.Namespace) -> dict:
     res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)  # stderr: live progress/logs
     if res.returncode != 0:
         raise SystemExit(f"stage {stage} failed (exit {res.returncode})")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    (workdir / f"{stage}.json").write_text(json.dumps(out), encoding="utf-8")  # survives a later failure
+    return out
 
 
 def _say(msg: str) -> None:
@@ -349,14 +369,22 @@ def report(out: dict) -> str:
             lines.append(f"    {name:<8}{_enc_line(e)}")
     q = full["quality"]
     lines.append("")
+    if "error" in q:
+        lines.append(f"quality: could not read the result: {q['error']}")
+        return "\n".join(lines)
     lines.append(f"quality after the {n:,}-article run (ground truth from the generator):")
     lines.append(f"  planted-copy recall      {_recall(q)}")
     lines.append(f"  merge precision          {q['merge_precision']:.4f} ({q['wrongly_merged_articles']} of "
-                 f"{q['articles_in_multi_article_stories']:,} merged articles in a story not theirs)")
+                 f"{q['articles_in_multi_article_stories']:,} merged articles in a story not theirs; "
+                 f"{q['wrongly_merged_sharing_2plus_pool_sentences']} of them share >= 2 pool sentences with it "
+                 "by accidental pool reuse)")
     lines.append(f"  FALSE MERGES among hard negatives: {q['false_merges']} of {q['hard_negative_pairs']} pairs "
                  f"{q['false_merges_by_kind']}   target {TARGETS['false_merges']}")
     if "incremental_run" in out:
         qa, qn = out["incremental_run"]["quality_all"], out["incremental_run"]["quality_new"]
+        if "error" in qa or "error" in qn:
+            lines.append(f"after the new batch: could not read the result: {qa.get('error') or qn.get('error')}")
+            return "\n".join(lines)
         lines.append(f"after the new batch: recall of copies in it {_recall(qn)}")
         lines.append(f"  merge precision {qa['merge_precision']:.4f}; false merges {qa['false_merges']} of "
                      f"{qa['hard_negative_pairs']} hard-negative pairs {qa['false_merges_by_kind']}")

@@ -299,6 +299,7 @@ class Doc:
     root: str
     outlet: int
     published: datetime
+    keys: list[str] = field(default_factory=list)  # pool sentence per unit: "p:<line>" or "m:<lang>:<i>"
 
 
 @dataclass
@@ -323,6 +324,7 @@ class Corpus:
     plants: list[Plant]
     negatives: list[HardNegative]
     root: dict[str, str]  # article id -> id of the original its story grew from
+    keys: dict[str, list[str]] = field(default_factory=dict)  # article id -> pool sentences used
 
     def fingerprint(self) -> str:
         """One hash over every article and the ground truth (the determinism test)."""
@@ -336,10 +338,11 @@ class Corpus:
         """The first ``n`` articles and the ground truth among them (the known part)."""
         ids = {a.article_id for a in self.articles[:n]}
         return Corpus(self.articles[:n], [p for p in self.plants if p.copy in ids],
-                      [x for x in self.negatives if x.b in ids], {k: v for k, v in self.root.items() if k in ids})
+                      [x for x in self.negatives if x.b in ids], {k: v for k, v in self.root.items() if k in ids},
+                      {k: v for k, v in self.keys.items() if k in ids})
 
     def truth(self) -> dict:
-        return {"root": self.root,
+        return {"root": self.root, "keys": self.keys,
                 "plants": [vars(p) for p in self.plants],
                 "negatives": [vars(x) for x in self.negatives]}
 
@@ -420,7 +423,7 @@ class Generator:
         return int(np.clip(rng.lognormal(math.log(mean) - sigma * sigma / 2, sigma), 600, 9000))
 
     def _draw(self, lang: str, rng: np.random.Generator, target: int, parallel: bool,
-              only: list[int] | None = None) -> tuple[list[str], list[int] | None]:
+              only: list[int] | None = None) -> tuple[list[str], list[int] | None, list[str]]:
         """Pool sentences (random order, no repeats) until ``target`` characters."""
         src = self.pool.parallel[lang] if parallel else self.pool.mono[lang]
         ids = only if only is not None else range(len(src))
@@ -433,7 +436,8 @@ class Generator:
             out.append(src[i])
             idx.append(i)
             size += len(src[i]) + 1
-        return out, (idx if parallel else None)
+        keys = [f"p:{i}" if parallel else f"m:{lang}:{i}" for i in idx]
+        return out, (idx if parallel else None), keys
 
     def _article(self, d: Doc, title_from: str | None = None, extra: dict | None = None,
                  chrome: bool = False, rng: np.random.Generator | None = None) -> Article:
@@ -478,6 +482,7 @@ class Generator:
         plants: list[Plant] = []
         negatives: list[HardNegative] = []
         root: dict[str, str] = {}
+        keys: dict[str, list[str]] = {}
         every, originals, wires = _Timeline(), _Timeline(), _Timeline()
         par: dict[str, _Timeline] = {lang: _Timeline() for lang in PARALLEL_LANGS}
         kinds: list[str] = []
@@ -496,6 +501,7 @@ class Generator:
             d, art, plant, neg = made
             arts.append(art)
             root[aid] = d.root
+            keys[aid] = d.keys
             if plant:
                 plants.append(plant)
             if neg:
@@ -511,7 +517,7 @@ class Generator:
                 siblings.append(aid)
             if d.parallel is not None and d.kind in ("original", "wire_original"):
                 par[d.lang].add(d)
-        return Corpus(arts, plants, negatives, root)
+        return Corpus(arts, plants, negatives, root, keys)
 
     def _original(self, kind: str, k: int, aid: str, t: datetime, rng: np.random.Generator,
                   lang: str | None = None) -> Doc:
@@ -519,12 +525,12 @@ class Generator:
         parallel = lang in PARALLEL_LANGS and rng.random() < PARALLEL_SHARE[lang]
         if kind == "wire_original":  # short, every sentence carries names or numbers
             only = None if parallel else self.pool.numbered.get(lang)
-            base, idx = self._draw(lang, rng, self._target_chars(rng, 900), parallel, only=only or None)
+            base, idx, keys = self._draw(lang, rng, self._target_chars(rng, 900), parallel, only=only or None)
         else:
-            base, idx = self._draw(lang, rng, self._target_chars(rng), parallel)
+            base, idx, keys = self._draw(lang, rng, self._target_chars(rng), parallel)
         var = Variation(vary_names=not parallel)
         units = [var.apply(s, lang, rng, self.pool) for s in base]
-        return Doc(k, aid, lang, kind, units, base, idx, var, aid, int(rng.integers(40)), t)
+        return Doc(k, aid, lang, kind, units, base, idx, var, aid, int(rng.integers(40)), t, keys)
 
     def _make(self, kind, k, aid, t, rng, every, originals, wires, par):
         if kind in ("original", "wire_original"):
@@ -551,7 +557,7 @@ class Generator:
         raise ValueError(kind)
 
     def _copy(self, kind, k, aid, t, rng, s: Doc):
-        units = list(s.units)
+        units, keys = list(s.units), list(s.keys)
         base, idx = list(s.base), (list(s.parallel) if s.parallel is not None else None)
         if kind == "edited_lead":
             first = units[0]
@@ -559,24 +565,26 @@ class Generator:
             if 0 < cut < len(first) - 30 and rng.random() < 0.5:
                 units[0] = first[cut + 2 :][:1].upper() + first[cut + 3 :]
             else:
-                new, _ = self._draw(s.lang, rng, 1, False)
+                new, _, nk = self._draw(s.lang, rng, 1, False)
                 units[0] = s.var.apply(new[0], s.lang, rng, self.pool)
+                keys[0] = nk[0]
             idx = None
         elif kind == "added_intro":
-            intro, _ = self._draw(s.lang, rng, int(rng.integers(80, 300)), False)
+            intro, _, nk = self._draw(s.lang, rng, int(rng.integers(80, 300)), False)
             units = [s.var.apply(x, s.lang, rng, self.pool) for x in intro[:2]] + units
+            keys = nk[:2] + keys
             idx = None
         elif kind == "trimmed_end":
             keep = max(3, int(len(units) * rng.uniform(0.55, 0.85)))
-            units, base = units[:keep], base[:keep]
+            units, base, keys = units[:keep], base[:keep], keys[:keep]
             idx = idx[:keep] if idx is not None else None
         elif kind == "excerpt":
             size = max(3, int(len(units) * rng.uniform(0.25, 0.45)))
             start = int(rng.integers(1, max(2, len(units) - size)))
-            units, base = units[start : start + size], base[start : start + size]
+            units, base, keys = units[start : start + size], base[start : start + size], keys[start : start + size]
             idx = idx[start : start + size] if idx is not None else None
         d = Doc(k, aid, s.lang, kind, units, base, idx, s.var, s.root,
-                self._other_outlet(s.outlet, rng), t)
+                self._other_outlet(s.outlet, rng), t, keys)
         extra = ({"original_outlet": f"{s.lang}-news{s.outlet:02d}.bench"}
                  if kind != "exact" and rng.random() < 0.2 else None)
         art = self._article(d, title_from=None if kind != "exact" else s.units[0], extra=extra,
@@ -603,7 +611,8 @@ class Generator:
         base = [self.pool.parallel[target][i] for i in idx]
         var = Variation(numbers=dict(s.var.numbers), vary_names=False)
         units = [var.apply(x, target, rng, self.pool) for x in base]
-        d = Doc(k, aid, target, "translation", units, base, idx, var, s.root, int(rng.integers(40)), t)
+        d = Doc(k, aid, target, "translation", units, base, idx, var, s.root, int(rng.integers(40)), t,
+                [f"p:{i}" for i in idx])
         extra = None
         if rng.random() < 0.4:
             extra = {"translator": "bench translator",
@@ -620,7 +629,7 @@ class Generator:
         lang = [x for x in PARALLEL_LANGS if x != s.lang][int(rng.integers(2))] if cross else s.lang
         if lang == "fa" and rng.random() < 0.5:
             lang = "ar" if s.lang != "ar" else "en"
-        base, _ = self._draw(lang, rng, self._target_chars(rng), False)
+        base, _, keys = self._draw(lang, rng, self._target_chars(rng), False)
         var = Variation(vary_names=True, prefer_numbers=sorted(set(s.var.numbers.values())),
                         prefer_names=sorted(set(s.var.names.values())))
         units = [var.apply(x, lang, rng, self.pool) for x in base]
@@ -636,7 +645,9 @@ class Generator:
             at = int(rng.integers(0, len(units) + 1))
             units.insert(at, sent)
             base.insert(at, sent)
-        d = Doc(k, aid, lang, "same_event", units, base, None, var, aid, self._other_outlet(s.outlet, rng), t)
+            keys.insert(at, s.keys[j])
+        d = Doc(k, aid, lang, "same_event", units, base, None, var, aid, self._other_outlet(s.outlet, rng), t,
+                keys)
         return d, self._article(d), None, HardNegative("same_event" if lang == s.lang else "same_event_cross",
                                                         s.article_id, aid)
 
@@ -647,7 +658,7 @@ class Generator:
         units = [var.apply(x, s.lang, rng, self.pool) for x in s.base]
         if units == s.units:  # nothing variable after all: not a template pair
             return None
-        d = Doc(k, aid, s.lang, "template", units, list(s.base), None, var, aid, s.outlet, t)
+        d = Doc(k, aid, s.lang, "template", units, list(s.base), None, var, aid, s.outlet, t, list(s.keys))
         return d, self._article(d), None, HardNegative("template", s.article_id, aid)
 
 

@@ -66,6 +66,7 @@ class IndexedDoc:
     sentences: list[str] | None = None  # None until loaded
     spans: list[tuple[int, int]] | None = None  # char offsets of sentences in body_text
     shingle_seq: np.ndarray | None = None  # uint32 in text order; None until loaded
+    anchor_keys: np.ndarray | None = None  # uint64 hashes of numeric and name anchors (light)
     sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``
     docvec: np.ndarray | None = None  # float32 (dim,)
     titlevec: np.ndarray | None = None  # float32 (dim,), zeros without a title; for the related stage
@@ -85,6 +86,16 @@ class IndexedDoc:
 def h32(text: str) -> int:
     """Stable 32-bit hash (CRC-32: C speed; collisions only blur Jaccard by ~1e-9)."""
     return zlib.crc32(text.encode("utf-8"))
+
+
+ANCHOR_KINDS = ("number", "date", "name")
+
+
+def anchor_key_array(anchors: Sequence[Anchor]) -> np.ndarray:
+    """Sorted unique 32-bit hashes of an article's numbers, dates and name skeletons: the
+    light, language-independent postings keys of translation candidates."""
+    return np.unique(np.array([h32(f"{a.kind}:{a.value}") for a in anchors if a.kind in ANCHOR_KINDS],
+                              dtype=np.uint64))
 
 
 def shingle_sequence(p: Prepared) -> np.ndarray:
@@ -164,6 +175,7 @@ def index_articles(articles: Sequence[Article], encoder: Encoder, *, min_text_ch
             original_domain=a.original_domain, original_url=a.original_url,
             shingles=sh, bands=keys, anchors=list(p.anchors), sentences=sents,
             spans=sentence_spans(a.body_text or "", sents), shingle_seq=seq,
+            anchor_keys=anchor_key_array(p.anchors),
         ))
     if encode:
         titles = {a.article_id: a.title or "" for a in articles}

@@ -24,7 +24,7 @@ import numpy as np
 
 from pipeline.config import Settings
 from pipeline.dedup.encoder import Encoder, covers
-from pipeline.dedup.index import IndexedDoc, pick_encoder, prefetch
+from pipeline.dedup.index import IndexedDoc, anchor_key_array, pick_encoder, prefetch
 from pipeline.dedup.verify import verify
 from pipeline.models import DedupEdge
 
@@ -34,7 +34,6 @@ CANDIDATES_PER_DOC = 10  # nearest per other language
 LEAD_SENTENCES = 4  # secondary-encoder lead vectors (candidates for uncovered languages)
 SECONDARY_POOL = 1_000  # above this, the secondary pool is the anchor-sharing documents
 ANCHOR_MIN_SHARED = 3
-NUMERIC = ("number", "date")
 
 Pair = tuple[int, int]
 
@@ -163,21 +162,16 @@ def _shared_counts(keys: list[np.ndarray], n_new: int) -> dict[Pair, int]:
     return counts
 
 
-def hash_anchor(kind: str, value: str) -> int:
-    from pipeline.dedup.index import h32
-
-    return h32(f"{kind}:{value}")
-
-
 def _anchor_keys(doc: IndexedDoc) -> np.ndarray:
-    return np.unique(np.array([hash_anchor(a.kind, a.value) for a in doc.anchors or []
-                               if a.kind in NUMERIC or a.kind == "name"], dtype=np.uint64))
+    if doc.anchor_keys is None:
+        doc.anchor_keys = anchor_key_array(doc.anchors or [])
+    return doc.anchor_keys
 
 
 def _anchor_candidates(docs: Sequence[IndexedDoc], n_new: int) -> dict[Pair, int]:
     """Cross-language pairs and how many rare numbers, dates or name skeletons (postings
     of <= ``MAX_POSTING`` documents) they share; language-independent."""
-    idx = [i for i, d in enumerate(docs) if d.eligible and d.anchors is not None]
+    idx = [i for i, d in enumerate(docs) if d.eligible and (d.anchor_keys is not None or d.anchors is not None)]
     if not any(i < n_new for i in idx):
         return {}
     keys = [_anchor_keys(docs[i]) for i in idx]
@@ -231,11 +225,16 @@ def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequenc
         if not uncovered:
             continue
         pool = [i for i, d in enumerate(docs) if d.eligible and covers(enc, d.language)]
+        anchored: dict[int, list[int]] = defaultdict(list)
+        for i, j in anchor_pairs:
+            anchored[i].append(j)
+            anchored[j].append(i)
         plan = []
         for u in uncovered:
-            mates = [j for j in pool if docs[j].language != docs[u].language and (u < n_new or j < n_new)]
-            if len(mates) > SECONDARY_POOL:
-                mates = [j for j in mates if _key(u, j) in anchor_pairs]
+            near_pool = len(pool) <= SECONDARY_POOL
+            mates = [j for j in (pool if near_pool else sorted(anchored.get(u, ())))
+                     if docs[j].language != docs[u].language and (u < n_new or j < n_new)
+                     and (near_pool or covers(enc, docs[j].language))]
             if mates:
                 plan.append((u, mates))
         involved = sorted({x for u, mates in plan for x in (u, *mates)})
@@ -261,8 +260,8 @@ def candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder],
     if len({d.language for d in docs if d.eligible}) >= 2 and chain:
         for p in _vector_candidates(docs, n_new, chain[0], settings):
             found[p].add("ann")
-        if load is not None:
-            load([d for d in docs if d.eligible and d.anchors is None])
+        if load is not None:  # only rows from before anchor keys were stored lack them
+            load([d for d in docs if d.eligible and d.anchor_keys is None and d.anchors is None])
         anchored = _anchor_candidates(docs, n_new)
         for p, c in anchored.items():
             if c >= ANCHOR_MIN_SHARED:

@@ -58,7 +58,8 @@ INDEX_SCHEMA = pa.schema([
     ("sentences", pa.list_(pa.string())), ("sentvec", pa.binary()),
     ("titlevec", pa.binary()),
     ("spans", pa.list_(pa.int32())),  # sentence character offsets, flattened start/end pairs
-    ("shingle_seq", pa.list_(pa.uint32())),  # shingle hashes in text order  # for the related stage (``read_docvecs``); absent in older files
+    ("shingle_seq", pa.list_(pa.uint32())),  # shingle hashes in text order
+    ("anchor_keys", pa.list_(pa.uint64())),  # light postings keys of numbers, dates, names  # for the related stage (``read_docvecs``); absent in older files
 ])
 # loaded lazily, for candidates only (``titlevec`` is never loaded for matching: dedup does not use it)
 HEAVY = ("sentences", "sentvec", "anchors", "titlevec", "spans", "shingle_seq")
@@ -104,6 +105,7 @@ def index_to_table(docs: Sequence) -> pa.Table:
         "titlevec": _f16(d.titlevec),
         "spans": [x for span in d.spans or [] for x in span],
         "shingle_seq": d.shingle_seq.tolist() if d.shingle_seq is not None else [],
+        "anchor_keys": d.anchor_keys.tolist() if d.anchor_keys is not None else [],
     } for d in sorted(docs, key=lambda d: d.id)]
     return pa.Table.from_pylist(rows, schema=with_version(INDEX_SCHEMA, INDEX))
 
@@ -125,11 +127,12 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
     from pipeline.dedup.index import IndexedDoc
 
     cols = {n: table[n].to_pylist() for n in table.column_names
-            if n not in ("shingles", "bands", "shingle_seq")}
+            if n not in ("shingles", "bands", "shingle_seq", "anchor_keys")}
     sh = _lists(table["shingles"], np.uint32)
     bd = _lists(table["bands"], np.uint64)
     heavy = "sentvec" in table.column_names
     seqs = _lists(table["shingle_seq"], np.uint32) if "shingle_seq" in table.column_names else None
+    akeys = _lists(table["anchor_keys"], np.uint64) if "anchor_keys" in table.column_names else None
     titled = "titlevec" in table.column_names
     out = []
     for r in range(table.num_rows):
@@ -150,6 +153,7 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
             encoder=cols["encoder"][r], location=(key, r) if key else None,
             spans=_pairs(cols["spans"][r]) if "spans" in cols else None,
             shingle_seq=seqs[r] if seqs is not None else None,
+            anchor_keys=akeys[r] if akeys is not None else None,
         ))
     return out
 

@@ -41,7 +41,7 @@ class DedupReport:
 
 
 def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: list[str],
-                chain=None) -> int:
+                chain=None, cache: dict[str, list] | None = None) -> int:
     """Index and match one article batch against the earlier ones; returns its edge count."""
     from pipeline.dedup.engine import chain_for
     from pipeline.dedup.index import index_articles
@@ -57,8 +57,9 @@ def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: 
         new = index_articles(articles, chain[0], min_text_chars=settings.min_text_chars,
                              lsh_threshold=settings.lsh_threshold, num_perm=settings.minhash_perm)
         dedup_zone.write_index(store, batch_id, new, ifp)
-    known = dedup_zone.load_known(store, earlier)
+    known = dedup_zone.load_known(store, earlier, cache)
     edges = match(new, known, chain, settings, load=dedup_zone.loader(store))
+    dedup_zone.unload(known)
     dedup_zone.write_batch_edges(store, batch_id, edges, match_fingerprint(settings))
     log.info("dedup batch %s: %d new vs %d known -> %d edges", batch_id, len(new),
              len(known), len(edges))
@@ -81,9 +82,11 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
         return DedupReport(generation, sum(1 for _ in dedup_zone.read_meta(store, ids)), counts)
     chain = chain_for(settings) if todo else None
     pending = set(todo)
+    cache: dict[str, list] = {}  # light rows per batch, read once per run
     for bid in todo:  # known: earlier batches, and later ones already matched (a backfill)
         pending.discard(bid)
-        dedup_batch(store, settings, bid, [b for b in ids if b != bid and (b < bid or b not in pending)], chain)
+        dedup_batch(store, settings, bid, [b for b in ids if b != bid and (b < bid or b not in pending)],
+                    chain, cache)
     meta = {k: _Meta(**v) for k, v in dedup_zone.read_meta(store, ids).items()}
     edges = [e for e in dedup_zone.read_batch_edges(store, ids) if e.a in meta and e.b in meta]
     result = cluster_edges(meta, edges, first_seen={k: (m.batch_id, k) for k, m in meta.items()})

@@ -198,17 +198,32 @@ def read_index(store: ObjectStore, batch_id: str) -> list:
     return [] if m is None else [d for f in m.files for d in table_to_index(_read_present(store, f["key"], INDEX_SCHEMA.names), f["key"])]
 
 
-def load_known(store: ObjectStore, batch_ids: Iterable[str]) -> list:
+def load_known(store: ObjectStore, batch_ids: Iterable[str], cache: dict[str, list] | None = None) -> list:
     """Light index rows (no sentences, vectors of sentences or anchors) of every article of
     ``batch_ids``: candidates come from the whole history, never from a time window.  An
-    article indexed in several batches keeps its latest row."""
+    article indexed in several batches keeps its latest row.  ``cache`` (batch id -> rows)
+    lets one stage run read each batch once, however many batches it matches."""
     found: dict[str, object] = {}
     for bid in sorted(batch_ids):
-        m = read_manifest(store, INDEX, bid)
-        for f in m.files if m else []:
-            for d in table_to_index(_read(store, f["key"], LIGHT), f["key"]):
-                found[d.id] = d
+        if cache is not None and bid in cache:
+            rows = cache[bid]
+        else:
+            m = read_manifest(store, INDEX, bid)
+            rows = [d for f in (m.files if m else []) for d in table_to_index(_read(store, f["key"], LIGHT), f["key"])]
+            if cache is not None:
+                cache[bid] = rows
+        for d in rows:
+            found[d.id] = d
     return list(found.values())
+
+
+def unload(docs: Sequence) -> None:
+    """Drop what ``loader`` filled in (and encoders cached) on light rows kept in a cache,
+    so memory stays at the light columns between batches."""
+    for d in docs:
+        if d.location is not None and d.sentences is not None:
+            d.sentences = d.sentvec = d.anchors = d.spans = d.shingle_seq = None
+            d.extra = {}
 
 
 def loader(store: ObjectStore):

@@ -33,6 +33,7 @@ MAX_POSTING = 64
 CANDIDATES_PER_DOC = 10  # nearest per other language
 LEAD_SENTENCES = 4  # secondary-encoder lead vectors (candidates for uncovered languages)
 SECONDARY_POOL = 1_000  # above this, the secondary pool is the anchor-sharing documents
+SECONDARY_CANDIDATES = 5  # nearest by secondary lead vector: each costs a whole-document e5 pass
 ANCHOR_MIN_SHARED = 3
 
 Pair = tuple[int, int]
@@ -214,7 +215,8 @@ def _lead_vectors(docs: Sequence[IndexedDoc], encoder: Encoder) -> None:
 def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder],
                           anchor_pairs: dict[Pair, int], load=None) -> set[Pair]:
     """For documents in a language the primary encoder does not cover but a secondary one
-    does: the nearest other-language documents by that encoder's lead vectors.  The pool
+    does: the ``SECONDARY_CANDIDATES`` nearest other-language documents by that encoder's
+    lead vectors (e5 encodes about 15x slower than USE-m, so few are verified).  The pool
     is every eligible other-language document the encoder covers, or, past
     ``SECONDARY_POOL``, those sharing a rare anchor with the document."""
     primary = chain[0]
@@ -245,7 +247,7 @@ def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequenc
         for u, mates in plan:
             q = lead_vector(docs[u], enc)
             sims = np.array([float(q @ lead_vector(docs[j], enc)) for j in mates])
-            for k in np.argsort(-sims, kind="stable")[:CANDIDATES_PER_DOC]:
+            for k in np.argsort(-sims, kind="stable")[:SECONDARY_CANDIDATES]:
                 out.add(_key(u, mates[int(k)]))
     return out
 

@@ -32,7 +32,7 @@ SAMPLE_MOD = 4
 MAX_POSTING = 64
 CANDIDATES_PER_DOC = 10  # nearest per other language
 LEAD_SENTENCES = 4  # secondary-encoder lead vectors (candidates for uncovered languages)
-SECONDARY_POOL = 1_000  # above this, the secondary pool is the anchor-sharing documents
+SECONDARY_POOL = 300  # above this, the secondary pool is the anchor-sharing documents
 SECONDARY_CANDIDATES = 5  # nearest by secondary lead vector: each costs a whole-document e5 pass
 ANCHOR_MIN_SHARED = 3
 

@@ -219,11 +219,12 @@ def load_known(store: ObjectStore, batch_ids: Iterable[str], cache: dict[str, li
 
 def unload(docs: Sequence) -> None:
     """Drop what ``loader`` filled in (and encoders cached) on light rows kept in a cache,
-    so memory stays at the light columns between batches."""
+    so memory stays near the light columns between batches; a secondary encoder's lead
+    vector (one small vector, costly to encode) is kept."""
     for d in docs:
         if d.location is not None and d.sentences is not None:
             d.sentences = d.sentvec = d.anchors = d.spans = d.shingle_seq = None
-            d.extra = {}
+            d.extra = {k: v for k, v in d.extra.items() if k.endswith(":lead")}
 
 
 def loader(store: ObjectStore):

@@ -20,6 +20,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of a CLI pass
     summary = run_pass(_settings(args), args.feeds, run_ts=run_ts, progress=not args.quiet, force=args.force)
     print(summary.render())
+    if summary.problems:
+        from pipeline.errors import StageIncomplete
+
+        first = summary.problems[0] + (f" (and {len(summary.problems) - 1} more)" if len(summary.problems) > 1 else "")
+        raise StageIncomplete(f"the pass did not finish everything: {first}",
+                              "the other batches were stored and loaded; see docs/operations.md")
     return 0
 
 

@@ -29,6 +29,9 @@ import pyarrow.parquet as pq
 from pipeline.errors import StageIncomplete
 
 log = logging.getLogger(__name__)
+# Files this process quarantined: ``newsflow run`` reports them and exits 4 (the next runs,
+# which simply skip the batch, exit 0 and mention it in their summary).
+QUARANTINED_HERE: list[tuple[str, str, str, str]] = []  # (kind, batch_id, key, problem)
 
 
 class CorruptFile(StageIncomplete):
@@ -93,8 +96,16 @@ def quarantine(store, manifest, key: str, problem: str) -> None:
     current = read_manifest(store, manifest.kind, manifest.batch_id, include_quarantined=True) or manifest
     marks = [q for q in current.quarantine if q["key"] != key] + [{"key": key, "problem": problem}]
     rewrite_manifest(store, current, quarantine=sorted(marks, key=lambda q: q["key"]))
+    QUARANTINED_HERE.append((manifest.kind, manifest.batch_id, key, problem))
     log.error("lake: file %s of %s batch %s is unreadable (%s); batch quarantined", key,
               manifest.kind, manifest.batch_id, problem)
+
+
+def quarantined(store, kinds: list[str] | None = None) -> list:
+    """Manifests of the quarantined batches (of ``kinds``)."""
+    from pipeline.lake.batches import all_manifests
+
+    return [m for m in all_manifests(store, kinds) if m.quarantine]
 
 
 def check_lake(store, kinds: list[str] | None = None, *, release: bool = True) -> list[FileCheck]:

@@ -4,7 +4,14 @@
 ``failpoint("<name>")``; ``<name>:<n>`` kills it on the n-th pass (e.g. ``mid_load:2``: after
 the second batch is merged).  Deterministic, no timers: the tests name a moment in the run
 and check that a normal rerun converges to the warehouse of a clean run.  Unset (always in
-production), a failpoint is one dictionary lookup.
+production), a failpoint is one environment lookup.
+
+Other actions, ``<name>[:<n>]=<action>``:
+
+* ``kill`` (default): ``SIGKILL``, the ``kill -9`` of the issue;
+* ``stop``: ``SIGSTOP``, so the test can take a service away (stop the object store,
+  terminate the database session) at exactly this moment and then ``SIGCONT`` the run;
+* ``enospc``: raise ``OSError(ENOSPC)``, what a full disk raises on the next write.
 
 Where they sit, in run order (``newsflow run``):
 
@@ -21,6 +28,7 @@ Where they sit, in run order (``newsflow run``):
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import threading
@@ -35,11 +43,18 @@ def failpoint(name: str) -> None:
     wanted = os.environ.get(ENV)
     if not wanted:
         return
-    point, _, nth = wanted.partition(":")
+    spec, _, action = wanted.partition("=")
+    point, _, nth = spec.partition(":")
     if point != name:
         return
     with _guard:
         _hits[name] = _hits.get(name, 0) + 1
         hit = _hits[name]
-    if hit >= int(nth or 1):
+    if hit != int(nth or 1):
+        return
+    if action == "stop":
+        os.kill(os.getpid(), signal.SIGSTOP)
+    elif action == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"<failpoint {name}>")
+    else:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -150,6 +150,6 @@ class PostgresBackend(Backend):
         if isinstance(exc, psycopg.InterfaceError):  # "the connection is closed"
             return True
         if isinstance(exc, psycopg.OperationalError):  # terminated, server restart, network
-            return self.conn.closed or getattr(exc, "sqlstate", None) in (None, "57P01", "57P02", "57P03") \
-                or str(getattr(exc, "sqlstate", "") or "").startswith("08")
+            state = getattr(exc, "sqlstate", None)  # None: the client lost the socket
+            return state is None or state in ("57P01", "57P02", "57P03") or state.startswith("08")
         return False

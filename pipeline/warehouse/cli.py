@@ -81,6 +81,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    """A consistent copy of the DuckDB warehouse for long analyst sessions (see docs)."""
+    from pipeline.warehouse.copy import copy_warehouse
+
+    out = copy_warehouse(settings_from_args(args), args.out)
+    print(f"copied the warehouse to {out}; open it with `duckdb -readonly {out}`: it never blocks a load")
+    return 0
+
+
 def print_hits(hits: list, as_json: bool) -> None:
     """``newsflow search`` output: ranked lines with snippets, or JSON."""
     if as_json:
@@ -107,3 +116,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     ld = wsub.add_parser("load", help="merge committed lake batches and the latest dedup generation")
     ld.add_argument("--batch", action="append", help="only this batch id (repeatable)")
     ld.set_defaults(func=cmd_load)
+    cp = wsub.add_parser("copy", help="a consistent copy of a DuckDB warehouse for long analyst sessions")
+    cp.add_argument("out", help="the copy's path, e.g. ~/newsflow-copy.duckdb (replaced atomically)")
+    cp.set_defaults(func=cmd_copy)

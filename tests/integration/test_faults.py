@@ -291,6 +291,11 @@ def _an_open_readonly_shell_never_fails_the_run(site, baseline, tmp_path):
         assert busy.returncode == 0, busy.stderr[-3000:]
         assert "load DEFERRED" in busy.stdout and "Traceback" not in busy.stderr
         assert "articles stored: " in busy.stdout and "articles stored: 0 new" not in busy.stdout
+        copy = newsflow(env, "warehouse", "copy", str(tmp_path / "analyst.duckdb"))  # what analysts open
+        assert copy.returncode == 0, copy.stderr[-2000:]
+        con = duckdb.connect(str(tmp_path / "analyst.duckdb"), read_only=True)
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] > 0
+        con.close()
     finally:
         shell.communicate("", timeout=30)
     caught_up = run(env)

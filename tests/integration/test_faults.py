@@ -98,10 +98,28 @@ QUERIES = {
 }
 
 
+def _by_membership(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """Story ids replaced by the story's smallest member article id.
+
+    A story id follows the first-seen member (issue 12: stable ids), so a history that
+    stored the same articles in two batches names the same stories differently; what must
+    match a clean run is which articles form each story, its canonical copy and its links.
+    """
+    members: dict[str, str] = {}
+    for row in tables["articles"]:
+        if row[7] is not None:
+            members[row[7]] = min(members.get(row[7], row[0]), row[0])
+    out = dict(tables)
+    out["articles"] = sorted(row[:7] + (members.get(row[7]),) + row[8:] for row in tables["articles"])
+    out["stories"] = sorted((members.get(row[0], row[0]),) + row[1:] for row in tables["stories"])
+    return out
+
+
 def warehouse_of(path: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return {k: [tuple(_norm(v) for v in row) for row in con.execute(q).fetchall()] for k, q in QUERIES.items()}
+        return _by_membership({k: [tuple(_norm(v) for v in row) for row in con.execute(q).fetchall()]
+                               for k, q in QUERIES.items()})
     finally:
         con.close()
 
@@ -110,7 +128,8 @@ def pg_warehouse_of(schema: str) -> dict[str, list[tuple]]:
     import psycopg
 
     with psycopg.connect(PG_URL, options=f"-c search_path={schema}") as conn:
-        return {k: [tuple(_norm(v) for v in row) for row in conn.execute(q).fetchall()] for k, q in QUERIES.items()}
+        return _by_membership({k: [tuple(_norm(v) for v in row) for row in conn.execute(q).fetchall()]
+                               for k, q in QUERIES.items()})
 
 
 def assert_same(got: dict, want: dict) -> None:

@@ -78,7 +78,7 @@ def parse(entry: dict, data: bytes) -> pa.Table:
     if problem:
         raise ValueError(problem)
     try:
-        table = pq.read_table(io.BytesIO(data), use_threads=False)  # small files; see below
+        table = pq.read_table(io.BytesIO(data), use_threads=False)  # see the docstring
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(f"not readable as Parquet: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     if entry.get("batch_filter") is None and entry.get("rows") is not None and table.num_rows != entry["rows"]:

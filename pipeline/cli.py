@@ -20,6 +20,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of a CLI pass
     summary = run_pass(_settings(args), args.feeds, run_ts=run_ts, progress=not args.quiet, force=args.force)
     print(summary.render())
+    if summary.problems:
+        from pipeline.errors import StageIncomplete
+
+        first = summary.problems[0] + (f" (and {len(summary.problems) - 1} more)" if len(summary.problems) > 1 else "")
+        raise StageIncomplete(f"the pass did not finish everything: {first}",
+                              "the other batches were stored and loaded; see docs/operations.md")
     return 0
 
 
@@ -97,9 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.feeds.registry import RegistryError
-    from pipeline.warehouse.queries import WarehouseUnavailable
+    """Run one subcommand; every failure ends in ONE line on stderr and a documented exit
+    code (``pipeline.errors``), the traceback only with ``-v``.  Secrets are redacted from
+    every log line and message this process prints (``pipeline.redact``)."""
+    from pipeline.redact import install
 
+    install()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -107,9 +116,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (WarehouseUnavailable, RegistryError, FileNotFoundError) as exc:
-        print(f"newsflow: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("newsflow: error: interrupted (committed batches are kept; run again to resume)", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return report_error(exc, verbose=args.verbose)
+
+
+def report_error(exc: BaseException, *, verbose: bool) -> int:
+    """Print ``newsflow: error: <what> (<hint>)`` (and the traceback with ``-v``); the exit code."""
+    import traceback
+
+    from pipeline.errors import describe
+    from pipeline.feeds.registry import RegistryError
+    from pipeline.redact import redact
+    from pipeline.warehouse.queries import WarehouseUnavailable
+
+    if isinstance(exc, RegistryError):
+        what, hint, code = str(exc), "check the --feeds file (YAML feeds: [{url: ...}] or OPML)", 2
+    elif isinstance(exc, WarehouseUnavailable):
+        what, hint, code = str(exc), "run `newsflow run` or `newsflow warehouse load` first", 3
+    else:
+        what, hint, code = describe(exc)
+    if verbose:
+        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    line = f"newsflow: error: {what}" + (f" ({hint})" if hint else "")
+    print(redact(" ".join(line.split())), file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

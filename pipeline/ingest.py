@@ -6,6 +6,13 @@ Entries already in the lake (same feed and GUID) are skipped before any page is 
 so a rerun over unchanged feeds writes nothing new.  Besides the articles batch, a run
 writes its rejects and its fetch attempts to the lake (never to the warehouse: shards run
 in parallel and DuckDB has one writer); the load stage mirrors them.
+
+Order is what makes a crash lose nothing (issue 13): what a feed delivered counts as
+consumed only once the batch holding its entries is committed.  So the feeds' polling
+state (ETag, Last-Modified, next poll time) is saved LAST, after the articles batch, the
+rejects and the attempts; a crash anywhere before leaves the old state, and the rerun
+polls the feed again and stores what was missing.  ``force`` sends unconditional requests
+and re-examines entries already stored (a new batch; the warehouse upserts by id).
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ from datetime import UTC, datetime
 
 from pipeline.config import Settings
 from pipeline.extract.html import extract_page
+from pipeline.failpoints import failpoint
 from pipeline.feeds.attempts import Attempt, write_attempts
 from pipeline.feeds.fetch import PAGE_ACCEPT, Fetcher
 from pipeline.feeds.polite import HostGate, interleave_by_host
 from pipeline.feeds.poll import poll_feeds
 from pipeline.lake import raw
 from pipeline.lake.articles import known_entries, write_articles, write_rejects
-from pipeline.lake.store import ObjectStore, open_store
+from pipeline.lake.store import ObjectStore, StoreError, open_store
 from pipeline.models import Article, Entry, FeedSpec, NewsflowError, PageContent, Reject
 from pipeline.normalize import build_article, needs_page
 from pipeline.progress import progress_bar
@@ -95,7 +103,7 @@ def ingest(
         report.rejects.extend(poll.rejects)
         entries = poll.entries
         report.entries = len(entries)
-        fresh = [e for e in entries if (e.feed_url, e.guid) not in known]
+        fresh = entries if force else [e for e in entries if (e.feed_url, e.guid) not in known]
         report.entries_known = len(entries) - len(fresh)
         source = live_pages(settings, store, fetcher, gate, page_attempts)
         articles = build_articles(fresh, source, settings, report, progress)
@@ -103,6 +111,8 @@ def ingest(
         if own:
             fetcher.close()
     write_outputs(store, report, articles, poll.attempts + page_attempts, [f.url for f in feeds])
+    poll.save_states(store)  # last: the feeds' entries are committed (see the module docstring)
+    failpoint("after_feed_state")
     return report
 
 
@@ -113,6 +123,7 @@ def write_outputs(store, report, articles, attempts, feed_urls) -> None:
         report.batch_id = batch_id_for(report.run_ts, articles)
         manifest = write_articles(store, report.batch_id, articles)
         report.batch_uri = store.url_for(manifest.key)
+        failpoint("after_commit")
     if report.rejects:
         write_rejects(store, report.run_ts, report.rejects)
     if attempts:
@@ -175,6 +186,8 @@ def build_articles(entries: list[Entry], pages: PageSource, settings: Settings,
         except NewsflowError as exc:
             stage = "page" if needs_page(entry) and not fetched else "normalize"
             return i, Reject(stage, entry.link or entry.guid, exc.reason, str(exc)), fetched
+        except StoreError:  # the lake itself failed: not this entry's fault, stop the run
+            raise
         except Exception as exc:  # one bad item must never kill the batch
             log.exception("unexpected error on %s", entry.link)
             return i, Reject("normalize", entry.link or entry.guid, "internal_error", repr(exc)), fetched

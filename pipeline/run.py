@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.config import Settings
@@ -25,6 +25,13 @@ class RunSummary:
     dedup: DedupReport
     load: LoadReport
     related: RelatedReport
+    quarantined: list[str] = field(default_factory=list)  # "kind batch: file (problem)" found this run
+    quarantined_before: int = 0  # batches already quarantined by earlier runs
+
+    @property
+    def problems(self) -> list[str]:
+        """What this pass could not finish (exit 4): failed loads, newly quarantined files."""
+        return [f"load failed: {f}" for f in self.load.failures] + [f"quarantined {q}" for q in self.quarantined]
 
     def render(self) -> str:
         i, d = self.ingest, self.dedup
@@ -39,19 +46,38 @@ class RunSummary:
             f"articles in lake: {d.articles}",
             "duplicates: " + ", ".join(f"{k} {d.counts.get(k, 0)}" for k in ("exact", "near", "translation")),
             f"stories: {d.counts.get('stories', 0)} ({d.counts.get('multi_article_stories', 0)} with several copies)",
-            f"warehouse: {self.load.rows_loaded} rows merged from {self.load.batches_loaded} batches",
+            f"warehouse: {self.load.rows_loaded} rows merged from {self.load.batches_loaded} batches"
+            + (f", {self.load.batches_failed} failed (retried next run)" if self.load.batches_failed else ""),
             f"related: {self.related.rows} rows for {self.related.canonicals} canonical articles",
         ]
+        if self.load.deferred or self.related.deferred:
+            lines.append(f"warehouse: load DEFERRED to the next run ({self.load.deferred or self.related.deferred}); "
+                         "the lake holds everything")
+        if self.quarantined or self.quarantined_before:
+            lines.append(f"lake: {len(self.quarantined)} file(s) quarantined now, {self.quarantined_before} "
+                         "batch(es) quarantined before (see `newsflow lake check`)")
         return "\n".join(lines)
 
 
 def run_pass(
     settings: Settings, feeds_file: str, *, run_ts: datetime, progress: bool = False, force: bool = False
 ) -> RunSummary:
-    """Ingest ``feeds_file`` then run every later stage; ``force`` polls feeds not yet due."""
+    """Ingest ``feeds_file`` then run every later stage.
+
+    ``force`` polls every feed unconditionally and re-examines entries already stored.
+    Failures of the run itself raise (``pipeline.errors``); a busy warehouse defers the
+    load (reported, not raised); quarantined files are reported in the summary.
+    """
+    from pipeline.lake import integrity
+
+    feeds = load_feeds(feeds_file)
     store = open_store(settings)
-    report = ingest(settings, load_feeds(feeds_file), run_ts=run_ts, progress=progress, store=store, force=force)
+    seen = len(integrity.QUARANTINED_HERE)
+    report = ingest(settings, feeds, run_ts=run_ts, progress=progress, store=store, force=force)
     dedup_report = dedup(settings, store=store)
     load_report = load_warehouse(settings, run_ts=run_ts, store=store)
     related_report = refresh_related(settings, store=store)
-    return RunSummary(report, dedup_report, load_report, related_report)
+    now = [f"{k} batch {b}: {key} ({why})" for k, b, key, why in integrity.QUARANTINED_HERE[seen:]]
+    before = len(integrity.quarantined(store, ["articles"])) - len({b for k, b, *_ in integrity.QUARANTINED_HERE[seen:]
+                                                                  if k == "articles"})
+    return RunSummary(report, dedup_report, load_report, related_report, now, max(0, before))

@@ -10,7 +10,9 @@ Every JSON answer carries an ``ETag`` (304 on a matching ``If-None-Match``) and
 ``Cache-Control``; unknown ids are 404, bad parameters 422 with a plain message, an
 unloaded or busy warehouse 503; a retired story id (two stories merged) is a 301 to the
 surviving story (``story_aliases``); with ``api_keys`` set, requests need ``X-API-Key`` (or
-``Authorization: Bearer``) except ``/healthz`` and the docs.
+``Authorization: Bearer``) except ``/healthz``, ``/readyz`` and the docs.  No answer ever
+carries configuration or an exception text (``pipeline.api.health``): details go to the
+(redacted) log.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from pipeline.api.snapshot import Snapshot, read_version
 from pipeline.config import Settings
 
 log = logging.getLogger(__name__)
-OPEN_PATHS = {"/healthz", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
+OPEN_PATHS = {"/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
 _LANG = f"^{LANG_PATTERN}$"
 _ID = f"^{ID_PATTERN}$"
 
@@ -58,6 +60,7 @@ class Holder:
         self.snapshot: Snapshot | None = None
         self.checked = 0.0
         self.error: str | None = None
+        self.last_load = None  # the load time of the data the snapshot serves
         self._refreshing = False
         self._lock = asyncio.Lock()
         self.cache: OrderedDict[tuple, tuple[str, bytes]] = OrderedDict()
@@ -73,12 +76,14 @@ class Holder:
                     if read_version(be)[0] == self.snapshot.version:
                         return
             snap = Snapshot.load(self.settings)
-            self.snapshot, self.error = snap, None
+            with open_backend(self.settings, read_only=True) as be:
+                last_load = be.query("api_version")[0]["last_load"]
+            self.snapshot, self.error, self.last_load = snap, None, last_load
             self.cache.clear()
             log.info("api snapshot %s: %d articles, %d lists", snap.version, len(snap.ids), len(snap.spans))
-        except Exception as exc:  # keep serving the old snapshot; report it on /healthz
+        except Exception as exc:  # keep serving the old snapshot; /readyz reports it
             self.error = f"{type(exc).__name__}: {exc}"
-            log.warning("api snapshot not refreshed: %s", self.error)
+            log.warning("api snapshot not refreshed: %s", self.error)  # redacted by pipeline.redact
         finally:
             self.checked = time.monotonic()
 
@@ -88,7 +93,7 @@ class Holder:
                 if self.snapshot is None:
                     await asyncio.to_thread(self._reload)
             if self.snapshot is None:
-                raise Unavailable(self.error or "warehouse not loaded")
+                raise Unavailable("no data loaded yet" if self.error is None else "warehouse unreachable or not loaded")
         elif not self._refreshing and time.monotonic() - self.checked > self.settings.api_cache_seconds:
             self._refreshing = True
             self.checked = time.monotonic()
@@ -161,6 +166,9 @@ def _story_moved(request: Request, old: str, current: str, cache_control: str) -
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from pipeline.redact import install
+
+    install()  # uvicorn workers are fresh processes: redact their logs too
     settings = settings or Settings.load()
     holder = Holder(settings)
 
@@ -200,15 +208,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable) -> JSONResponse:
+        # a fixed phrase: the exception behind it (URL, host, path) goes to the log only
         return JSONResponse({"detail": f"warehouse unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"})
 
-    @app.get("/healthz", summary="liveness and what the API serves")
+    @app.get("/healthz", summary="liveness: the process answers (nothing about configuration)")
     async def healthz() -> dict:
-        snap = holder.snapshot
-        out: dict[str, Any] = {"status": "ok"}
-        if snap is None or holder.error:
-            out["warehouse"] = {"loaded": snap is not None, "error": holder.error}
-        return out
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="readiness: warehouse reachable, data younger than ready_max_age")
+    async def readyz() -> JSONResponse:
+        from datetime import UTC, datetime
+
+        from pipeline.api.health import readiness
+        from pipeline.warehouse.backend import open_backend
+
+        def probe() -> bool:
+            try:
+                with open_backend(settings, read_only=True) as be:
+                    be.query("api_version")
+                return True
+            except Exception as exc:
+                log.warning("readyz: warehouse probe failed: %s: %s", type(exc).__name__, exc)
+                return False
+
+        try:
+            reachable = await asyncio.wait_for(asyncio.to_thread(probe), timeout=10)
+        except TimeoutError:
+            reachable = False
+        state = readiness(reachable=reachable, snapshot_loaded=holder.snapshot is not None,
+                          last_load=holder.last_load, now=datetime.now(UTC),  # the edge's clock
+                          max_age=settings.ready_max_age_seconds)
+        return JSONResponse(state.body(), status_code=200 if state.ready else 503,
+                            headers={"Cache-Control": "no-store"})
 
     @app.get("/articles/{article_id}/related", summary="related articles (never a copy or translation)")
     async def related(
@@ -259,7 +290,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except SearchError as exc:
             return _error(422, f"q: {exc}")
         except WarehouseUnavailable as exc:
-            return JSONResponse({"detail": f"warehouse unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"})
+            log.warning("search: warehouse unavailable: %s", exc)
+            return JSONResponse({"detail": "warehouse unavailable"}, status_code=503, headers={"Retry-After": "5"})
         results = [{"article_id": h.article_id, "title": h.title, "url": h.url, "source_domain": h.source_domain,
                     "language": h.language, "published_at": h.published_at.isoformat() if h.published_at else None,
                     "story_id": h.story_id, "score": round(float(h.score), 6), "snippet": h.snippet} for h in hits]

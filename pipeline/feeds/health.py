@@ -16,6 +16,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from pipeline.config import Settings
+from pipeline.lake.integrity import CorruptFile
 from pipeline.lake.store import ObjectStore, open_store
 
 from .attempts import KIND, attempt_batches, read_attempts
@@ -83,7 +84,10 @@ def _load(be, store: ObjectStore, run_ts: datetime) -> HealthLoadReport:
     for manifest in attempt_batches(store):
         if manifest.batch_id in done:
             continue
-        table = read_attempts(store, manifest)
+        try:
+            table = read_attempts(store, manifest)
+        except CorruptFile:  # quarantined (logged with file and batch); the others go on
+            continue
         with be.transaction():
             be.execute("feeds_attempts_delete", {"batch_id": manifest.batch_id})
             be.stage("staged_fetch_attempts", table)

@@ -3,8 +3,11 @@
 One feed's fate never affects another's: every outcome (fetched, 304, failed, not due,
 parked) is returned as data, with a fetch attempt row and, for failures, a counted
 ``Reject``.  A 304 costs no parsing.  The polling state (validators, backoff, parking,
-permanent-redirect URL) is read from and written to the lake (:mod:`pipeline.feeds.state`)
-by the one task that owns the feed.
+permanent-redirect URL) is read from the lake (:mod:`pipeline.feeds.state`) by the one
+task that owns the feed, and returned with the outcome: the caller saves it with
+:meth:`PollResult.save_states` only AFTER the batch holding the feed's entries has
+committed.  Saved earlier, a crash between the two would leave an ETag and a next-poll
+time that make the rerun skip entries that were never stored (issue 13).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import UTC, datetime
 
 from pipeline.config import Settings
 from pipeline.lake import raw
-from pipeline.lake.store import ObjectStore
+from pipeline.lake.store import ObjectStore, StoreError
 from pipeline.models import Entry, FeedSpec, NewsflowError, Reject
 from pipeline.progress import progress_bar
 
@@ -39,6 +42,7 @@ class FeedOutcome:
     attempt: Attempt | None = None
     reject: Reject | None = None
     newly_parked: bool = False
+    state: FeedState | None = None  # to save once the entries are committed (None: unchanged)
 
 
 @dataclass
@@ -60,6 +64,15 @@ class PollResult:
     def rejects(self) -> list[Reject]:
         return [o.reject for o in self.outcomes if o.reject is not None]
 
+    def save_states(self, store: ObjectStore) -> int:
+        """Save every polled feed's new state; call only after its entries are committed."""
+        n = 0
+        for o in self.outcomes:
+            if o.state is not None:
+                save_state(store, o.state)
+                n += 1
+        return n
+
 
 def poll_feeds(
     settings: Settings,
@@ -73,13 +86,20 @@ def poll_feeds(
     force: bool = False,
     progress: bool = False,
 ) -> PollResult:
-    """Poll every due feed of ``feeds`` concurrently; results keep the registry order."""
+    """Poll every due feed of ``feeds`` concurrently; results keep the registry order.
+
+    ``force``: poll parked and not-yet-due feeds too, without conditional headers (a
+    forced poll must see the body even when the server would answer 304).  Nothing is
+    saved: see :meth:`PollResult.save_states`.
+    """
     order = interleave_by_host(list(feeds), lambda s: s.url)
 
     def one(spec: FeedSpec) -> FeedOutcome:
         try:
             return poll_one(settings, spec, run_ts=run_ts, store=store, fetcher=fetcher,
                             gate=gate, known=known, force=force)
+        except StoreError:  # the lake is down or refuses us: no feed can be kept, stop the run
+            raise
         except Exception as exc:  # one feed must never kill the run
             log.exception("unexpected error polling %s", spec.url)
             return FeedOutcome(spec, "failed", reject=Reject("fetch", spec.url, "internal_error", repr(exc)))
@@ -113,7 +133,8 @@ def poll_one(
     try:
         with gate.enter(url):
             result = fetcher.fetch(url, max_bytes=settings.max_feed_bytes,
-                                   etag=state.etag, last_modified=state.last_modified, accept=FEED_ACCEPT)
+                                   etag=None if force else state.etag,
+                                   last_modified=None if force else state.last_modified, accept=FEED_ACCEPT)
     except NewsflowError as exc:
         status = getattr(exc, "status", None)
         record_failure(settings, state, run_ts, reason=exc.reason, detail=str(exc),
@@ -161,7 +182,7 @@ def stamp_entries(entries: list[Entry], spec: FeedSpec) -> list[Entry]:
 
 def _finish(store: ObjectStore, state: FeedState, attempt: Attempt, was_parked: bool,
             outcome: FeedOutcome) -> FeedOutcome:
-    save_state(store, state)
+    outcome.state = state  # saved by the caller once the batch has committed
     attempt.consecutive_errors = state.consecutive_errors
     attempt.next_poll_at = state.next_poll_at
     attempt.parked = state.parked

@@ -8,6 +8,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from pipeline.lake.batches import BatchManifest, list_batches, read_batch, write_batch
+from pipeline.lake.integrity import CorruptFile
 from pipeline.lake.schema import REJECT_SCHEMA, articles_to_table, table_to_articles, with_version
 from pipeline.lake.store import ObjectStore
 from pipeline.models import Article, Reject
@@ -33,11 +34,22 @@ def write_rejects(store: ObjectStore, run_ts: datetime, rejects: list[Reject]) -
 
 
 def read_articles_table(store: ObjectStore, batch_ids: list[str] | None = None) -> pa.Table | None:
-    """All committed article rows; for an id stored twice the latest batch wins."""
+    """All committed article rows; for an id stored twice the latest batch wins.
+
+    A batch with an unreadable file is quarantined and skipped (logged with file and
+    batch), so one bad file never stops a run; asked for by id, it still raises.
+    """
     manifests = [m for m in list_batches(store, KIND) if batch_ids is None or m.batch_id in batch_ids]
-    if not manifests:
+    tables = []
+    for m in manifests:
+        try:
+            tables.append(read_batch(store, m))
+        except CorruptFile:
+            if batch_ids is not None:
+                raise
+    if not tables:
         return None
-    table = pa.concat_tables([read_batch(store, m) for m in manifests])
+    table = pa.concat_tables(tables)
     # keep the last occurrence of each article_id (batches are read oldest first)
     ids = table["article_id"].to_pylist()
     last = {aid: i for i, aid in enumerate(ids)}

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.failpoints import failpoint
 from pipeline.lake.batches import (
     BatchManifest,
     list_batches,
@@ -323,6 +324,7 @@ def read_meta(store: ObjectStore, batch_ids: Iterable[str]) -> dict[str, dict]:
 def write_batch_edges(store: ObjectStore, batch_id: str, edges: list[DedupEdge], fingerprint: str) -> None:
     write_batch(store, BATCH_EDGES, batch_id, edges_to_table(sorted(edges, key=lambda e: (e.a, e.b, e.kind))),
                 meta={"fingerprint": fingerprint, "edges": len(edges)})
+    failpoint("mid_dedup")  # fault tests: one batch matched, the generation not yet written
 
 
 def batch_edges_fingerprint(store: ObjectStore, batch_id: str) -> str | None:

@@ -15,6 +15,22 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.config import Settings
+from pipeline.errors import ConfigError, Failure, ServiceUnavailable
+
+
+class StoreError(Failure):
+    """The object store itself failed (not one object): no stage can go on without it."""
+
+
+class StoreUnavailable(StoreError, ServiceUnavailable):
+    """The object store did not answer after botocore's bounded retries."""
+
+    default_hint = ("check that the object store is up and NEWSFLOW_S3_ENDPOINT_URL; committed "
+                    "batches are safe and the next run resumes")
+
+
+class StoreConfigError(StoreError, ConfigError):
+    """The object store refused us: credentials, bucket, permissions."""
 
 
 class ObjectStore(Protocol):
@@ -101,11 +117,63 @@ class LocalStore:
         return str(self._path(key))
 
 
+_UNREACHABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                "ConnectionClosedError", "ConnectionError", "ProxyConnectionError")
+_REFUSED = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "NoSuchBucket",
+            "AllAccessDisabled", "InvalidBucketName", "403")
+
+
+def _store_errors(fn):
+    """Turn botocore's errors into one-line store errors (a missing key stays a
+    ``FileNotFoundError``); each request was already retried by botocore."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(self, *args, **kwargs):
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
+
+        where = self.endpoint or "AWS S3"
+        try:
+            return fn(self, *args, **kwargs)
+        except (NoCredentialsError, PartialCredentialsError):
+            raise StoreConfigError(
+                f"object store {where}: no S3 credentials found",
+                "set NEWSFLOW_AWS_ACCESS_KEY_ID and NEWSFLOW_AWS_SECRET_ACCESS_KEY, "
+                "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an AWS profile") from None
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise FileNotFoundError(args[0] if args else code) from None
+            if code in _REFUSED:
+                raise StoreConfigError(f"object store {where} refused bucket {self.bucket!r}: {code}",
+                                       "check the S3 credentials, the bucket name in NEWSFLOW_LAKE "
+                                       "and the bucket policy") from None
+            if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"):
+                raise StoreUnavailable(f"object store {where} failed after retries: {code}") from None
+            raise
+        except BotoCoreError as exc:
+            if type(exc).__name__ in _UNREACHABLE:
+                raise StoreUnavailable(f"object store {where} unreachable after "
+                                       f"{self.max_attempts} attempts per request") from None
+            raise StoreUnavailable(f"object store {where}: {type(exc).__name__}: {exc}") from None
+
+    return wrapped
+
+
 class S3Store:
     """An S3 bucket/prefix through boto3; any S3-compatible server via ``s3_endpoint_url``.
 
     Credentials come from settings when given, else boto3's standard chain (env, profile,
-    instance role).  Nothing secret is ever logged.
+    instance role).  Nothing secret is ever logged.  Every request is bounded: botocore's
+    standard retry mode with ``s3_max_attempts`` tries and ``s3_timeout`` seconds per
+    connect/read; then one :class:`StoreUnavailable`, never a traceback per object.
     """
 
     def __init__(self, uri: str, settings: Settings):
@@ -116,6 +184,8 @@ class S3Store:
         self.bucket, _, prefix = bucket_prefix.partition("/")
         self.prefix = prefix.strip("/")
         self.uri = uri.rstrip("/")
+        self.endpoint = settings.s3_endpoint_url
+        self.max_attempts = settings.s3_max_attempts
         # A session per store: boto3's default session caches the credentials it first
         # resolved, so a rotated key in the environment would otherwise be ignored.
         self.client = boto3.session.Session().client(
@@ -124,16 +194,19 @@ class S3Store:
             region_name=settings.s3_region or "us-east-1",
             aws_access_key_id=settings.aws_access_key_id,
             aws_secret_access_key=settings.aws_secret_access_key,
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+            config=Config(retries={"max_attempts": settings.s3_max_attempts, "mode": "standard"},
+                          connect_timeout=settings.s3_timeout, read_timeout=settings.s3_timeout),
         )
 
     def _key(self, key: str) -> str:
         _check_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    @_store_errors
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
+    @_store_errors
     def put_if_absent(self, key: str, data: bytes) -> bool:
         from botocore.exceptions import ClientError
 
@@ -146,9 +219,11 @@ class S3Store:
                 return False
             raise
 
+    @_store_errors
     def get(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
 
+    @_store_errors
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
@@ -161,13 +236,17 @@ class S3Store:
             raise
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        return iter(self._list(prefix))  # listed whole, so errors surface here, wrapped
+
+    @_store_errors
+    def _list(self, prefix: str) -> list[str]:
         full = (self.prefix + "/" if self.prefix else "") + prefix
         strip = len(self.prefix) + 1 if self.prefix else 0
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
-            for obj in page.get("Contents", []):
-                yield obj["Key"][strip:]
+        return [obj["Key"][strip:] for page in paginator.paginate(Bucket=self.bucket, Prefix=full)
+                for obj in page.get("Contents", [])]
 
+    @_store_errors
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
@@ -177,6 +256,6 @@ class S3Store:
 
 def open_store(settings: Settings) -> ObjectStore:
     """The lake store named by ``settings.lake`` (a folder path or ``s3://bucket/prefix``)."""
-    if settings.lake.startswith("s3://"):
+    if settings.lake.lower().startswith("s3://"):
         return S3Store(settings.lake, settings)
     return LocalStore(settings.lake.removeprefix("file://"))

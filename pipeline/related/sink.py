@@ -47,7 +47,7 @@ def warehouse_generation(settings: Settings) -> tuple[str | None, float | None]:
 def sync(settings: Settings, state: State, *, previous_generation: str, changed: set[str],
          run_ts: datetime | None) -> bool:
     """Make the warehouse hold ``state``'s lists; return True when it rewrote all of them."""
-    from pipeline.warehouse.backend import open_backend
+    from pipeline.warehouse.session import with_writer
 
     held, floor = warehouse_generation(settings)
     if held == state.generation and floor == settings.related_min_score:
@@ -61,7 +61,7 @@ def sync(settings: Settings, state: State, *, previous_generation: str, changed:
               "canonicals": len(state.docs), "rows": sum(len(v) for v in state.lists.values()),
               "lists_changed": len(state.lists) if full else len(changed),
               "min_score": settings.related_min_score, "refreshed_at": run_ts}
-    with open_backend(settings) as be:
+    def write(be) -> None:  # one transaction: run again whole on a new connection if dropped
         be.migrate()
         with be.transaction():
             be.lock("related")
@@ -73,4 +73,6 @@ def sync(settings: Settings, state: State, *, previous_generation: str, changed:
             be.stage("staged_related", table, like="related_articles")
             be.script("related_replace_lists")
             be.execute("related_record", params)
+
+    with_writer(settings, write, what="the related refresh")
     return full

@@ -30,6 +30,7 @@ import numpy as np
 from pipeline.config import Settings
 from pipeline.dedup.encoder import Encoder
 from pipeline.extract.anchors import anchor_keys
+from pipeline.failpoints import failpoint
 from pipeline.lake import dedup_zone
 from pipeline.lake.articles import read_articles
 from pipeline.lake.batches import list_batches
@@ -37,6 +38,7 @@ from pipeline.lake.store import ObjectStore, open_store
 from pipeline.models import Article
 from pipeline.related import state as st
 from pipeline.related.scoring import Doc, doc_text, fallback_text, terms_of
+from pipeline.warehouse.backend import WarehouseBusy
 
 log = logging.getLogger(__name__)
 # The related scores (weights, ``related_min_score``) are calibrated on USE-m cosines, so
@@ -56,6 +58,7 @@ class RelatedReport:
     full_rewrite: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     encoded: int = 0  # new canonicals embedded here (dedup had no vector for them)
+    deferred: str | None = None  # why the lists were not written to the warehouse this time
 
 
 def _load_encoder(name: str) -> Encoder:
@@ -116,7 +119,11 @@ def refresh_related(settings: Settings, *, store: ObjectStore | None = None, enc
     timings = {"load_state": time.perf_counter() - t0}
     report = RelatedReport(len(state.docs), sum(len(v) for v in state.lists.values()), generation=gen_id)
     if previous == gen_id:
-        report.full_rewrite = sink.sync(settings, state, previous_generation=previous, changed=set(), run_ts=run_ts)
+        try:
+            report.full_rewrite = sink.sync(settings, state, previous_generation=previous, changed=set(), run_ts=run_ts)
+        except WarehouseBusy as exc:
+            log.warning("related lists not written to the warehouse (deferred): %s", exc)
+            report.deferred = str(exc)
         return report
 
     t = time.perf_counter()
@@ -169,8 +176,14 @@ def refresh_related(settings: Settings, *, store: ObjectStore | None = None, enc
     t = time.perf_counter()
     st.save(store, state)
     timings["save_state"] = time.perf_counter() - t
+    failpoint("mid_related")  # fault tests: lists computed and saved in the lake, not in the warehouse
     t = time.perf_counter()
-    full = sink.sync(settings, state, previous_generation=previous, changed=changed, run_ts=run_ts)
+    try:
+        full = sink.sync(settings, state, previous_generation=previous, changed=changed, run_ts=run_ts)
+    except WarehouseBusy as exc:  # the lake holds the lists; the next run's sync writes them
+        log.warning("related lists not written to the warehouse (deferred): %s", exc)
+        return RelatedReport(len(state.docs), sum(len(v) for v in state.lists.values()), generation=gen_id,
+                             deferred=str(exc))
     timings["warehouse"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     rows = sum(len(v) for v in state.lists.values())

@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.config import Settings
+from pipeline.errors import Failure, ServiceUnavailable
 
 SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
@@ -32,8 +33,23 @@ _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 Params = dict[str, Any] | Sequence[Any] | None
 
 
-class WarehouseError(RuntimeError):
-    """A warehouse problem worth a clear message (misconfiguration, busy file, ...)."""
+class WarehouseError(ServiceUnavailable, RuntimeError):
+    """A warehouse problem worth a clear message (misconfiguration, unreachable, ...).
+
+    Messages never carry the URL's password (``pipeline.redact.redact_url``).
+    """
+
+    default_hint = "check NEWSFLOW_WAREHOUSE and that the warehouse is up; the lake keeps every batch"
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process (an analyst's read-only shell, a foreign writer) holds the DuckDB
+    file: the load is deferred, never failed (the lake keeps the batches, the next run
+    loads them)."""
+
+    exit_code = Failure.exit_code  # a stage that could not finish
+    default_hint = ("another process holds the DuckDB file, e.g. an open `duckdb` shell; the load is "
+                    "deferred to the next run; analysts should open the read copy (docs/operations.md)")
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,11 @@ class Backend:
         """A transient conflict (deadlock, serialization, write-write) worth a retry."""
         return False
 
+    def is_connection_lost(self, exc: BaseException) -> bool:
+        """The connection itself is gone (server restart, terminated, network): only a new
+        connection helps, and every unit the stage had not committed must run again."""
+        return False
+
     # -- running SQL files ---------------------------------------------------------------
     def execute(self, name: str, params: Params = None) -> None:
         """Run the one statement of ``<name>.sql``."""
@@ -190,7 +211,10 @@ def backend_name(settings: Settings) -> str:
         return "duckdb"
     if scheme in {"postgresql", "postgres"}:
         return "postgres"
-    raise WarehouseError(f"unsupported warehouse URL {settings.warehouse!r} (duckdb:///path or postgresql://...)")
+    from pipeline.redact import redact_url
+
+    raise WarehouseError(f"unsupported warehouse URL {redact_url(settings.warehouse)!r}",
+                         "use duckdb:///path.duckdb or postgresql://user@host:5432/db")
 
 
 @contextlib.contextmanager

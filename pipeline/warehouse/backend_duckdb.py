@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import Settings
-from pipeline.warehouse.backend import Backend, Params, WarehouseError
+from pipeline.warehouse.backend import Backend, Params, WarehouseBusy, WarehouseError
 
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -152,7 +152,8 @@ class DuckDBBackend(Backend):
                     return cls(duckdb.connect(path), path, False, lock)
                 except (duckdb.IOException, duckdb.ConnectionException) as exc:  # a reader holds it
                     if time.monotonic() > deadline:
-                        raise WarehouseError(f"warehouse {path} is busy (readers): {exc}") from exc
+                        raise WarehouseBusy(f"warehouse {path} is held by another process "
+                                            f"(waited {settings.warehouse_busy_timeout:.0f}s)") from exc
                     time.sleep(0.1)
         except BaseException:
             lock.release()

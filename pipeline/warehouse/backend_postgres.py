@@ -10,6 +10,7 @@ the templates in ``sql/postgres/internal/``; values are always parameters.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -73,9 +74,17 @@ class PostgresBackend(Backend):
         if schema and not _IDENT.match(schema):
             raise WarehouseError(f"warehouse_schema {schema!r} must match {_IDENT.pattern}")
         try:
-            conn = psycopg.connect(conninfo(settings), autocommit=True, connect_timeout=10)
+            # application_name lets an operator (and the fault tests) find this process's
+            # sessions in pg_stat_activity
+            conn = psycopg.connect(conninfo(settings), autocommit=True, connect_timeout=10,
+                                   application_name=f"newsflow-{os.getpid()}")
         except psycopg.OperationalError as exc:
-            raise WarehouseError(f"cannot reach the warehouse {settings.warehouse}: {exc}") from exc
+            from pipeline.redact import redact_url
+
+            first = (str(exc).strip().splitlines() or ["no answer"])[0]
+            raise WarehouseError(f"cannot reach the warehouse {redact_url(settings.warehouse)}: {first}",
+                                 "check NEWSFLOW_WAREHOUSE and that PostgreSQL is up; the lake keeps "
+                                 "every batch and the next run loads it") from exc
         try:
             if schema:
                 if not read_only:
@@ -134,3 +143,13 @@ class PostgresBackend(Backend):
         from psycopg import errors
 
         return isinstance(exc, errors.DeadlockDetected | errors.SerializationFailure | errors.UniqueViolation)
+
+    def is_connection_lost(self, exc: BaseException) -> bool:
+        import psycopg
+
+        if isinstance(exc, psycopg.InterfaceError):  # "the connection is closed"
+            return True
+        if isinstance(exc, psycopg.OperationalError):  # terminated, server restart, network
+            state = getattr(exc, "sqlstate", None)  # None: the client lost the socket
+            return state is None or state in ("57P01", "57P02", "57P03") or state.startswith("08")
+        return False

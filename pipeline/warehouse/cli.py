@@ -12,11 +12,9 @@ from pipeline.cli_common import settings_from_args
 
 def _redacted(url: str) -> str:
     """The warehouse URL without a password."""
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if at and ":" in creds:
-        creds = creds.split(":", 1)[0] + ":***"
-    return f"{scheme}{sep}{creds}{at}{host}"
+    from pipeline.redact import redact_url
+
+    return redact_url(url)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -34,7 +32,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     if not warehouse_exists(settings):
-        print(f"no warehouse at {settings.warehouse}; `newsflow warehouse migrate` creates it", file=sys.stderr)
+        print(f"newsflow: error: no warehouse at {_redacted(settings.warehouse)} "
+              "(`newsflow warehouse migrate` creates it)", file=sys.stderr)
         return 2
     with open_backend(settings, read_only=True) as be:
         status = be.status()
@@ -70,7 +69,25 @@ def cmd_load(args: argparse.Namespace) -> int:
           f"search index {'rebuilt' if report.search_indexed else 'unchanged'}; failed {report.batches_failed}")
     for f in report.failures:
         print(f"  failed: {f}", file=sys.stderr)
-    return 1 if report.batches_failed else 0
+    if report.deferred:
+        from pipeline.warehouse.backend import WarehouseBusy
+
+        raise WarehouseBusy(f"load deferred: {report.deferred}")
+    if report.batches_failed:
+        from pipeline.errors import StageIncomplete
+
+        raise StageIncomplete(f"{report.batches_failed} batch(es) failed to load and rolled back",
+                              "they are retried by the next load; see the lines above and docs/operations.md")
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    """A consistent copy of the DuckDB warehouse for long analyst sessions (see docs)."""
+    from pipeline.warehouse.copy import copy_warehouse
+
+    out = copy_warehouse(settings_from_args(args), args.out)
+    print(f"copied the warehouse to {out}; open it with `duckdb -readonly {out}`: it never blocks a load")
+    return 0
 
 
 def print_hits(hits: list, as_json: bool) -> None:
@@ -99,3 +116,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     ld = wsub.add_parser("load", help="merge committed lake batches and the latest dedup generation")
     ld.add_argument("--batch", action="append", help="only this batch id (repeatable)")
     ld.set_defaults(func=cmd_load)
+    cp = wsub.add_parser("copy", help="a consistent copy of a DuckDB warehouse for long analyst sessions")
+    cp.add_argument("out", help="the copy's path, e.g. ~/newsflow-copy.duckdb (replaced atomically)")
+    cp.set_defaults(func=cmd_copy)

@@ -114,28 +114,42 @@ def clean_aliases(aliases: pa.Table) -> pa.Table:
 
 
 def apply_dedup(be: Backend, generation: str, assignments: pa.Table, edges: pa.Table, loaded_at: datetime,
-                aliases: pa.Table | None = None) -> None:
+                aliases: pa.Table | None = None) -> int:
     """Apply one dedup generation (story ids, links, stories and, when given, the story
-    aliases) and ledger it, atomically.
+    aliases) atomically; returns how many of its articles the warehouse does not hold yet.
 
     The aliases land in the same transaction as the stories they point to, so a reader never
     sees a merged story gone while its old id does not resolve yet.  ``aliases=None`` leaves
-    ``story_aliases`` as it is (and unledgered for this generation)."""
+    ``story_aliases`` as it is (and unledgered for this generation).
+
+    Applied to the articles present, so stories stay valid when a batch failed to load
+    (issue 13); ledgered only when none is missing, so the next load applies it again once
+    the failed batch is in (``sql/<backend>/apply_dedup.sql``).
+    """
     assignments = unique_by(assignments, ("article_id",), "assignment")
     edges = unique_by(edges, ("a", "b", "kind"), "edge")
     alias_rows = clean_aliases(aliases) if aliases is not None else None
 
-    def run() -> None:
+    def run() -> int:
         with be.transaction():
             be.lock("dedup")
             be.stage("staged_assignments", assignments)
             be.stage("staged_edges", edges)
             be.script("apply_dedup")
+            missing = int(be.scalar("dedup_missing_articles") or 0)
             if alias_rows is not None:
-                _replace_aliases(be, generation, alias_rows, loaded_at)
-            be.record_batch("dedup", generation, assignments.num_rows, loaded_at)
+                be.stage("staged_aliases", alias_rows)
+                be.script("replace_story_aliases")
+            if missing == 0:
+                if alias_rows is not None:
+                    be.record_batch("story_aliases", generation, alias_rows.num_rows, loaded_at)
+                be.record_batch("dedup", generation, assignments.num_rows, loaded_at)
+        if missing:
+            log.warning("load: dedup generation %s applied to the articles present; %d of its articles "
+                        "are not loaded yet, so it is applied again by the next load", generation, missing)
+        return missing
 
-    with_retry(be, run)
+    return with_retry(be, run)
 
 
 def replace_story_aliases(be: Backend, generation: str, aliases: pa.Table, loaded_at: datetime) -> int:

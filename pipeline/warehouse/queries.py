@@ -38,7 +38,7 @@ def _missing_table(exc: BaseException) -> bool:
 @contextlib.contextmanager
 def _reader(settings: Settings) -> Iterator[Backend]:
     if not warehouse_exists(settings):
-        raise WarehouseUnavailable(f"no warehouse at {settings.warehouse}; run `newsflow run` first")
+        raise WarehouseUnavailable(f"no warehouse at {settings.duckdb_path}; run `newsflow run` first")
     try:
         with open_backend(settings, read_only=True) as be:
             yield be
@@ -46,7 +46,9 @@ def _reader(settings: Settings) -> Iterator[Backend]:
         raise WarehouseUnavailable(str(exc)) from exc
     except Exception as exc:
         if _missing_table(exc):
-            raise WarehouseUnavailable(f"warehouse {settings.warehouse} is not loaded yet: {exc}") from exc
+            from pipeline.redact import redact_url
+
+            raise WarehouseUnavailable(f"warehouse {redact_url(settings.warehouse)} is not loaded yet") from exc
         raise
 
 

@@ -4,6 +4,14 @@ Called by ``newsflow run`` and the Airflow process DAG.  Works on DuckDB and Pos
 (``pipeline.warehouse.backend``).  Every unit merges in its own transaction and lands in the
 load ledger, so a rerun skips what is done and a failed batch is retried next time while
 the batches after it still load (the failure is logged and counted in the report).
+
+Issue 13: a dropped connection re-runs the stage on a new connection
+(:func:`pipeline.warehouse.session.with_writer`: units already committed are skipped), and
+a DuckDB file held by another process (an analyst's read-only shell) defers the load:
+the report says so, the run does not fail, the lake keeps the batches and the next run
+loads them.  A batch whose file is unreadable is quarantined by the lake and skipped; the
+dedup generation is then applied to the articles present, and ledgered only once complete,
+so stories are always valid and complete themselves when the batch loads.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from datetime import datetime
 from pipeline.config import Settings
 from pipeline.lake import dedup_zone
 from pipeline.lake.batches import list_batches, read_batch
+from pipeline.lake.integrity import CorruptFile
 from pipeline.lake.store import ObjectStore, open_store
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,7 @@ class LoadReport:
     failures: list[str] = field(default_factory=list)  # "batch_id: error"
     feeds: int = 0  # feed states mirrored into `feeds` (pipeline.feeds.health)
     attempt_rows: int = 0  # new `fetch_attempts` rows
+    deferred: str | None = None  # why the load was put off to the next run (busy file)
 
 
 def load_warehouse(
@@ -45,46 +55,81 @@ def load_warehouse(
     Loads of different batches may run at once (several processes or threads): PostgreSQL
     merges them concurrently, DuckDB takes them one at a time (one writer per file).
     """
-    from pipeline.feeds.health import load_feed_health
-    from pipeline.warehouse import loads
-    from pipeline.warehouse.backend import open_backend
+    from pipeline.warehouse.backend import WarehouseBusy
+    from pipeline.warehouse.session import with_writer
 
     store = store or open_store(settings)
     wanted = set(batch_ids) if batch_ids is not None else None
-    batches = rows = 0
-    failures: list[str] = []
-    with open_backend(settings) as be:
-        be.migrate()
-        backfilled = loads.sync_search_docs(be)
-        done = be.loaded_batches("articles")
-        for manifest in list_batches(store, "articles"):
-            if manifest.batch_id in done or (wanted is not None and manifest.batch_id not in wanted):
-                continue
-            try:
-                n = loads.load_articles(be, manifest.batch_id, read_batch(store, manifest), run_ts)
-            except Exception as exc:  # the batch rolled back; the ledger will retry it
-                log.error("load: batch %s failed and rolled back: %s", manifest.batch_id, exc)
-                failures.append(f"{manifest.batch_id}: {type(exc).__name__}: {exc}")
-                continue
-            rows += n
-            batches += 1 if n or manifest.rows == 0 else 0
-        generation = dedup_zone.read_latest(store)
-        if generation and generation.generation_id not in be.loaded_batches("dedup"):
-            loads.apply_dedup(be, generation.generation_id, generation.assignments, generation.edges, run_ts,
-                              aliases=generation.aliases)
-        elif generation and generation.generation_id not in be.loaded_batches("story_aliases"):
-            # stories applied by a load that predates story_aliases (migration 009): catch up
-            loads.replace_story_aliases(be, generation.generation_id, generation.aliases, run_ts)
-        indexed = False
-        if batches or backfilled:
-            indexed = loads.rebuild_search(be)
-        done_rejects = be.loaded_batches("rejects")
-        for manifest in list_batches(store, "rejects"):
-            if manifest.batch_id not in done_rejects:
-                loads.load_rejects(be, manifest.batch_id, read_batch(store, manifest), run_ts)
-        health = load_feed_health(settings, run_ts=run_ts, store=store, backend=be)
-    gen_id = generation.generation_id if generation else None
-    log.info("load: batches=%d rows=%d failed=%d dedup=%s feeds=%d attempts=%d", batches, rows,
-             len(failures), gen_id, health.feeds, health.attempt_rows)
-    return LoadReport(batches, rows, gen_id, indexed, len(failures), failures, health.feeds, health.attempt_rows)
+    done = _Progress()
+    try:
+        return with_writer(settings, lambda be: _load(be, settings, store, run_ts, wanted, done), what="the load")
+    except WarehouseBusy as exc:
+        log.warning("load deferred: %s; the lake keeps the batches and the next run loads them", exc)
+        return LoadReport(done.batches, done.rows, None, False, len(done.failures), list(done.failures),
+                          deferred=str(exc))
 
+
+@dataclass
+class _Progress:
+    """What earlier connections of this stage already merged (kept across reconnects)."""
+
+    batches: int = 0
+    rows: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: set[str] | None,
+          done: _Progress) -> LoadReport:
+    from pipeline.failpoints import failpoint
+    from pipeline.feeds.health import load_feed_health
+    from pipeline.warehouse import loads
+
+    be.migrate()
+    backfilled = loads.sync_search_docs(be)
+    loaded = be.loaded_batches("articles")
+    failed: dict[str, str] = {}
+    for manifest in list_batches(store, "articles"):
+        if manifest.batch_id in loaded or (wanted is not None and manifest.batch_id not in wanted):
+            continue
+        try:
+            n = loads.load_articles(be, manifest.batch_id, read_batch(store, manifest), run_ts)
+        except Exception as exc:  # the batch rolled back; the ledger will retry it
+            if be.is_connection_lost(exc):
+                raise  # not this batch's fault: reconnect and go on (session.with_writer)
+            log.error("load: batch %s failed and rolled back: %s", manifest.batch_id, _one_line(exc))
+            failed[manifest.batch_id] = f"{manifest.batch_id}: {_one_line(exc)}"
+            continue
+        done.rows += n
+        done.batches += 1 if n or manifest.rows == 0 else 0
+        failpoint("mid_load")
+    done.failures = list(failed.values())
+    generation = dedup_zone.read_latest(store)
+    if generation and generation.generation_id not in be.loaded_batches("dedup"):
+        loads.apply_dedup(be, generation.generation_id, generation.assignments, generation.edges, run_ts,
+                          aliases=generation.aliases)
+    elif generation and generation.generation_id not in be.loaded_batches("story_aliases"):
+        # stories applied by a load that predates story_aliases (migration 009): catch up
+        loads.replace_story_aliases(be, generation.generation_id, generation.aliases, run_ts)
+    indexed = False
+    if done.batches or backfilled:
+        indexed = loads.rebuild_search(be)
+    done_rejects = be.loaded_batches("rejects")
+    for manifest in list_batches(store, "rejects"):
+        if manifest.batch_id not in done_rejects:
+            try:
+                loads.load_rejects(be, manifest.batch_id, read_batch(store, manifest), run_ts)
+            except CorruptFile as exc:  # quarantined; the other batches go on
+                done.failures.append(f"{manifest.batch_id}: {exc}")
+    health = load_feed_health(settings, run_ts=run_ts, store=store, backend=be)
+    gen_id = generation.generation_id if generation else None
+    log.info("load: batches=%d rows=%d failed=%d dedup=%s feeds=%d attempts=%d", done.batches, done.rows,
+             len(done.failures), gen_id, health.feeds, health.attempt_rows)
+    return LoadReport(done.batches, done.rows, gen_id, indexed, len(done.failures), list(done.failures),
+                      health.feeds, health.attempt_rows)
+
+
+def _one_line(exc: BaseException) -> str:
+    from pipeline.redact import redact
+
+    text = str(exc).strip()
+    return redact(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": "))

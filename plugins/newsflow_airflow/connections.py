@@ -137,6 +137,7 @@ def settings_from_airflow(
         values.update(warehouse_overrides(warehouse))
     values.update(overrides)
     settings = Settings.load(**values)
+    mask_settings_secrets(settings)
     log.info(
         "newsflow settings: lake=%s warehouse=%s (from connections/variable: %s)",
         settings.lake,
@@ -144,6 +145,24 @@ def settings_from_airflow(
         ", ".join(sorted(k for k in values if k not in overrides)) or "none",  # names only
     )
     return settings
+
+
+def mask_settings_secrets(settings: Settings) -> None:
+    """Keep the settings' secrets out of the Airflow task log, twice over: newsflow's own
+    record redaction (``pipeline.redact``) and Airflow's secrets masker, which also covers
+    what Airflow itself prints (rendered templates, XCom, exceptions)."""
+    from pipeline.redact import install, url_password
+
+    install()
+    secrets = [settings.aws_access_key_id, settings.aws_secret_access_key, url_password(settings.warehouse),
+               url_password(settings.lake), *settings.api_keys]
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - older Airflow: newsflow's redaction still applies
+        return
+    for secret in secrets:
+        if secret:
+            mask_secret(secret)
 
 
 def variable_overrides(key: str = SETTINGS_VARIABLE) -> dict[str, Any]:

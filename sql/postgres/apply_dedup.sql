@@ -11,18 +11,26 @@ WHERE articles.article_id = s.article_id
        OR articles.dup_kind IS DISTINCT FROM s.dup_kind
        OR articles.dup_score IS DISTINCT FROM s.dup_score);
 
+-- Links and stories cover the articles the warehouse holds.  A batch that failed to load
+-- (retried next run) or was quarantined is absent: its edges wait, and a story whose
+-- canonical is absent keeps the canonical the generation names (never NULL), so
+-- stories stay valid; the loader ledgers the generation only once nothing is missing.
 DELETE FROM article_links;
 INSERT INTO article_links (a, b, kind, score, evidence)
-SELECT a, b, kind, score, evidence::jsonb FROM staged_edges;
+SELECT e.a, e.b, e.kind, e.score, e.evidence::jsonb FROM staged_edges e
+WHERE EXISTS (SELECT 1 FROM articles x WHERE x.article_id = e.a)
+  AND EXISTS (SELECT 1 FROM articles y WHERE y.article_id = e.b);
 
 DELETE FROM stories;
 INSERT INTO stories (story_id, canonical_id, languages, n_copies, first_seen, last_seen)
-SELECT story_id,
-       max(article_id) FILTER (WHERE duplicate_of IS NULL),
-       array_agg(DISTINCT language ORDER BY language) FILTER (WHERE language IS NOT NULL),
+SELECT a.story_id,
+       coalesce(max(a.article_id) FILTER (WHERE a.duplicate_of IS NULL), max(c.canonical_id), min(a.article_id)),
+       array_agg(DISTINCT a.language ORDER BY a.language) FILTER (WHERE a.language IS NOT NULL),
        count(*),
-       min(published_at),
-       max(published_at)
-FROM articles
-WHERE story_id IS NOT NULL
-GROUP BY story_id;
+       min(a.published_at),
+       max(a.published_at)
+FROM articles a
+LEFT JOIN (SELECT story_id, max(article_id) AS canonical_id FROM staged_assignments
+           WHERE duplicate_of IS NULL GROUP BY story_id) c ON c.story_id = a.story_id
+WHERE a.story_id IS NOT NULL
+GROUP BY a.story_id;

@@ -423,3 +423,18 @@ def test_a_warehouse_without_story_aliases_is_still_served(tmp_path):
         be._execute("DROP TABLE story_aliases")
     snap = Snapshot.load(settings)
     assert snap.aliases == {} and snap.ids == []
+
+
+def test_readyz_tells_stale_from_ready_and_healthz_stays_bare(warehouse):
+    from fastapi.testclient import TestClient
+
+    from pipeline.api.app import create_app
+
+    # the fixture loaded its data at run_ts 2025-04-01: far older than twice the schedule
+    with TestClient(create_app(warehouse)) as c:
+        stale = c.get("/readyz")
+        assert stale.status_code == 503 and stale.json()["reason"].startswith("data is stale: last load")
+        assert c.get("/healthz").json() == {"status": "ok"}
+    with TestClient(create_app(warehouse.replace(ready_max_age=10 * 365 * 86400))) as c:
+        ok = c.get("/readyz")
+        assert ok.status_code == 200 and ok.json()["status"] == "ready" and ok.json()["data_age_seconds"] > 0

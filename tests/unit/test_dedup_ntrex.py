@@ -9,7 +9,6 @@ must never merge unrelated documents.  Run with ``-s`` to see the score distribu
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from pipeline.dedup.encoder import get_encoder
 from pipeline.dedup.index import index_articles
 from pipeline.dedup.verify import verify_translation
 from pipeline.models import Article
-from tests.conftest import SHARED
+from tests.conftest import SHARED, need
 
 pytestmark = pytest.mark.slow
 
@@ -55,10 +54,7 @@ class CachingEncoder:
 
 @pytest.fixture(scope="module")
 def corpus():
-    if not (NTREX / "DOCUMENT_IDS.tsv").is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"ntrex-dev corpus required in CI, not found at {NTREX}")
-        pytest.skip(f"ntrex-dev corpus not found at {NTREX}")
+    need((NTREX / "DOCUMENT_IDS.tsv").is_file(), f"ntrex-dev corpus not found at {NTREX}")
     doc_ids = (NTREX / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()
     articles: dict[tuple[str, str], Article] = {}
     for lang, name in FILES.items():
@@ -132,8 +128,7 @@ def test_every_true_en_ar_pair_accepted(corpus):
 )
 def test_no_false_pair_accepted(corpus, l1, l2):
     results = _pairs(corpus, l1, l2, same_doc=False)
-    if not results:
-        pytest.skip(f"{l1} or {l2} not in this copy of ntrex-dev")
+    need(bool(results), f"{l1} or {l2} not in this copy of ntrex-dev")
     _report(f"false {l1}-{l2}", results)
     accepted = [(d, r["region"]["share"], r["reason"]) for d, r in results if r["accepted"]]
     if l1 == l2 == "en":

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from pipeline.demo_server import LAST_MODIFIED, DemoServer
+from tests.conftest import need
 
 ATOM = b'<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>\n'
 RSS = b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>t</title></channel></rss>\n'
@@ -152,8 +153,7 @@ def test_head_has_no_body(server: DemoServer) -> None:
 
 def test_serves_the_sample_corpus() -> None:
     root = Path(__file__).resolve().parents[2] / "examples" / "sites"
-    if not root.is_dir():
-        pytest.skip("examples/sites not generated")
+    need(root.is_dir(), "examples/sites not generated (python examples/build_corpus.py)")
     with DemoServer(root) as srv:
         r = _CLIENT.get(f"http://127.0.0.1:{srv.port}/atom.xml", headers={"Host": "harbortimes.example"})
         assert r.status_code == 200

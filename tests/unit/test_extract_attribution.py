@@ -3,14 +3,13 @@
 The seed page (a real Arabic translation) is read at test time, never copied here.
 """
 
-import os
 import re
 
 import pytest
 
 from pipeline.extract.attribution import extract_attribution, normalize_outlet, resolve_outlet
 from pipeline.extract.html import is_chrome
-from tests.conftest import SHARED
+from tests.conftest import SHARED, need
 
 SEED = SHARED / "seeds" / "000_8f7be9682dcd2869.txt"
 AR_BODY = "\n\n".join(
@@ -31,10 +30,7 @@ EN_BODY = "\n\n".join(
 
 def _seed_body() -> str:
     """The seed as extract_page would leave it: chrome lines gone, stop at the comment box."""
-    if not SEED.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"seed page missing at {SEED}")
-        pytest.skip(f"seed page not available at {SEED}")
+    need(SEED.is_file(), f"seed page not available at {SEED}")
     lines = [ln for ln in SEED.read_text(encoding="utf-8").split("\n") if ln.strip()]
     end = next(i for i, ln in enumerate(lines) if "المحادثة" in ln)
     return "\n".join(ln for ln in lines[:end] if not is_chrome(ln))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import os
 import re
 import statistics
 from collections import Counter
@@ -24,7 +23,7 @@ import pytest
 
 from pipeline.extract.html import extract_page
 from pipeline.models import ExtractError
-from tests.conftest import SHARED
+from tests.conftest import SHARED, need
 
 pytestmark = pytest.mark.slow
 
@@ -45,10 +44,7 @@ def token_f1(ours: str, truth: str) -> float:
 
 
 def _require_corpus() -> None:
-    if not CORPUS.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"corpus missing at {CORPUS}")
-        pytest.skip(f"html corpus not available at {CORPUS}")
+    need(CORPUS.is_dir(), f"html corpus not available at {CORPUS}")
 
 
 def _fundus_cases() -> list[tuple[str, bytes, str, str]]:

@@ -1,11 +1,10 @@
 """Language detection on our own sentences, with hint fallbacks for short texts."""
 
-import os
 
 import pytest
 
 from pipeline.extract.language import detect_language, normalize_code
-from tests.conftest import SHARED
+from tests.conftest import SHARED, need
 
 ALLOWED = ("en", "ar", "fr", "fa")
 SEED = SHARED / "seeds" / "000_8f7be9682dcd2869.txt"
@@ -76,9 +75,6 @@ def test_normalize_code() -> None:
 
 
 def test_seed_page_is_arabic() -> None:
-    if not SEED.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"seed page missing at {SEED}")
-        pytest.skip(f"seed page not available at {SEED}")
+    need(SEED.is_file(), f"seed page not available at {SEED}")
     code, confidence = detect_language(SEED.read_text(encoding="utf-8"), ALLOWED)
     assert code == "ar" and confidence > 0.9

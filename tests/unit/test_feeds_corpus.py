@@ -7,14 +7,13 @@ else), and most well-formed rss/atom/json files yield at least one entry.
 from __future__ import annotations
 
 import csv
-import os
 import time
 
 import pytest
 
 from pipeline.feeds.parse import parse_feed
 from pipeline.models import FeedParseError
-from tests.conftest import SHARED
+from tests.conftest import SHARED, need
 
 CORPORA = SHARED / "corpora"
 FEEDS = CORPORA / "feeds"
@@ -22,10 +21,7 @@ BAD_CATEGORIES = ("illformed", "bozo", "invalid")
 
 
 def _catalog() -> list[dict[str, str]]:
-    if not (FEEDS / "CATALOG.tsv").is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"feed corpus missing at {FEEDS} (required when CI=true)")
-        pytest.skip(f"feed corpus not present at {FEEDS}")
+    need((FEEDS / "CATALOG.tsv").is_file(), f"feed corpus not present at {FEEDS}")
     with open(FEEDS / "CATALOG.tsv", encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
 

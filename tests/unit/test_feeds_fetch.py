@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.feeds.fetch import Fetcher
 from pipeline.models import FetchError
+from tests.conftest import need
 
 BOMB = gzip.compress(b"\0" * 20_000_000, compresslevel=9)  # ~20 KB on the wire
 
@@ -297,7 +299,8 @@ def _make_tls(tmp_path):
     import datetime as dt
     import ssl
 
-    pytest.importorskip("cryptography")  # ships with the venv (airflow depends on it)
+    need(importlib.util.find_spec("cryptography") is not None,
+         "cryptography is not installed (it ships with the test extras: airflow depends on it)")
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec

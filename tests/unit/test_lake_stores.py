@@ -15,7 +15,8 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.lake.articles import read_articles, read_articles_table, write_articles
-from pipeline.lake.batches import compact, list_batches, read_batch
+from pipeline.lake.batches import compact, list_batches, read_batch, read_manifest, rewrite_manifest
+from pipeline.lake.integrity import file_entry
 from pipeline.lake.schema import ARTICLE_SCHEMA, SCHEMA_VERSION
 from pipeline.lake.store import LocalStore, S3Store, open_store
 from pipeline.models import Anchor, Article
@@ -112,7 +113,11 @@ def test_unknown_future_version_is_refused(store):
     bad = pa.table({"x": [1]}).replace_schema_metadata({b"newsflow.schema_version": b"99"})
     buf = io.BytesIO()
     pq.write_table(bad, buf)
-    store.put("articles/dt=2025-08-01/b1.parquet", buf.getvalue())
+    key = "articles/dt=2025-08-01/b1.parquet"
+    store.put(key, buf.getvalue())
+    # committed by a newer writer: its manifest records the new file (else it is corrupt)
+    m = read_manifest(store, "articles", "b1")
+    rewrite_manifest(store, m, files=[file_entry(key, buf.getvalue(), 1)])
     with pytest.raises(ValueError, match="schema version 99"):
         read_articles(store)
 

@@ -23,11 +23,6 @@ def shingle_list(norm_text: str, k: int = SHINGLE_WORDS) -> list[str]:
     return [" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
 
 
-def shingles(norm_text: str, k: int = SHINGLE_WORDS) -> set[str]:
-    """The set of ``shingle_list``."""
-    return set(shingle_list(norm_text, k))
-
-
 @dataclass
 class Prepared:
     """An article plus what matching needs; ``eligible`` is False for too-short texts."""
@@ -36,18 +31,11 @@ class Prepared:
     norm: str
     norm_hash: str
     eligible: bool
-    _shingles: set[str] | None = field(default=None, repr=False)
     _anchors: list[Anchor] | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:
         return self.article.article_id
-
-    @property
-    def shingles(self) -> set[str]:
-        if self._shingles is None:
-            self._shingles = shingles(self.norm)
-        return self._shingles
 
     def shingle_sequence(self) -> list[str]:
         return shingle_list(self.norm) if self.eligible else []

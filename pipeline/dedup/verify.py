@@ -48,7 +48,6 @@ from pipeline.dedup.align import Region, sentence_region, sequence_region
 from pipeline.dedup.corroborate import anchor_overlap, attribution
 from pipeline.dedup.encoder import Encoder, sentence_threshold
 from pipeline.dedup.index import IndexedDoc, pick_encoder, vectors_for
-from pipeline.models import Anchor
 
 NEAR_MIN_ALIGNED = 20  # shingles: an excerpt shorter than this is not evidence of a copy
 NEAR_FULL_ALIGNED = 50  # shingles that always suffice; shorter texts need half their length
@@ -279,5 +278,5 @@ def verify(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], settings: Set
     return verify_translation(a, b, chain, settings, full)
 
 
-__all__ = ["Anchor", "decide", "near_measures", "strong_anchors", "template_conflicts", "verify",
+__all__ = ["decide", "near_measures", "strong_anchors", "template_conflicts", "verify",
            "verify_near", "verify_translation"]

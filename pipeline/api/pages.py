@@ -20,7 +20,7 @@ import logging
 from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Query, Request
@@ -147,8 +147,8 @@ def register(app: FastAPI, settings: Settings, holder: Any) -> None:
         lang: str | None = Query(None, pattern=_LANG, description="a member in this language (ISO 639)"),
         outlet: str | None = Query(None, pattern=_DOMAIN, description="a member from this source domain"),
         kind: str | None = Query(None, pattern="^(exact|near|translation)$", description="a member of this kind"),
-        since: date | None = Query(None, description="last copy on or after this day (UTC)"),
-        until: date | None = Query(None, description="first copy on or before this day (UTC)"),
+        since: Annotated[date | None, Query(description="last copy on or after this day (UTC)")] = None,
+        until: Annotated[date | None, Query(description="first copy on or before this day (UTC)")] = None,
         limit: int = Query(25, ge=1, le=100, description="stories per page"),
         offset: int = Query(0, ge=0, le=1_000_000, description="stories to skip"),
     ) -> Response:

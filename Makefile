@@ -76,5 +76,10 @@ eval-extraction: install
 airflow-up: install-test
 	bash deploy/airflow-up.sh
 
+# docs/img/*.png for the README and docs/pages.md (not part of make test)
+screenshots: install-test chromium
+	test -f data/warehouse.duckdb || bash examples/demo.sh >/dev/null
+	$(BIN)/python bench/screenshots.py
+
 clean:
 	rm -rf data .pytest_cache

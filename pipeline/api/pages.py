@@ -16,14 +16,16 @@ file against the pipeline's writers.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from pipeline.api import session
@@ -94,6 +96,17 @@ def _html(body: bytes, status: int = 200, headers: dict[str, str] | None = None)
     return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=base | (headers or {}))
 
 
+async def _form_or_json(request: Request) -> dict | None:
+    raw = (await request.body())[:16384]
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+
+
 def not_found(message: str) -> Response:
     return _html(render("error.html", title="Not found", message=message, signed_in=False), 404)
 
@@ -120,12 +133,13 @@ async def story_response(request: Request, settings: Settings, holder: Any, stor
     key = ("page:story", snap.version, story_id)
     hit = holder.cache.get(key)
     if hit is None:
-        members, links = await _rows(settings, [("page_story_members", {"story_id": story_id}),
-                                                ("page_story_links", {"story_id": story_id})])
+        members, links, fixes = await _rows(settings, [("page_story_members", {"story_id": story_id}),
+                                                       ("page_story_links", {"story_id": story_id}),
+                                                       ("page_story_corrections", {"story_id": story_id})])
         if not members:
             return not_found(f"No story {story_id}.")
-        hit = holder.remember(key, render("story.html", page=story_page(story_id, members, links),
-                                          signed_in=bool(settings.api_keys)))
+        page = story_page(story_id, members, links) | {"corrections": fixes}
+        hit = holder.remember(key, render("story.html", page=page, signed_in=bool(settings.api_keys)))
     return _html(hit[1], headers={"ETag": hit[0]})
 
 
@@ -185,6 +199,43 @@ def register(app: FastAPI, settings: Settings, holder: Any) -> None:
         if not wants_html(request):
             return JSONResponse({"feeds": items})
         return _html(render("feeds.html", feeds=items, signed_in=bool(settings.api_keys)))
+
+    @app.post("/stories/{story_id}/corrections", status_code=202,
+              summary="an editor's correction: split a copy off this story, or join it to another story")
+    async def correct(request: Request, story_id: str = Path(..., pattern=r"^[A-Za-z0-9_-]{1,64}$")) -> Response:
+        """Form-encoded (the story page's buttons) or JSON: ``action`` (split|join),
+        ``article_id``, ``target`` (join: a story or article id), ``editor``, ``note``.
+        Stored in the lake at once; applied by the next dedup run."""
+        from datetime import UTC
+
+        from pipeline.dedup.corrections import CorrectionError, record
+        from pipeline.lake.store import open_store
+
+        form = await _form_or_json(request)
+        if form is None:
+            return JSONResponse({"detail": "send a form or a JSON object"}, status_code=422)
+        action, article = str(form.get("action", "")), str(form.get("article_id", ""))
+        target, note = str(form.get("target", "") or ""), str(form.get("note", "") or "")[:500]
+        editor = str(form.get("editor", "") or "").strip()[:100]
+        if not re.fullmatch(r"[0-9a-f]{16}", article) or action not in ("split", "join") or \
+                (action == "join" and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", target)):
+            return JSONResponse({"detail": "action must be split or join, article_id 16 hex, target a story "
+                                 "or article id"}, status_code=422)
+        snap = await holder.current()
+        i = snap.pos.get(article)
+        if i is None or snap.story[i] != story_id:
+            return JSONResponse({"detail": f"article {article} is not in story {story_id}"}, status_code=422)
+        label = session.key_label({k.lower(): v for k, v in request.headers.items()}, settings.api_keys)
+        who = f"{editor} ({label})" if label and editor else editor
+        at = datetime.now(UTC).isoformat(timespec="seconds")  # the edge's clock, recorded with it
+        try:
+            c = await asyncio.to_thread(record, open_store(settings), action, article, target or None, who, at, note)
+        except CorrectionError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        if wants_html(request) or "form" in request.headers.get("content-type", ""):
+            return _html(render("corrected.html", correction=c.record(), story_id=story_id,
+                                signed_in=bool(settings.api_keys)), 202)
+        return JSONResponse({"correction": c.record(), "applies": "at the next dedup run"}, status_code=202)
 
     @app.get("/login", include_in_schema=False)
     async def login_form(next: str | None = None) -> Response:

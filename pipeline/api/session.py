@@ -42,3 +42,19 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/stories"
     return target
+
+
+def key_label(headers: dict[str, str], keys: Iterable[str]) -> str | None:
+    """Which configured key made this request (header or session cookie), as a short
+    one-way label for the audit trail (never the key)."""
+    auth = headers.get("authorization", "")
+    given = headers.get("x-api-key") or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
+    cookie = None
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE:
+            cookie = value
+    for k in keys:
+        if (given is not None and hmac.compare_digest(given, k)) or (cookie and hmac.compare_digest(cookie, cookie_value(k))):
+            return "key " + hashlib.sha256(k.encode("utf-8")).hexdigest()[:8]
+    return None

@@ -94,7 +94,8 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
         best_fams = {fam[y] for s, y, _ in partners if s == top}
         tops = sorted(y for s, y, _ in partners if s == top)
         for s, y, p in partners:
-            credited = best[p].evidence.get("attribution", {}).get("names_other_outlet")
+            credited = (best[p].evidence.get("attribution", {}).get("names_other_outlet")
+                        or "editor" in best[p].evidence)  # an editor said so
             if s < SPECIFIC_RATIO * top and fam[y] not in best_fams and p not in out and not credited:
                 out[p] = {"at": x, "aligned": s, "best": tops[0], "best_aligned": top}
     return out

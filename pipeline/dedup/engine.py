@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from pipeline.config import Settings
 from pipeline.dedup.cluster import cluster
+from pipeline.dedup.corrections import Correction, cut, violated
+from pipeline.dedup.corrections import apply as apply_corrections
 from pipeline.dedup.encoder import Encoder, encoder_chain
 from pipeline.dedup.index import IndexedDoc, index_articles
 from pipeline.dedup.match import candidates, match
@@ -67,12 +69,23 @@ def _needs_vectors(articles: Sequence[Article], settings: Settings) -> bool:
 
 
 def cluster_edges(meta: Mapping[str, object], edges: list[DedupEdge],
-                  first_seen: Mapping[str, tuple] | None = None) -> DedupResult:
+                  first_seen: Mapping[str, tuple] | None = None,
+                  corrections: Sequence[Correction] = ()) -> DedupResult:
     """Stories from edges; ``meta`` maps id -> anything with the ``Article`` fields the
     canonical choice reads (language, published_at, translator, original_outlet);
-    ``first_seen`` orders articles by arrival for stable story ids."""
+    ``first_seen`` orders articles by arrival for stable story ids; editors'
+    ``corrections`` (``pipeline.dedup.corrections``) win over the edges."""
+    if corrections:
+        edges = apply_corrections(edges, corrections, {k: getattr(v, "language", "") for k, v in meta.items()})
     edges = sorted(edges, key=lambda e: (e.a, e.b, e.kind))
     assignments, inside = cluster(meta, edges, first_seen)
+    for _ in range(len(corrections)):  # a split-off article may still reach them via other copies
+        story_of = {k: a.story_id for k, a in assignments.items()}
+        bad = violated(story_of, corrections)
+        if not bad:
+            break
+        edges = cut(edges, bad, corrections, story_of)
+        assignments, inside = cluster(meta, edges, first_seen)
     for e in edges:
         e.evidence["in_story"] = (e.a, e.b) in inside
     counts = {"exact": 0, "near": 0, "translation": 0}

@@ -11,7 +11,8 @@ under other settings):
 3. persist that batch's edges (``dedup-batch-edges``).
 
 Then all batch edges are clustered into one generation (``dedup-assignments`` /
-``dedup-edges``): clustering is linear in the edges, and re-clustering everything is
+``dedup-edges``), under the editors' corrections (``pipeline.dedup.corrections``, read
+from the lake; a new correction makes a new generation even when no batch is new): clustering is linear in the edges, and re-clustering everything is
 what lets a late-arriving original re-point its earlier-seen translations.  A batch's
 edges depend only on the batches before it, the generation id only on the batch ids,
 so re-running changes nothing.
@@ -23,7 +24,9 @@ import logging
 from dataclasses import dataclass, field
 
 from pipeline.config import Settings
+from pipeline.dedup import corrections
 from pipeline.dedup.rules import cluster_fingerprint, index_fingerprint, match_fingerprint
+from pipeline.lake import corrections as lake_corrections
 from pipeline.lake import dedup_zone
 from pipeline.lake.articles import batch_ids, read_articles
 from pipeline.lake.store import ObjectStore, open_store
@@ -76,7 +79,8 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
         return DedupReport(None, 0)
     mfp = match_fingerprint(settings)
     todo = [b for b in ids if dedup_zone.batch_edges_fingerprint(store, b) != mfp]
-    generation = dedup_zone.generation_id_for(ids, cluster_fingerprint(settings))
+    fixes = [corrections.from_record(r) for r in lake_corrections.read_all(store)]
+    generation = dedup_zone.generation_id_for(ids, cluster_fingerprint(settings) + corrections.digest(fixes))
     if not todo and dedup_zone.latest_id(store) == generation:
         counts = dedup_zone.generation_counts(store, generation)
         return DedupReport(generation, sum(1 for _ in dedup_zone.read_meta(store, ids)), counts)
@@ -89,7 +93,8 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
                     chain, cache)
     meta = {k: _Meta(**v) for k, v in dedup_zone.read_meta(store, ids).items()}
     edges = [e for e in dedup_zone.read_batch_edges(store, ids) if e.a in meta and e.b in meta]
-    result = cluster_edges(meta, edges, first_seen={k: (m.batch_id, k) for k, m in meta.items()})
+    result = cluster_edges(meta, edges, first_seen={k: (m.batch_id, k) for k, m in meta.items()},
+                           corrections=fixes)
     previous = dedup_zone.read_latest(store)
     aliases = story_aliases(previous, result.assignments)
     dedup_zone.write_generation(store, generation, list(result.assignments.values()),

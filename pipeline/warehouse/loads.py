@@ -221,3 +221,27 @@ def replace_related(be: Backend, table: pa.Table | None) -> int:
 
     with_retry(be, run)
     return table.num_rows
+
+
+def load_corrections(be: Backend, records: list[dict]) -> int:
+    """Mirror editors' story corrections (``pipeline.lake.corrections`` records) that the
+    warehouse lacks; they are immutable, so an insert of the missing ones is the upsert."""
+    if not records:
+        return 0
+    table = pa.table({
+        "correction_id": [r["correction_id"] for r in records],
+        "action": [r["action"] for r in records],
+        "article_id": [r["article_id"] for r in records],
+        "others": pa.array([list(r.get("others") or []) for r in records], pa.list_(pa.string())),
+        "editor": [r["editor"] for r in records],
+        "made_at": pa.array([datetime.fromisoformat(r["at"]) for r in records], pa.timestamp("us", tz="UTC")),
+        "note": [r.get("note") or None for r in records],
+    })
+
+    def run() -> None:
+        with be.transaction():
+            be.stage("staged_corrections", table, like="story_corrections")
+            be.script("insert_story_corrections")
+
+    with_retry(be, run)
+    return table.num_rows

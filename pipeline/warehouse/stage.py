@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.config import Settings
+from pipeline.lake import corrections as lake_corrections
 from pipeline.lake import dedup_zone
 from pipeline.lake.batches import list_batches, read_batch
 from pipeline.lake.integrity import CorruptFile
@@ -110,6 +111,7 @@ def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: 
     elif generation and generation.generation_id not in be.loaded_batches("story_aliases"):
         # stories applied by a load that predates story_aliases (migration 009): catch up
         loads.replace_story_aliases(be, generation.generation_id, generation.aliases, run_ts)
+    loads.load_corrections(be, lake_corrections.read_all(store))  # editors' corrections (issue 17)
     indexed = False
     if done.batches or backfilled:
         indexed = loads.rebuild_search(be)

@@ -245,6 +245,18 @@ def test_browser_dom_ready_under_a_second_warm(site, browser):
     page.close()
 
 
+def test_browser_page_works_without_javascript(site, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site['url']}/stories/{site['seed']}")
+    assert page.locator("section.pairview").count() == 3
+    assert page.locator("mark[data-pair]").count() > 0  # the marks are server-rendered
+    assert page.locator(".body[dir=rtl]").first.is_visible()
+    page.goto(f"{site['url']}/stories?lang=ar")
+    assert page.locator(f"a[href='/stories/{site['seed']}']").count() == 1
+    context.close()
+
+
 def test_browser_planted_script_never_runs(site, browser):
     page = browser.new_page()
     dialogs: list[str] = []

@@ -138,7 +138,7 @@ async def story_response(request: Request, settings: Settings, holder: Any, stor
                                                        ("page_story_corrections", {"story_id": story_id})])
         if not members:
             return not_found(f"No story {story_id}.")
-        page = story_page(story_id, members, links) | {"corrections": fixes}
+        page = story_page(story_id, members, links, fixes)
         hit = holder.remember(key, render("story.html", page=page, signed_in=bool(settings.api_keys)))
     return _html(hit[1], headers={"ETag": hit[0]})
 

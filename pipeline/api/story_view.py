@@ -245,8 +245,10 @@ def timeline(members: Sequence[Mapping[str, Any]], width: int = 640, height: int
     return {"width": width, "height": height, "dots": dots, "start": lo, "end": hi}
 
 
-def story_page(story_id: str, members: Sequence[Mapping[str, Any]], link_rows: Sequence[Mapping[str, Any]]) -> dict:
-    """Everything the story template renders (``members`` canonical first)."""
+def story_page(story_id: str, members: Sequence[Mapping[str, Any]], link_rows: Sequence[Mapping[str, Any]],
+               corrections: Sequence[Mapping[str, Any]] = ()) -> dict:
+    """Everything the story template renders (``members`` canonical first; editors'
+    ``corrections`` of its members, newest first)."""
     links = parse_links(link_rows)
     by_id = {m["article_id"]: m for m in members}
     canonical = members[0]
@@ -266,5 +268,5 @@ def story_page(story_id: str, members: Sequence[Mapping[str, Any]], link_rows: S
             entry["path"] = [by_id[i] for i in ids]
         copies.append(entry)
     return {"story_id": story_id, "canonical": canonical, "canonical_dir": direction(canonical.get("language")),
-            "copies": copies, "timeline": timeline(members),
+            "copies": copies, "timeline": timeline(members), "corrections": list(corrections),
             "languages": sorted({m.get("language") or "?" for m in members})}

@@ -273,8 +273,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         i = snap.pos.get(article_id)
         if i is None:
             return _error(404, f"unknown article {article_id}")
+        story_url = request.scope.get("root_path", "") + "/stories/" + quote(snap.story[i] or "", safe="")
+        if pages.wants_html(request) and snap.story[i]:  # a browser: the article on its story page
+            return Response(status_code=303, headers={"Location": f"{story_url}#a-{article_id}"})
         return cached(request, ("article", snap.version, article_id), lambda: snap.item(i) | {
-            "story_id": snap.story[i], "duplicate_of": snap.dup_of[i], "dup_kind": snap.dup_kind[i]})
+            "story_id": snap.story[i], "duplicate_of": snap.dup_of[i], "dup_kind": snap.dup_kind[i],
+            "story_url": story_url})
 
     @app.get("/stories/{story_id}", summary="a story: its canonical, copies and translations",
              description=STORY_DESCRIPTION, responses=STORY_RESPONSES)

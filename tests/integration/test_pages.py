@@ -112,6 +112,16 @@ def test_planted_script_is_text(site):
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in body
 
 
+def test_each_article_links_to_its_story_page(site):
+    story = httpx.get(f"{site['url']}/stories/{site['seed']}", timeout=30).json()
+    for a in story["articles"]:
+        api = httpx.get(f"{site['url']}/articles/{a['article_id']}", timeout=30).json()
+        assert api["story_url"] == f"/stories/{site['seed']}"
+        r = html(f"{site['url']}/articles/{a['article_id']}")
+        assert r.status_code == 303 and r.headers["location"] == f"/stories/{site['seed']}#a-{a['article_id']}"
+        assert f'id="a-{a["article_id"]}"' in html(f"{site['url']}{r.headers['location']}").text
+
+
 def test_unknown_story_is_a_404_page(site):
     r = html(f"{site['url']}/stories/s_ffffffffffffffff")
     assert r.status_code == 404 and "No story s_ffffffffffffffff" in r.text

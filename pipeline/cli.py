@@ -53,6 +53,7 @@ COMMAND_MODULES = (
     "pipeline.warehouse.cli",
     "pipeline.related.cli",
     "pipeline.corrections_cli",
+    "pipeline.push_cli",
 )
 
 

@@ -113,6 +113,9 @@ class Settings:
     backoff_max: float = 86_400.0
     backoff_jitter: float = 0.2  # up to +20 %, derived from hash(url, attempt)
     park_after: int = 10  # consecutive failures before a feed is parked
+    # WebSub push (issue 18): off until set; the public URL hubs reach ``newsflow push serve`` at
+    push_callback_base: str | None = None
+    push_poll_interval: float = 21_600.0  # seconds: a pushed feed is polled this rarely (safety net)
 
     # Normalization
     languages: tuple[str, ...] = ("en", "ar", "fr", "fa")

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pipeline.config import Settings
 from pipeline.lake import raw
@@ -24,6 +24,7 @@ from pipeline.lake.store import ObjectStore, StoreError
 from pipeline.models import Entry, FeedSpec, NewsflowError, Reject
 from pipeline.progress import progress_bar
 
+from . import websub
 from .attempts import Attempt
 from .fetch import FEED_ACCEPT, Fetcher
 from .parse import parse_feed
@@ -149,6 +150,8 @@ def poll_one(
         state.current_url = result.permanent_url
     if result.status == 304:
         record_success(settings, state, run_ts, status=304, headers=result.headers)
+        if websub.pushed(store, spec.url) is not None:  # push is live: poll rarely
+            state.next_poll_at = max(state.next_poll_at or run_ts, run_ts + timedelta(seconds=settings.push_poll_interval))
         attempt.outcome = "not_modified"
         return _finish(store, state, attempt, was_parked, FeedOutcome(spec, "not_modified"))
     record = raw.store_fetch(store, "feed", result,
@@ -168,6 +171,12 @@ def poll_one(
     new = sum(1 for e in entries if (e.feed_url, e.guid) not in known)
     record_success(settings, state, run_ts, status=result.status, headers=result.headers,
                    entries=len(entries), new_entries=new, ttl_minutes=parsed.ttl_minutes)
+    sub = websub.pushed(store, spec.url)
+    if sub is not None:  # push is live: this poll is the safety net (pipeline.feeds.websub)
+        state.next_poll_at = max(state.next_poll_at or run_ts, run_ts + timedelta(seconds=settings.push_poll_interval))
+        if new and not force:
+            websub.note_missed(store, sub, new, run_ts)
+            log.warning("feed %s: polling found %d entries its WebSub hub did not push", spec.url, new)
     attempt.outcome, attempt.entries = "ok", len(entries)
     return _finish(store, state, attempt, was_parked, FeedOutcome(spec, "ok", entries=entries))
 

@@ -54,6 +54,7 @@ COMMAND_MODULES = (
     "pipeline.related.cli",
     "pipeline.corrections_cli",
     "pipeline.push_cli",
+    "pipeline.backfill_cli",
 )
 
 

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: chromium screenshots demo test lint bench bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: chromium screenshots demo test lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench-dedup: install-test
 # N=100000 by default; e.g. `make bench-dedup-real DEDUP_REAL_ARGS="--n 5000 --json"`
 bench-dedup-real: install-test
 	$(BIN)/python bench/dedup_real_bench.py $(DEDUP_REAL_ARGS)
+
+# WARC backfill: reading vs bare fastwarc, the extraction path vs plain trafilatura, memory
+bench-warc: install-test
+	$(BIN)/python bench/warc_bench.py
 
 bench-warehouse: install-test
 	$(BIN)/python bench/warehouse_bench.py

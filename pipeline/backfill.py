@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +28,7 @@ from pipeline.feeds.warc import ReadStats, WarcFilter, WarcPage, open_source, re
 from pipeline.ingest import IngestReport, build_articles, write_outputs
 from pipeline.lake.articles import known_entries
 from pipeline.lake.store import ObjectStore
-from pipeline.models import Entry
+from pipeline.models import Entry, NewsflowError, PageContent
 
 log = logging.getLogger(__name__)
 FEED = "warc:backfill"  # the feed_url of backfilled articles (their guid is the URL)
@@ -65,9 +66,43 @@ def _entry(page: WarcPage) -> Entry:
     return Entry(feed_url=FEED, guid=page.url, link=page.url, title="")
 
 
+def _extract(item: tuple[bytes, str]) -> PageContent | NewsflowError:
+    """In a worker process: the page's content, or the (picklable) error it raised."""
+    try:
+        return extract_page(*item)
+    except NewsflowError as exc:
+        return exc
+
+
+class Extractor:
+    """Extraction over every core: trafilatura is pure Python under the GIL, so threads
+    would keep a backfill on one core.  ``workers=1`` extracts in this process."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool = None
+
+    def __enter__(self) -> Extractor:
+        if self.workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def map(self, items: list[tuple[bytes, str]]) -> list[PageContent | NewsflowError]:
+        if self._pool is None or len(items) < 2 * self.workers:
+            return [_extract(i) for i in items]
+        return list(self._pool.map(_extract, items, chunksize=max(1, len(items) // (4 * self.workers))))
+
+
 def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: WarcFilter, *,
                   run_ts: datetime, seen: set[str], known: set[tuple[str, str]],
-                  batch_size: int = 500) -> FileReport:
+                  batch_size: int = 500, extractor: Extractor | None = None) -> FileReport:
     """One WARC file into the lake, resumable (module docstring)."""
     progress = load_progress(store, source)
     report = FileReport(source, resumed_at=progress["offset"], done=progress["done"])
@@ -79,9 +114,16 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
     def flush(resume_at: int) -> None:
         entries = [_entry(p) for p in pages.values()]
         batch = IngestReport(run_ts=run_ts)
-        by_url = dict(pages)
-        articles = build_articles(entries, lambda e: (extract_page(by_url[e.link].body, e.link),
-                                                      e.link, by_url[e.link].date or run_ts), settings, batch)
+        found = dict(zip(pages, (extractor or Extractor(1)).map([(p.body, u) for u, p in pages.items()]),
+                         strict=True))
+
+        def page_of(e: Entry) -> tuple[PageContent, str, datetime]:
+            content = found[e.link]
+            if isinstance(content, NewsflowError):
+                raise content
+            return content, e.link, pages[e.link].date or run_ts
+
+        articles = build_articles(entries, page_of, settings, batch)
         write_outputs(store, batch, articles, [], [])
         report.articles += batch.articles_new
         if batch.batch_id:
@@ -111,9 +153,10 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
 
 
 def backfill(settings: Settings, store: ObjectStore, sources: Sequence[str], filters: WarcFilter, *,
-             run_ts: datetime, batch_size: int = 500) -> list[FileReport]:
+             run_ts: datetime, batch_size: int = 500, workers: int | None = None) -> list[FileReport]:
     """Every source file in turn (shared duplicate tracking); stages are the caller's."""
     known = known_entries(store)
     seen: set[str] = set()
-    return [backfill_file(settings, store, s, filters, run_ts=run_ts, seen=seen, known=known,
-                          batch_size=batch_size) for s in sources]
+    with Extractor(workers) as extractor:
+        return [backfill_file(settings, store, s, filters, run_ts=run_ts, seen=seen, known=known,
+                              batch_size=batch_size, extractor=extractor) for s in sources]

@@ -2,9 +2,9 @@
 
 Each WARC file is read record by record (``pipeline.feeds.warc``); every HTML page that
 passes the filters becomes an entry with no feed text, so it takes the very path of a
-fetched teaser's page: extraction, canonical URL, language, attribution, dates
-(``pipeline.ingest.build_articles``; the page's own date first, else the capture's
-WARC-Date).  Captures of a URL already in the lake, or seen earlier in the run, are kept
+fetched teaser's page: ``extract_page`` then ``build_article`` (canonical URL, language,
+attribution, dates: the page's own date first, else the capture's WARC-Date), in a
+process per core.  Captures of a URL already in the lake, or seen earlier in the run, are kept
 once.  Articles are written in batches of ``batch_size``; after each batch commits, the
 file's resume offset is saved (``state/backfill/``), so a crash or a stop costs at most one
 batch and a rerun skips what is done.  Dedup, the warehouse load and the related refresh
@@ -25,10 +25,11 @@ from pipeline.config import Settings
 from pipeline.extract.html import extract_page
 from pipeline.extract.urls import canonicalize_url
 from pipeline.feeds.warc import ReadStats, WarcFilter, WarcPage, open_source, read_pages
-from pipeline.ingest import IngestReport, build_articles, write_outputs
+from pipeline.ingest import IngestReport, write_outputs
 from pipeline.lake.articles import known_entries
 from pipeline.lake.store import ObjectStore
-from pipeline.models import Entry, NewsflowError, PageContent
+from pipeline.models import Article, Entry, NewsflowError, Reject
+from pipeline.normalize import build_article
 
 log = logging.getLogger(__name__)
 FEED = "warc:backfill"  # the feed_url of backfilled articles (their guid is the URL)
@@ -62,21 +63,23 @@ def save_progress(store: ObjectStore, progress: dict) -> None:
     store.put(_state_key(progress["source"]), json.dumps(progress, sort_keys=True).encode())
 
 
-def _entry(page: WarcPage) -> Entry:
-    return Entry(feed_url=FEED, guid=page.url, link=page.url, title="")
-
-
-def _extract(item: tuple[bytes, str]) -> PageContent | NewsflowError:
-    """In a worker process: the page's content, or the (picklable) error it raised."""
+def _article(item: tuple[bytes, str, datetime, Settings]) -> Article | Reject:
+    """In a worker process: one page through extraction and normalization, the path of a
+    fetched teaser's page (``extract_page`` then ``build_article``), or its reject."""
+    body, url, captured, settings = item
     try:
-        return extract_page(*item)
+        return build_article(Entry(feed_url=FEED, guid=url, link=url, title=""), extract_page(body, url),
+                             captured, settings, final_url=url)
     except NewsflowError as exc:
-        return exc
+        return Reject("page", url, exc.reason, str(exc))
+    except Exception as exc:  # one bad page must never kill the batch
+        return Reject("normalize", url, "internal_error", repr(exc)[:500])
 
 
 class Extractor:
-    """Extraction over every core: trafilatura is pure Python under the GIL, so threads
-    would keep a backfill on one core.  ``workers=1`` extracts in this process."""
+    """Extraction and normalization over every core: trafilatura and the language
+    detector are Python under the GIL, so threads would keep a backfill on one core.
+    ``workers=1`` works in this process."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
@@ -94,10 +97,10 @@ class Extractor:
         if self._pool is not None:
             self._pool.shutdown()
 
-    def map(self, items: list[tuple[bytes, str]]) -> list[PageContent | NewsflowError]:
+    def map(self, items: list[tuple]) -> list[Article | Reject]:
         if self._pool is None or len(items) < 2 * self.workers:
-            return [_extract(i) for i in items]
-        return list(self._pool.map(_extract, items, chunksize=max(1, len(items) // (4 * self.workers))))
+            return [_article(i) for i in items]
+        return list(self._pool.map(_article, items, chunksize=max(1, len(items) // (4 * self.workers))))
 
 
 def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: WarcFilter, *,
@@ -112,18 +115,11 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
     pages: dict[str, WarcPage] = {}
 
     def flush(resume_at: int) -> None:
-        entries = [_entry(p) for p in pages.values()]
         batch = IngestReport(run_ts=run_ts)
-        found = dict(zip(pages, (extractor or Extractor(1)).map([(p.body, u) for u, p in pages.items()]),
-                         strict=True))
-
-        def page_of(e: Entry) -> tuple[PageContent, str, datetime]:
-            content = found[e.link]
-            if isinstance(content, NewsflowError):
-                raise content
-            return content, e.link, pages[e.link].date or run_ts
-
-        articles = build_articles(entries, page_of, settings, batch)
+        done = (extractor or Extractor(1)).map([(p.body, u, p.date or run_ts, settings) for u, p in pages.items()])
+        articles = [a for a in done if isinstance(a, Article)]
+        batch.rejects.extend(r for r in done if isinstance(r, Reject))
+        batch.pages_fetched = len(done)
         write_outputs(store, batch, articles, [], [])
         report.articles += batch.articles_new
         if batch.batch_id:

@@ -134,6 +134,8 @@ def visible_text(line: str) -> str:
     """Drop icon-font glyphs (private use), bidi marks and controls; collapse spaces.
 
     Shared by page extraction and attribution: both read what a reader sees."""
+    if line.isprintable():  # C-speed: no Cc/Cf/Co (nor any separator but the space) present
+        return " ".join(line.split())
     kept = "".join(
         ch
         for ch in line

@@ -112,8 +112,9 @@ def page_text(data: bytes | str, url: str) -> str:
     if not text or not text.strip():
         raise ExtractError(f"empty document at {url}", reason="empty_page")
     sample = text[:200_000]
-    letters = sum(1 for ch in sample if ch.isalpha()) or 1
-    if sample.count("\ufffd") / letters > MAX_REPLACEMENT_SHARE:
+    bad = sample.count("\ufffd")
+    # count letters (a Python-level loop over the page) only when there is something to weigh
+    if bad and bad / (sum(1 for ch in sample if ch.isalpha()) or 1) > MAX_REPLACEMENT_SHARE:
         raise ExtractError(f"undecodable text at {url}", reason="undecodable")
     return text
 

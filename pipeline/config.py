@@ -23,7 +23,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 # Values that must never be printed: masked by Settings.__repr__ and registered with
 # pipeline.redact so they are masked in every log line and error too.
-SECRET_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "api_keys")
+SECRET_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "api_keys", "airflow_api_token",
+                 "airflow_api_password")
 LAKE_SCHEMES = ("a folder path", "file:///path", "s3://bucket/prefix")
 WAREHOUSE_SCHEMES = ("duckdb:///path.duckdb", "postgresql://user@host:5432/db")
 # Fields that must be > 0 / >= 0: a zero concurrency or a negative timeout is a typo.
@@ -116,6 +117,12 @@ class Settings:
     # WebSub push (issue 18): off until set; the public URL hubs reach ``newsflow push serve`` at
     push_callback_base: str | None = None
     push_poll_interval: float = 21_600.0  # seconds: a pushed feed is polled this rarely (safety net)
+    # Under Airflow, ``push serve`` writes the articles batch and posts an asset event
+    # (pipeline/asset_events.py) instead of running the later stages itself
+    airflow_api_url: str | None = None
+    airflow_api_token: str | None = None  # a JWT; else one is asked for with user and password
+    airflow_api_user: str | None = None
+    airflow_api_password: str | None = None
 
     # Normalization
     languages: tuple[str, ...] = ("en", "ar", "fr", "fa")
@@ -164,7 +171,8 @@ class Settings:
         from pipeline.redact import register, url_password
 
         register(self.aws_access_key_id, self.aws_secret_access_key, url_password(self.warehouse),
-                 url_password(self.lake), url_password(self.s3_endpoint_url), *self.api_keys)
+                 url_password(self.lake), url_password(self.s3_endpoint_url), *self.api_keys,
+                 self.airflow_api_token, self.airflow_api_password)
 
     def __repr__(self) -> str:
         from pipeline.redact import MASK, redact_url

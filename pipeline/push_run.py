@@ -4,7 +4,9 @@ The receiver (``pipeline.feeds.push``) stores each signed push in the raw zone b
 answers the hub; this module collects arrivals for ``window`` seconds (so a burst of
 pushes becomes one lake batch, not one per push) and runs the polled path from parsing
 on: articles batch, dedup, warehouse load, related (``pipeline.ingest.ingest_pushed`` and
-``pipeline.stages``).  Every batch logs its timings (arrival -> raw, -> processing start,
+``pipeline.stages``).  Under Airflow (``airflow_api_url`` set) it writes the batch and posts
+an asset event instead, so ``newsflow_process`` runs the later stages
+(``pipeline.asset_events``).  Every batch logs its timings (arrival -> raw, -> processing start,
 -> warehouse), which the test reads.  Polling stays the safety net: a push that arrives
 while the process is down is simply polled later.
 """
@@ -85,7 +87,15 @@ class PushProcessor:
         run_ts = datetime.now(UTC)  # the edge's clock, passed to every stage
         records = [(FeedSpec(url=sub.feed_url), rec) for sub, rec, _, _ in items]
         report = ingest_pushed(self.settings, records, run_ts=run_ts, store=self.store)
-        if report.batch_id:
+        if report.batch_id and self.settings.airflow_api_url:
+            # under Airflow the process DAG owns the later stages: start it now
+            from pipeline.asset_events import AssetEventError, articles_written
+
+            try:
+                articles_written(self.settings, report.batch_uri or report.batch_id, via="websub")
+            except AssetEventError as exc:  # the batch is committed; the next process run takes it
+                log.warning("push: %s", exc)
+        elif report.batch_id:
             dedup(self.settings, store=self.store)
             load_warehouse(self.settings, run_ts=run_ts, store=self.store)
             refresh_related(self.settings, store=self.store, run_ts=run_ts)

@@ -246,3 +246,31 @@ def test_pushed_feed_is_polled_rarely_and_a_silent_hub_is_noticed(world):
     assert out.state.next_poll_at >= now + timedelta(seconds=settings.push_poll_interval)  # polled rarely
     (again,) = websub.load_all(store)
     assert again.missed == 11 and "did not push" in again.reason  # the hub missed what polling found
+
+
+def test_asset_event_is_posted_with_the_batch_uri():
+    """The REST calls ``newsflow push serve`` makes under Airflow, against a recorded API
+    (the real deployment: tests/integration/test_airflow_local.py)."""
+    from pipeline.asset_events import ARTICLES_URI, AirflowAssets, AssetEventError
+
+    calls: list[tuple[str, str, bytes]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append((request.method, request.url.path, request.content))
+        if request.url.path == "/auth/token":
+            return httpx.Response(201, json={"access_token": "jwt-for-tests-0123456789"})
+        assert request.headers["authorization"] == "Bearer jwt-for-tests-0123456789"
+        if request.url.path == "/api/v2/assets":
+            return httpx.Response(200, json={"assets": [{"id": 7, "uri": ARTICLES_URI}], "total_entries": 1})
+        return httpx.Response(200, json={"id": 1, "asset_id": 7})
+
+    settings = Settings.load(airflow_api_url="http://airflow.test:8080", airflow_api_user="ops",
+                             airflow_api_password="pw-never-logged-123")
+    client = AirflowAssets(settings, httpx.Client(transport=httpx.MockTransport(handler)))
+    assert client.post(ARTICLES_URI, {"batch_uri": "file:///lake/b1", "via": "websub"})["asset_id"] == 7
+    assert [c[:2] for c in calls] == [("POST", "/auth/token"), ("GET", "/api/v2/assets"),
+                                      ("POST", "/api/v2/assets/events")]
+    assert b'"asset_id":7' in calls[-1][2].replace(b" ", b"") and b"file:///lake/b1" in calls[-1][2]
+    assert "pw-never-logged-123" not in repr(settings)
+    with pytest.raises(AssetEventError):
+        AirflowAssets(Settings.load())

@@ -110,6 +110,86 @@ def _reprocess_by_backfill(stack: AirflowStack, root: Path) -> dict[str, Any]:
             "added_s": time.perf_counter() - t0}
 
 
+PUSH_FEED = "http://gulfledger.example/push.xml"
+PUSH_ITEM = "http://gulfledger.example/2025/10/02/harbour-pilots-push-test.html"
+
+
+def _push_feed(hub_url: str) -> bytes:
+    """A feed with one new full-text item (no page to fetch) that advertises a hub."""
+    text = ("<p>Harbour pilots in the fictional port of Qasr Bay began a trial of night-time berthing "
+            "on Thursday, the port authority said, in a test of new lighting on the outer channel.</p>"
+            "<p>The trial covers four berths and runs for six weeks, after which the authority will decide "
+            "whether ships longer than 200 metres may enter after dark.</p>"
+            "<p>Shipping agents welcomed the change, saying waits at anchor of up to a day cost owners dearly.</p>"
+            "<p>The authority said tugs would escort every night arrival during the trial and that pilots "
+            "would file a report on visibility, wind and traffic after each berthing.</p>")
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" '
+            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Gulf Ledger push</title>'
+            f'<link>http://gulfledger.example/</link><atom:link href="{PUSH_FEED}" rel="self"/>'
+            f'<atom:link href="{hub_url}" rel="hub"/><language>en</language>'
+            f'<item><title>Qasr Bay pilots try night-time berthing</title><link>{PUSH_ITEM}</link>'
+            f'<guid>push-test-1</guid><pubDate>Thu, 02 Oct 2025 08:00:00 +0000</pubDate>'
+            f'<content:encoded><![CDATA[{text}]]></content:encoded></item></channel></rss>').encode()
+
+
+def _push_to_process(stack: AirflowStack, root: Path, resolve: str) -> dict[str, Any]:
+    """A WebSub push, received by ``push serve``'s receiver and processor with Airflow's
+    API configured: the processor writes the batch and posts the asset event, and the
+    process DAG starts by itself.  Times: push -> raw, -> process run start, -> warehouse."""
+    from pipeline.config import Settings
+    from pipeline.feeds import push
+    from pipeline.lake import raw
+    from pipeline.lake.store import open_store
+    from pipeline.models import FeedSpec, FetchResult
+    from pipeline.push_run import PushProcessor
+    from tests.conftest import free_port
+    from tests.integration.test_websub import Hub, Serve
+
+    settings = Settings.load(lake=str(root / "lake"), warehouse=f"duckdb:///{root / 'warehouse.duckdb'}",
+                             resolve=resolve, allow_private_networks=True,
+                             airflow_api_url=f"http://127.0.0.1:{stack.port}")
+    store = open_store(settings)
+    hub = Hub(lease=3600)
+    body = _push_feed(hub.url)
+    raw.store_fetch(store, "feed", FetchResult(PUSH_FEED, PUSH_FEED, 200, {"content-type": "application/rss+xml"},
+                                               body, datetime.now(UTC)), {"feed_url": PUSH_FEED})
+    processor = PushProcessor(settings, store, window=0.2).start()
+    receiver = push.PushReceiver(settings, store, on_push=processor.on_push)
+    port = free_port()
+    runs = "SELECT run_id, start_date, state, run_type FROM dag_run WHERE dag_id = 'newsflow_process' ORDER BY id"
+    try:
+        with Serve(hub.app(), hub.port), Serve(receiver.app(), port):
+            report = push.sync(settings, store, [FeedSpec(url=PUSH_FEED)], f"http://127.0.0.1:{port}",
+                               now=datetime.now(UTC))
+            assert report.subscribed == [PUSH_FEED], report
+            hub.wait_verified(1)
+            before = {r[0] for r in stack.query(runs)}
+            pushed_at = datetime.now(UTC)
+            (answer,) = hub.publish(PUSH_FEED, body)
+            assert answer.status_code == 202
+
+            def started():
+                stack.check_alive()
+                new = [r for r in stack.query(runs) if r[0] not in before and r[1] is not None]
+                return new and new[0]
+
+            run = stack.wait_for(started, 60, "a process run started by the push's asset event", interval=0.1)
+
+            def finished():
+                stack.check_alive()
+                (state,) = [r[2] for r in stack.query(runs) if r[0] == run[0]]
+                return state in ("success", "failed") and state
+
+            state = stack.wait_for(finished, 240, "the pushed process run to finish")
+            done_at = datetime.now(UTC)
+    finally:
+        processor.stop()
+    (batch,) = processor.batches
+    return {"to_raw_s": max(batch.to_raw_s), "to_process_start_s": (run[1] - pushed_at).total_seconds(),
+            "to_warehouse_s": (done_at - pushed_at).total_seconds(), "run_type": run[3], "state": state,
+            "in_warehouse": PUSH_ITEM in _stories(root / "warehouse.duckdb")}
+
+
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     need(postgres_available(), "PostgreSQL at 127.0.0.1:5432 (user postgres) for the Airflow metadata DB")
@@ -124,6 +204,7 @@ def deployment(tmp_path_factory):
         with stack:
             result = run_ingest_then_process(stack)
             result["backfill"] = _reprocess_by_backfill(stack, root)
+            result["push"] = _push_to_process(stack, root, server.resolve_setting)
         result["timings"].update(stack.timings, backfill_added_s=result["backfill"]["added_s"],
                                  total_s=time.perf_counter() - t0)
     print("\nairflow LocalExecutor timings:", {k: round(v, 1) for k, v in result["timings"].items()})
@@ -170,3 +251,16 @@ def test_backfill_replays_the_raw_zone_idempotently(deployment) -> None:
     assert bf["second"]["id"] != bf["first"]["id"]
     assert set(bf["after_first"]) == answer and _partition(bf["after_first"]) == _partition(bf["before"])
     assert bf["after_second"] == bf["after_first"]  # the second backfill changes nothing
+
+
+def test_a_websub_push_starts_the_process_dag(deployment) -> None:
+    """Issue 18: push -> raw zone within 2 s, the asset event starts newsflow_process
+    within 10 s, and the pushed article reaches the warehouse."""
+    result, _ = deployment
+    p = result["push"]
+    print(f"\nwebsub under Airflow: push->raw {p['to_raw_s']:.3f}s, push->process start "
+          f"{p['to_process_start_s']:.1f}s, push->warehouse {p['to_warehouse_s']:.1f}s")
+    assert p["to_raw_s"] < 2.0
+    assert p["run_type"] == "asset_triggered" and p["state"] == "success"
+    assert p["to_process_start_s"] < 10.0
+    assert p["in_warehouse"]

@@ -37,6 +37,7 @@ class PushBatch:
     to_raw_s: list[float] = field(default_factory=list)  # arrival -> stored, per push
     to_start_s: float = 0.0  # first arrival -> processing start
     to_warehouse_s: float = 0.0  # first arrival -> warehouse loaded
+    event: str | None = None  # under Airflow: "posted", or why not
 
 
 class PushProcessor:
@@ -87,13 +88,16 @@ class PushProcessor:
         run_ts = datetime.now(UTC)  # the edge's clock, passed to every stage
         records = [(FeedSpec(url=sub.feed_url), rec) for sub, rec, _, _ in items]
         report = ingest_pushed(self.settings, records, run_ts=run_ts, store=self.store)
+        event = None
         if report.batch_id and self.settings.airflow_api_url:
             # under Airflow the process DAG owns the later stages: start it now
             from pipeline.asset_events import AssetEventError, articles_written
 
             try:
                 articles_written(self.settings, report.batch_uri or report.batch_id, via="websub")
+                event = "posted"
             except AssetEventError as exc:  # the batch is committed; the next process run takes it
+                event = str(exc)
                 log.warning("push: %s", exc)
         elif report.batch_id:
             dedup(self.settings, store=self.store)
@@ -101,7 +105,7 @@ class PushProcessor:
             refresh_related(self.settings, store=self.store, run_ts=run_ts)
         batch = PushBatch(len(items), report.articles_new, report.batch_id,
                           [round(stored - arrived, 3) for _, _, arrived, stored in items],
-                          round(started - first, 3), round(time.monotonic() - first, 3))
+                          round(started - first, 3), round(time.monotonic() - first, 3), event)
         log.info("push batch: %d pushes, %d new articles (%s); push->raw max %.3fs, ->process %.3fs, "
                  "->warehouse %.3fs", batch.pushes, batch.articles, batch.batch_id, max(batch.to_raw_s),
                  batch.to_start_s, batch.to_warehouse_s)

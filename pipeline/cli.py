@@ -52,6 +52,7 @@ COMMAND_MODULES = (
     "pipeline.dedup.cli",
     "pipeline.warehouse.cli",
     "pipeline.related.cli",
+    "pipeline.api.cli",
 )
 
 

@@ -36,8 +36,10 @@ class RunSummary:
     def render(self) -> str:
         i, d = self.ingest, self.dedup
         lines = [
-            f"feeds: {i.feeds_ok} ok, {i.feeds_failed} failed, {i.feeds_not_modified} not modified, "
-            f"{i.feeds_not_due} not due, {i.feeds_parked} parked"
+            # disjoint counts that add up to the feeds of the registry (feeds_ok includes 304s)
+            f"feeds: {i.feeds_ok + i.feeds_failed + i.feeds_not_due + i.feeds_parked} "
+            f"({i.feeds_ok - i.feeds_not_modified} fetched, {i.feeds_not_modified} not modified, "
+            f"{i.feeds_failed} failed, {i.feeds_not_due} not due, {i.feeds_parked} parked)"
             + (f" (newly parked: {', '.join(i.newly_parked)})" if i.newly_parked else ""),
             f"entries: {i.entries} ({i.entries_known} already stored)",
             f"pages fetched: {i.pages_fetched}",

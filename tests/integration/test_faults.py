@@ -252,7 +252,7 @@ def _truncated_file_is_named_quarantined_and_the_rest_proceeds(site, baseline, t
     forced = run(fresh, FEEDS, "--force")
     assert forced.returncode == 0, forced.stderr[-3000:]
     first = forced.stdout.splitlines()[0]
-    assert "0 not modified, 0 not due" in first, first  # no 304, nothing skipped: unconditional requests
+    assert "0 not modified, 0 failed, 0 not due" in first, first  # no 304, nothing skipped: unconditional requests
     assert "(0 already stored)" in forced.stdout  # entries already seen are re-examined
     assert "articles stored: 61 new" in forced.stdout, forced.stdout  # the quarantined batch's too
     assert_same(warehouse_of(tmp_path / "fresh.duckdb"), baseline)

@@ -47,8 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("serve", help="HTTP API for the website (related, stories, search)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s = sub.add_parser("serve", help="HTTP API for the website (related, stories, search)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind")
     s.add_argument("--port", type=int, default=8000, help="TCP port")
     s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")

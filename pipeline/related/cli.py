@@ -45,17 +45,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("related", help="related articles of one article")
     s.add_argument("article_id", help="article id, or the article's URL")
-    s.add_argument("-k", type=int, default=10)
+    s.add_argument("-k", type=int, default=10, help="how many related articles")
     s.add_argument("--lang", help="reader language (default: the article's)")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_related)
 
 
 def register_eval(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("related", help="nDCG, precision and same-story leaks of related lists on a labelled dev set")
     s.add_argument("--devset", help="labelled dev set YAML (default: the dev set shipped in the package, pipeline/data/related_devset.yaml)")
-    s.add_argument("-k", type=int, default=5)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("-k", type=int, default=5, help="list length the measures are taken at")
+    s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--check", action="store_true",
                    help="exit 1 when nDCG@5 < 0.84 or precision@5 < 0.81 (the gate in docs/related.md)")
     s.set_defaults(func=cmd_eval)

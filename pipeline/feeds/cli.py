@@ -117,10 +117,10 @@ def _date(value: str) -> datetime:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from pipeline.feeds.replay import replay
+    from pipeline.run import replay_pass
 
     run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of a CLI replay
-    summary = replay(settings_from_args(args), since=args.since, until=args.until, run_ts=run_ts,
+    summary = replay_pass(settings_from_args(args), since=args.since, until=args.until, run_ts=run_ts,
                      progress=not args.quiet)
     print(summary.render())
     return 0

@@ -56,8 +56,10 @@ bench-warehouse: install-test
 bench-related: install-test
 	$(BIN)/python bench/related_bench.py
 
+# DAG parse cost, then a real LocalExecutor deployment end to end (needs PostgreSQL)
 bench-airflow: install-test
 	$(BIN)/python bench/airflow_parse.py
+	$(BIN)/python bench/airflow_e2e.py
 
 eval-extraction: install
 	$(BIN)/newsflow eval extraction ../shared/corpora/html

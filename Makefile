@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint bench bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: demo test test-floors lint bench bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ demo: install
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# Dependency floors are true: the unit suite in a separate venv holding the LOWEST versions
+# pyproject.toml allows for every direct dependency (uv's lowest-direct resolution).
+# .ci/run runs it after `make test`.
+FLOORS := .venv-floors
+test-floors: install-test
+	$(BIN)/uv venv -q --allow-existing --python $(PYTHON) $(FLOORS)
+	$(BIN)/uv pip install -q --python $(FLOORS)/bin/python --resolution lowest-direct -e ".[test]"
+	$(FLOORS)/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -69,4 +78,4 @@ airflow-up: install-test
 	bash deploy/airflow-up.sh
 
 clean:
-	rm -rf data .pytest_cache
+	rm -rf data .pytest_cache $(FLOORS)

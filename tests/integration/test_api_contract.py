@@ -57,3 +57,81 @@ def test_schemathesis_finds_no_contract_failure(live):
     print(tail)  # the summary, in the test log
     assert proc.returncode == 0, tail
     assert "No issues found" in proc.stdout or " passed" in proc.stdout, tail
+
+
+H = {"X-API-Key": KEY}
+
+
+def test_head_answers_the_get_headers_without_a_body(live):
+    ids = [r["article_id"] for r in httpx.get(live + "/search", params={"q": "port"}, headers=H).json()["results"]]
+    assert ids
+    get = httpx.get(f"{live}/articles/{ids[0]}/related", headers=H)
+    head = httpx.head(f"{live}/articles/{ids[0]}/related", headers=H)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+    assert httpx.head(live + "/articles/nope/related", headers=H).status_code == 404
+    assert httpx.head(live + "/healthz").status_code == 200
+
+
+def test_search_pages_with_offset_and_takes_the_cli_filters(live):
+    first = httpx.get(live + "/search", params={"q": "port", "limit": 2}, headers=H).json()
+    assert first["offset"] == 0 and len(first["results"]) == 2 and first["next_offset"] == 2
+    second = httpx.get(live + "/search", params={"q": "port", "limit": 2, "offset": 2}, headers=H).json()
+    assert second["offset"] == 2
+    assert not {r["article_id"] for r in first["results"]} & {r["article_id"] for r in second["results"]}
+    whole = httpx.get(live + "/search", params={"q": "port", "limit": 4}, headers=H).json()["results"]
+    assert [r["article_id"] for r in whole] == [r["article_id"] for r in first["results"] + second["results"]]
+    lang = whole[0]["language"]
+    only = httpx.get(live + "/search", params={"q": "port", "lang": lang, "limit": 100}, headers=H).json()
+    assert only["results"] and {r["language"] for r in only["results"]} == {lang}
+    future = httpx.get(live + "/search", params={"q": "port", "since": "2999-01-01T00:00:00"}, headers=H).json()
+    assert future["results"] == [] and future["next_offset"] is None
+    past = httpx.get(live + "/search", params={"q": "port", "until": "1990-01-01"}, headers=H).json()
+    assert past["results"] == []
+
+
+def test_unknown_language_is_a_422_with_the_documented_body(live):
+    r = httpx.get(live + "/search", params={"q": "port", "lang": "en-US"}, headers=H)
+    assert r.status_code == 422
+    body = r.json()
+    assert isinstance(body["detail"], str) and body["detail"].startswith("lang: ")
+    assert body["errors"][0]["parameter"] == "lang"
+
+
+def test_keys_cors_and_docs_from_package_assets(live):
+    assert httpx.get(live + "/search", params={"q": "port"}).status_code == 401
+    pre = httpx.options(live + "/search", headers={"Origin": "https://site.example",
+                                                   "Access-Control-Request-Method": "GET",
+                                                   "Access-Control-Request-Headers": "x-api-key"})
+    assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "https://site.example"
+    other = httpx.get(live + "/healthz", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    for page, asset in (("/docs", "/static/swagger-ui-bundle.js"), ("/redoc", "/static/redoc.standalone.js")):
+        html = httpx.get(live + page).text
+        assert asset in html and "cdn." not in html and "fonts.googleapis" not in html
+        assert httpx.get(live + asset).status_code == 200  # no key needed for the docs
+
+
+def test_access_log_line_and_metrics(live):
+    import json
+    import logging
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logging.getLogger("newsflow.access").addHandler(handler)
+    try:
+        r = httpx.get(live + "/stories/unknown-story", headers=H)
+    finally:
+        logging.getLogger("newsflow.access").removeHandler(handler)
+    entry = json.loads(next(line for line in lines if "/stories/unknown-story" in line))
+    assert entry["method"] == "GET" and entry["status"] == 404 == r.status_code
+    assert entry["bytes"] == len(r.content) and entry["duration_ms"] > 0
+
+    text = httpx.get(live + "/metrics", headers=H).text
+    assert 'newsflow_http_requests_total{method="GET",route="/stories/{story_id}",status="404"}' in text
+    assert 'newsflow_http_request_duration_seconds_bucket{le="0.005",route="/stories/{story_id}"}' in text
+    assert 'newsflow_last_load_rows{kind="articles"}' in text
+    age = next(float(line.split()[-1]) for line in text.splitlines() if line.startswith("newsflow_snapshot_age_seconds "))
+    assert age > 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -143,7 +144,8 @@ def main() -> int:
     port = server.server_address[1]
     mean_delay = sum(delay_for(i) for i in range(a.feeds)) / a.feeds
     print(f"{a.feeds} feeds x {ITEMS} items, {len(feed_body(0)) // 1024} KB each, injected latency "
-          f"50-200 ms (mean {mean_delay * 1000:.0f} ms), {HOSTS} host names on loopback")
+          f"50-200 ms (mean {mean_delay * 1000:.0f} ms), {HOSTS} host names on loopback; "
+          f"load average {os.getloadavg()[0]:.1f}")
     ours = _child(["--child", "ours", "--port", str(port), "--feeds", str(a.feeds),
                    "--concurrency", str(a.concurrency)])
     base_n = a.baseline_feeds or a.feeds

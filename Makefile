@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-floors lint bench bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: chromium screenshots demo test test-floors lint bench bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,23 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[postgres,airflow,test]"
 	touch $@ $(VENV)/.installed-demo
 
+# The browser suite (tests/integration/test_pages.py) drives Debian's Chromium; Playwright
+# never downloads a browser.
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
+chromium:
+ifeq ($(CHROMIUM),)
+	@command -v apt-get >/dev/null || { echo "install Chromium (Debian: apt-get install chromium)"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+endif
+
 install: $(VENV)/.installed-demo
 install-test: $(VENV)/.installed-test
 
 demo: install
 	bash examples/demo.sh
 
-test: install-test
+test: install-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -76,6 +86,11 @@ eval-extraction: install
 # A local Airflow (api-server, scheduler, dag-processor, triggerer) on loopback; docs/airflow.md
 airflow-up: install-test
 	bash deploy/airflow-up.sh
+
+# docs/img/*.png for the README and docs/pages.md (not part of make test)
+screenshots: install-test chromium
+	test -f data/warehouse.duckdb || bash examples/demo.sh >/dev/null
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf data .pytest_cache $(FLOORS)

@@ -53,3 +53,13 @@ echo "== newsflow related $ARTICLE --lang ar"
 "$BIN/newsflow" related "$ARTICLE" -k 5 --lang ar
 echo
 echo "Warehouse: ./data/warehouse.duckdb (open it with duckdb; see sql/README.md)"
+STORY=$("$BIN/python" - "$ARTICLE" <<'PY'
+import sys, duckdb
+from pipeline.extract.urls import article_id_for, canonicalize_url
+con = duckdb.connect("data/warehouse.duckdb", read_only=True)
+print(con.execute("SELECT story_id FROM articles WHERE article_id = ?", [article_id_for(canonicalize_url(sys.argv[1]))]).fetchone()[0])
+PY
+)
+echo
+echo "Story pages: run   $BIN/newsflow serve --port 8000"
+echo "then open          http://127.0.0.1:8000/stories/$STORY   (the seed-like story: original, copy, two translations)"

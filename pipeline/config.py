@@ -130,6 +130,7 @@ class Settings:
     minhash_perm: int = 128
     translation_candidate_cosine: float = 0.45
     translation_sentence_cosine: float = 0.60
+    translation_fill_cosine: float = 0.45  # weaker in-order matches between strong ones
     min_text_chars: int = 200
     # issue 5: encoder chain in preference order (first = primary, persisted per article)
     dedup_encoders: str = "use-m,e5"

@@ -74,3 +74,19 @@ def settings(tmp_path):
     from pipeline.config import Settings
 
     return Settings.load(lake=str(tmp_path / "lake"), warehouse=f"duckdb:///{tmp_path / 'wh.duckdb'}")
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_site, tmp_path_factory):
+    """One real pass over the sample corpus (``examples/``): lake, dedup, warehouse,
+    related.  Shared by the page and browser suites (built once per session)."""
+    from datetime import UTC, datetime
+
+    from pipeline.config import Settings
+    from pipeline.run import run_pass
+
+    root = tmp_path_factory.mktemp("demo-warehouse")
+    settings = Settings.load(lake=str(root / "lake"), warehouse=f"duckdb:///{root / 'wh.duckdb'}",
+                             resolve=demo_site.resolve_setting, allow_private_networks=True)
+    run_pass(settings, str(EXAMPLES / "feeds.yaml"), run_ts=datetime(2025, 9, 30, 12, 0, tzinfo=UTC))
+    return settings

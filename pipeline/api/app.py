@@ -33,8 +33,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
-from pipeline.api import models
+from pipeline.api import models, pages, session
 from pipeline.api.docs import install_openapi, mount_docs
+from pipeline.api.errors import Unavailable
 from pipeline.api.fastpath import (
     ID_PATTERN,
     K_DEFAULT,
@@ -48,15 +49,12 @@ from pipeline.api.snapshot import Snapshot, read_version
 from pipeline.config import Settings
 
 log = logging.getLogger(__name__)
-OPEN_PATHS = {"/healthz", "/readyz", "/docs", "/redoc", "/openapi.json"}
-OPEN_PREFIXES = ("/static/",)  # the docs' assets
+OPEN_PATHS = {"/healthz", "/readyz", "/docs", "/redoc", "/openapi.json",
+              "/login", "/logout", "/static/pages.js", "/static/pages.css"}
+OPEN_PREFIXES = ("/docs-assets/",)  # Swagger UI and ReDoc files (pipeline.api.docs)
 SEARCH_MAX_OFFSET = 899  # offset + limit + 1 stays within the warehouse's 1,000-hit ceiling
 _LANG = f"^{LANG_PATTERN}$"
 _ID = f"^{ID_PATTERN}$"
-
-
-class Unavailable(Exception):
-    """The warehouse cannot be read now (not loaded yet, or busy)."""
 
 
 class Holder:
@@ -135,10 +133,24 @@ class ApiKeys:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             auth = headers.get("authorization", "")
             key = headers.get("x-api-key") or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
-            if key not in self.keys:
+            if key not in self.keys and not session.valid(_cookie(headers.get("cookie", "")), self.keys):
+                if scope["method"] in ("GET", "HEAD") and "text/html" in headers.get("accept", ""):
+                    # a person in a browser: sign in, then come back (pipeline.api.session)
+                    target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else "")
+                    location = "/login?next=" + quote(target, safe="")
+                    await Response(status_code=303, headers={"Location": location})(scope, receive, send)
+                    return
                 await _error(401, "missing or unknown API key (send X-API-Key)")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _cookie(header: str) -> str | None:
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == session.COOKIE:
+            return value
+    return None
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -159,7 +171,7 @@ STORY_RESPONSES: dict[int | str, dict[str, Any]] = {
         "headers": {"Location": {"description": "`/stories/{current story id}`", "schema": {"type": "string"}}},
         "model": models.Moved,
     },
-    **models.responses(304, 404, 422, 503, ok=models.Story),
+    **models.responses(304, 404, 422, 503, ok=models.Story, html=True),
 }
 STORY_RESPONSES[404]["description"] = "unknown story id (neither current nor retired)"
 
@@ -330,11 +342,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     ) -> Response:
         snap = await holder.current()
         current = snap.resolve_story(story_id)
+        html = pages.wants_html(request)
         if current is None:
+            if html:
+                return pages.not_found(f"No story {story_id}.")
             return _error(404, f"unknown story {story_id}")
         if current != story_id:  # a retired id (merged or split): send the link on
             return _story_moved(request, story_id, current, holder.cache_control.decode())
+        if html:  # a browser: the story page (pipeline.api.pages)
+            return await pages.story_response(request, settings, holder, story_id)
         return cached(request, ("story", snap.version, story_id), lambda: snap.story_of(story_id))
+
+    pages.register(app, settings, holder)
 
     def search(
         request: Request,

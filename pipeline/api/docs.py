@@ -3,7 +3,8 @@
 Why no CDN: the API often runs where browsers of operators cannot reach one (a private
 network), and a docs page must not make readers' browsers call third parties.  The assets
 are those of the ``fastapi-offline`` package (Swagger UI: Apache-2.0, ReDoc: MIT, the
-package: MIT; their licenses ship in its distribution), served under ``/static``.
+package: MIT; their licenses ship in its distribution), served under ``/docs-assets``
+(``/static`` holds the story pages' own files, ``pipeline.api.pages``).
 
 The OpenAPI touches: ``HEAD`` is documented beside every ``GET`` (``pipeline.api.observe``
 answers it), and with API keys on, the ``securitySchemes`` and a 401 on every keyed operation.
@@ -32,24 +33,24 @@ SECURITY_SCHEMES = {
 
 
 def mount_docs(app: FastAPI) -> None:
-    """``/docs``, ``/redoc`` and ``/static`` from the package's files (create the app with
+    """``/docs``, ``/redoc`` and ``/docs-assets`` from the package's files (create the app with
     ``docs_url=None, redoc_url=None``)."""
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=STATIC_DIR), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def swagger(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(openapi_url=root + "/openapi.json", title=f"{app.title} API",
-                                   swagger_js_url=root + "/static/swagger-ui-bundle.js",
-                                   swagger_css_url=root + "/static/swagger-ui.css",
-                                   swagger_favicon_url=root + "/static/favicon.png")
+                                   swagger_js_url=root + "/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url=root + "/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url=root + "/docs-assets/favicon.png")
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_redoc_html(openapi_url=root + "/openapi.json", title=f"{app.title} API",
-                              redoc_js_url=root + "/static/redoc.standalone.js",
-                              redoc_favicon_url=root + "/static/favicon.png", with_google_fonts=False)
+                              redoc_js_url=root + "/docs-assets/redoc.standalone.js",
+                              redoc_favicon_url=root + "/docs-assets/favicon.png", with_google_fonts=False)
 
 
 def install_openapi(app: FastAPI, *, keyed: bool, open_paths: set[str]) -> None:

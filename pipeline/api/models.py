@@ -97,13 +97,63 @@ class SearchPage(BaseModel):
     next_offset: int | None = Field(description="pass as `offset` for the next page; null on the last page")
 
 
-def responses(*codes: int, ok: type[BaseModel] | None = None) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a route: ``ok`` for 200 and the documented error statuses."""
+class StorySummary(BaseModel):
+    story_id: str
+    copies: int
+    languages: list[str]
+    kinds: list[str] = Field(description="`exact`, `near`, `translation` among the members")
+    canonical_id: str | None
+    title: str | None
+    source_domain: str | None
+    language: str | None
+    first_seen: str | None
+    last_seen: str | None
+
+
+class StoryIndex(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    stories: list[StorySummary]
+
+
+class FeedHealth(BaseModel):
+    url: str
+    name: str | None = None
+    language: str | None = None
+    health: str | None = None
+    parked: bool | None = None
+    consecutive_errors: int | None = None
+    total_errors: int | None = None
+    total_polls: int | None = None
+    last_status: int | None = None
+    last_outcome: str | None = None
+    last_reason: str | None = None
+    last_attempt_at: str | None = None
+    last_success_at: str | None = None
+    next_poll_at: str | None = None
+    attempts_7d: int | None = None
+    errors_7d: int | None = None
+    error_rate_7d: float | None = None
+    entries_7d: int | None = None
+    median_ms_7d: float | None = None
+
+
+class FeedHealthList(BaseModel):
+    feeds: list[FeedHealth]
+
+
+HTML = {"text/html": {"schema": {"type": "string"}}}  # the page a browser gets (``Accept: text/html``)
+
+
+def responses(*codes: int, ok: type[BaseModel] | None = None, html: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: ``ok`` for 200 (``html``: or a page for browsers) and the
+    documented error statuses."""
     text = {304: "not modified (the `If-None-Match` tag matches)", 404: "unknown id",
             422: "a parameter was refused", 503: "the warehouse is not loaded yet or unreachable"}
     out: dict[int | str, dict[str, Any]] = {}
     if ok is not None:
-        out[200] = {"model": ok}
+        out[200] = {"model": ok, **({"content": HTML} if html else {})}
     for code in codes:
         if code == 304:
             out[code] = {"description": text[code]}

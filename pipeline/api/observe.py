@@ -23,8 +23,10 @@ _TEMPLATES = [
     (re.compile(r"^/articles/[^/]+$"), "/articles/{article_id}"),
     (re.compile(r"^/stories/[^/]+$"), "/stories/{story_id}"),
     (re.compile(r"^/static/"), "/static"),
+    (re.compile(r"^/docs-assets/"), "/docs-assets"),
 ]
-_FIXED = {"/healthz", "/readyz", "/search", "/metrics", "/docs", "/redoc", "/openapi.json"}
+_FIXED = {"/healthz", "/readyz", "/search", "/metrics", "/docs", "/redoc", "/openapi.json", "/stories", "/feeds",
+          "/login", "/logout"}
 # latency buckets around the related target (p99 < 20 ms) and search's 100 ms scale
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 

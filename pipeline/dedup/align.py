@@ -10,6 +10,14 @@ same way:
 2. the longest chain of matches increasing in both texts (``longest_increasing``);
 3. the *region* the chain spans in each text, and its *coverage*: chain length over the
    shorter region.  A copy covers its region densely; a same-event article does not.
+4. across languages, *gap filling*: between two consecutive strong matches, sentences
+   that are each other's best match inside the gap, in order, above a lower cosine,
+   are kept as ``filled``.  A loose translation (merged clauses, a reworded sentence)
+   scores 0.45-0.6 where a close one scores above 0.6; boxed in by strong matches on
+   both sides, in order, such a pair is the same passage, not a coincidence (the
+   anchor-then-fill scheme of sentence aligners such as hunalign and Bleualign).
+   Filled pairs count toward coverage (the region is dense) but never toward the share
+   or the evidence, which strong matches alone carry.
 
 ``Region`` keeps the unit indices, so evidence can name the exact passages.
 """
@@ -17,6 +25,7 @@ same way:
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +62,7 @@ class Region:
     chain: tuple[Match, ...]
     len_a: int  # units in text a
     len_b: int
+    filled: tuple[Match, ...] = ()  # weaker in-order matches inside the chain's gaps
 
     @property
     def size(self) -> int:
@@ -73,8 +83,9 @@ class Region:
 
     @property
     def coverage(self) -> float:
-        """Share of the shorter region's units that are in the chain (1.0: dense copy)."""
-        return round(self.size / self.shorter_span, 4) if self.chain else 0.0
+        """Share of the shorter region's units that are in the chain or fill its gaps
+        (1.0: dense copy)."""
+        return round((self.size + len(self.filled)) / self.shorter_span, 4) if self.chain else 0.0
 
     @property
     def share(self) -> float:
@@ -95,7 +106,8 @@ class Region:
         return round(sum(c - threshold for _, _, c in self.chain), 4)
 
     def summary(self) -> dict:
-        return {"aligned": self.size, "coverage": self.coverage, "share": self.share,
+        return {"aligned": self.size, "filled": len(self.filled), "coverage": self.coverage,
+                "share": self.share,
                 "mean_cosine": self.mean_cosine,
                 "extent": self.extent, "region_a": list(self.span_a), "region_b": list(self.span_b),
                 "units_a": self.len_a, "units_b": self.len_b}
@@ -121,13 +133,33 @@ def sequence_region(a: np.ndarray, b: np.ndarray) -> Region:
     return Region(tuple(longest_increasing(pairs)), len(a), len(b))
 
 
-def sentence_region(ma: np.ndarray, mb: np.ndarray, threshold: float) -> Region:
-    """In-order region of mutual best sentence matches with cosine >= ``threshold``."""
+def _mutual_best(sims: np.ndarray, threshold: float, i0: int = 0, j0: int = 0) -> list[Match]:
+    """Mutual best matches of ``sims`` with cosine >= ``threshold``, sorted by row;
+    indices offset by (``i0``, ``j0``)."""
+    best_j = sims.argmax(axis=1)
+    best_i = sims.argmax(axis=0)
+    return [(i0 + i, j0 + int(j), round(float(sims[i, j]), 4)) for i, j in enumerate(best_j)
+            if best_i[j] == i and sims[i, j] >= threshold]
+
+
+def fill_gaps(sims: np.ndarray, chain: tuple[Match, ...], fill: float) -> tuple[Match, ...]:
+    """In-order matches with cosine >= ``fill`` inside the gaps between consecutive
+    chain matches, each the other's best *within its gap* (module docstring, step 4)."""
+    out: list[Match] = []
+    for (i0, j0, _), (i1, j1, _) in itertools.pairwise(chain):
+        if i1 - i0 > 1 and j1 - j0 > 1:
+            gap = sims[i0 + 1 : i1, j0 + 1 : j1]
+            out += longest_increasing(_mutual_best(gap, fill, i0 + 1, j0 + 1))
+    return tuple(out)
+
+
+def sentence_region(ma: np.ndarray, mb: np.ndarray, threshold: float,
+                    fill: float | None = None) -> Region:
+    """In-order region of mutual best sentence matches with cosine >= ``threshold``;
+    with ``fill``, its gaps filled by weaker in-order matches (``fill_gaps``)."""
     if not len(ma) or not len(mb):
         return Region((), len(ma), len(mb))
     sims = ma @ mb.T
-    best_j = sims.argmax(axis=1)
-    best_i = sims.argmax(axis=0)
-    pairs = [(i, int(j), round(float(sims[i, j]), 4)) for i, j in enumerate(best_j)
-             if best_i[j] == i and sims[i, j] >= threshold]
-    return Region(tuple(longest_increasing(pairs)), len(ma), len(mb))
+    chain = tuple(longest_increasing(_mutual_best(sims, threshold)))
+    filled = fill_gaps(sims, chain, fill) if fill is not None and fill < threshold else ()
+    return Region(chain, len(ma), len(mb), filled)

@@ -115,6 +115,16 @@ def sentence_threshold(encoder: Encoder, default: float) -> float:
     return getattr(encoder, "sentence_cosine", None) or default
 
 
+def fill_threshold(encoder: Encoder, default: float) -> float | None:
+    """The gap-filling cosine (``pipeline.dedup.align.fill_gaps``) for this encoder's
+    scale: ``default`` on the settings' scale; an encoder with its own sentence cosine
+    fills only when it declares ``fill_cosine`` (e5 does not: its compressed cosines
+    leave no margin between a loose translation and an unrelated sentence)."""
+    if getattr(encoder, "sentence_cosine", None) is None:
+        return default
+    return getattr(encoder, "fill_cosine", None)
+
+
 _FACTORIES = {"use-m": UseMEncoder, "e5": E5Encoder}
 _CACHE: dict[str, Encoder] = {}
 _CACHE_LOCK = threading.Lock()

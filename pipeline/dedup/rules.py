@@ -27,7 +27,7 @@ CLUSTER_CODE = ("pipeline.dedup.cluster", "pipeline.dedup.engine", "pipeline.ded
 
 MATCH_SETTINGS = ("near_jaccard", "near_containment", "near_region_coverage", "near_min_share",
                   "translation_candidate_cosine", "translation_sentence_cosine",
-                  "translation_region_coverage", "translation_min_evidence", "dedup_encoders")
+                  "translation_fill_cosine", "translation_region_coverage", "translation_min_evidence", "dedup_encoders")
 
 
 @cache

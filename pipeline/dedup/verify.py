@@ -13,7 +13,9 @@ edits), or an in-order shingle region of at least ``near_min_aligned`` shingles 
 
 Across languages (``translation``), by the encoder that verified the pair
 (``pipeline.dedup.index.pick_encoder``): sentences aligned as mutual best matches, in
-order, covering ``translation_region_coverage`` of the shorter region, and
+order, with the gaps between them filled by weaker in-order matches
+(``translation_fill_cosine``; loose translations), covering
+``translation_region_coverage`` of the shorter region, and
 
 * the primary encoder (USE-m) covers both languages: *alignment evidence*, the sum over
   aligned sentences of their cosine above the sentence threshold, reaches
@@ -46,7 +48,7 @@ import numpy as np
 from pipeline.config import Settings
 from pipeline.dedup.align import Region, sentence_region, sequence_region
 from pipeline.dedup.corroborate import anchor_overlap, attribution
-from pipeline.dedup.encoder import Encoder, sentence_threshold
+from pipeline.dedup.encoder import Encoder, fill_threshold, sentence_threshold
 from pipeline.dedup.index import IndexedDoc, pick_encoder, vectors_for
 
 NEAR_MIN_ALIGNED = 20  # shingles: an excerpt shorter than this is not evidence of a copy
@@ -160,11 +162,13 @@ def lexical_sentence_pairs(a: IndexedDoc, b: IndexedDoc) -> list[tuple[int, int,
 
 
 def aligned_evidence(a: IndexedDoc, b: IndexedDoc, region: Region) -> list[dict]:
-    """Every aligned sentence pair with its character offsets in both bodies."""
+    """Every aligned sentence pair with its character offsets in both bodies, in text
+    order; ``filled`` marks the weaker pairs that fill the gaps between strong ones."""
     sa, sb = a.spans or [], b.spans or []
     out = []
-    for i, j, c in region.chain:
-        out.append({"a": i, "b": j, "cosine": c,
+    marked = [(m, False) for m in region.chain] + [(m, True) for m in region.filled]
+    for (i, j, c), filled in sorted(marked):
+        out.append({"a": i, "b": j, "cosine": c, "filled": filled,
                     "a_span": list(sa[i]) if i < len(sa) else None,
                     "b_span": list(sb[j]) if j < len(sb) else None})
     return out
@@ -248,7 +252,8 @@ def verify_translation(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], s
     ma, va = vectors_for(a, enc)
     mb, vb = vectors_for(b, enc)
     thr = sentence_threshold(enc, settings.translation_sentence_cosine)
-    region = sentence_region(ma, mb, thr)
+    fill = fill_threshold(enc, settings.translation_fill_cosine)
+    region = sentence_region(ma, mb, thr, fill)
     out = {"kind": "translation", "encoder": enc.name, "encoder_tier": tier,
            "encoder_covers_languages": covered, "sentence_cosine_threshold": thr,
            "region_coverage_threshold": settings.translation_region_coverage,
@@ -262,7 +267,7 @@ def verify_translation(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], s
     attr = attribution(a, b)
     strong = strong_anchors(ov)
     accepted, reason = decide(region, tier, strong, attr["names_other_outlet"], thr, settings)
-    guard = template_conflicts(a, b, region.chain, names=False)
+    guard = template_conflicts(a, b, region.chain + region.filled, names=False)
     if accepted and guard["template"]:
         accepted, reason = False, "aligned, but numbers substituted (template story)"
     return {**out, "accepted": accepted, "reason": reason, "score": region.coverage,

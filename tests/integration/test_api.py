@@ -438,3 +438,24 @@ def test_readyz_tells_stale_from_ready_and_healthz_stays_bare(warehouse):
     with TestClient(create_app(warehouse.replace(ready_max_age=10 * 365 * 86400))) as c:
         ok = c.get("/readyz")
         assert ok.status_code == 200 and ok.json()["status"] == "ready" and ok.json()["data_age_seconds"] > 0
+
+
+def test_pages_read_both_backends(base):
+    """The page queries (sql/<backend>/page_*.sql) on DuckDB and PostgreSQL alike."""
+    browser = {"Accept": "text/html,*/*;q=0.8"}
+    with httpx.Client(base_url=base, timeout=30) as c:
+        index = c.get("/stories", params={"limit": 100}).json()
+        sizes: dict[str, int] = {}
+        for r in ROWS.values():
+            sizes[r["story"]] = sizes.get(r["story"], 0) + 1
+        assert index["total"] == len(index["stories"]) == sum(1 for n in sizes.values() if n > 1)
+        story = index["stories"][0]
+        members = c.get(f"/stories/{story['story_id']}").json()["articles"]
+        assert story["copies"] == len(members) > 1
+        ar = c.get("/stories", params={"lang": "ar", "limit": 100}).json()["stories"]
+        assert ar and all("ar" in s["languages"] for s in ar)
+        page = c.get(f"/stories/{story['story_id']}", headers=browser)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert all(m["url"] in page.text for m in members)
+        assert c.get("/feeds").json() == {"feeds": []}  # the dev set registers no feeds
+        assert c.get("/feeds", headers=browser).status_code == 200

@@ -130,7 +130,7 @@ def test_keys_cors_and_docs_from_package_assets(live):
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "https://site.example"
     other = httpx.get(live + "/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
-    for page, asset in (("/docs", "/static/swagger-ui-bundle.js"), ("/redoc", "/static/redoc.standalone.js")):
+    for page, asset in (("/docs", "/docs-assets/swagger-ui-bundle.js"), ("/redoc", "/docs-assets/redoc.standalone.js")):
         html = httpx.get(live + page).text
         assert asset in html and "cdn." not in html and "fonts.googleapis" not in html
         assert httpx.get(live + asset).status_code == 200  # no key needed for the docs

@@ -100,8 +100,8 @@ def test_wheel_runs_a_full_pass_and_serves_outside_the_repository(installed, tmp
         assert article["story_id"]
         assert httpx.get(f"{base}/articles/{hits[0]['article_id']}/related").status_code == 200
         docs = httpx.get(base + "/docs").text
-        assert "/static/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
-        assert httpx.get(base + "/static/swagger-ui-bundle.js").status_code == 200
+        assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+        assert httpx.get(base + "/docs-assets/swagger-ui-bundle.js").status_code == 200
     finally:
         if api is not None:
             api.terminate()

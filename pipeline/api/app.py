@@ -361,8 +361,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lang: Annotated[str | None, Query(description="only this language (one of the configured languages)")] = None,
         outlet: str | None = Query(None, min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$",
                                    description="only this source domain, e.g. `news.example`"),
-        since: Annotated[datetime | None, Query(description="published at or after (ISO 8601; UTC when no offset)")] = None,
-        until: Annotated[datetime | None, Query(description="published before (ISO 8601; UTC when no offset)")] = None,
+        since: Annotated[models.IsoDateTime | None,
+                         Query(description="published at or after (ISO 8601; UTC when no offset)")] = None,
+        until: Annotated[models.IsoDateTime | None,
+                         Query(description="published before (ISO 8601; UTC when no offset)")] = None,
         limit: int = Query(10, ge=1, le=100, description="results per page"),
         offset: int = Query(0, ge=0, le=SEARCH_MAX_OFFSET, description="results to skip (the previous page's `next_offset`)"),
     ) -> Response:

@@ -8,9 +8,23 @@ against a live server to hold the two together.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+
+def _iso_text(value: Any) -> Any:
+    """Only ISO 8601 text: pydantic would also read ``0`` or ``1700000000`` as a Unix time,
+    which the documented ``format: date`` / ``date-time`` does not allow."""
+    if isinstance(value, str) and not re.match(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected an ISO 8601 date (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 class Error(BaseModel):

@@ -148,8 +148,8 @@ def register(app: FastAPI, settings: Settings, holder: Any) -> None:
         lang: str | None = Query(None, pattern=_LANG, description="a member in this language (ISO 639)"),
         outlet: str | None = Query(None, pattern=_DOMAIN, description="a member from this source domain"),
         kind: str | None = Query(None, pattern="^(exact|near|translation)$", description="a member of this kind"),
-        since: Annotated[date | None, Query(description="last copy on or after this day (UTC)")] = None,
-        until: Annotated[date | None, Query(description="first copy on or before this day (UTC)")] = None,
+        since: Annotated[models.IsoDate | None, Query(description="last copy on or after this day (UTC)")] = None,
+        until: Annotated[models.IsoDate | None, Query(description="first copy on or before this day (UTC)")] = None,
         limit: int = Query(25, ge=1, le=100, description="stories per page"),
         offset: int = Query(0, ge=0, le=1_000_000, description="stories to skip"),
     ) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -146,6 +147,10 @@ def test_access_log_line_and_metrics(live):
     logging.getLogger("newsflow.access").addHandler(handler)
     try:
         r = httpx.get(live + "/stories/unknown-story", headers=H)
+        for _ in range(100):  # the server logs after the last byte is sent: a moment later
+            if any("/stories/unknown-story" in line for line in lines):
+                break
+            time.sleep(0.02)
     finally:
         logging.getLogger("newsflow.access").removeHandler(handler)
     entry = json.loads(next(line for line in lines if "/stories/unknown-story" in line))

@@ -99,6 +99,9 @@ def test_wheel_runs_a_full_pass_and_serves_outside_the_repository(installed, tmp
         article = httpx.get(f"{base}/articles/{hits[0]['article_id']}").json()
         assert article["story_id"]
         assert httpx.get(f"{base}/articles/{hits[0]['article_id']}/related").status_code == 200
+        page = httpx.get(f"{base}/stories/{article['story_id']}", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "<html" in page.text  # templates ship in the wheel
+        assert httpx.get(base + "/static/pages.css").status_code == 200
         docs = httpx.get(base + "/docs").text
         assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
         assert httpx.get(base + "/docs-assets/swagger-ui-bundle.js").status_code == 200

@@ -76,7 +76,9 @@ ENV_FILE="$AIRFLOW_HOME/newsflow.env"
               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN; do
     printf '%s=%q\n' "$name" "${!name}"
   done
-  env | grep -E '^NEWSFLOW_' | sed -E 's/^([A-Z0-9_]+)=(.*)$/\1=\x27\2\x27/' || true
+  for name in $(compgen -e | grep -E '^NEWSFLOW_' || true); do  # may hold keys: the file is 0600
+    printf '%s=%q\n' "$name" "${!name}"
+  done
   echo ". $SECRET_FILE"
 } > "$ENV_FILE"
 chmod 600 "$ENV_FILE"

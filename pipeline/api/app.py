@@ -13,6 +13,11 @@ surviving story (``story_aliases``); with ``api_keys`` set, requests need ``X-AP
 ``Authorization: Bearer``) except ``/healthz``, ``/readyz`` and the docs.  No answer ever
 carries configuration or an exception text (``pipeline.api.health``): details go to the
 (redacted) log.
+
+The contract clients generate from is the OpenAPI document: every body has a model
+(``pipeline.api.models``), every status is listed, ``HEAD`` sits beside every ``GET`` and the
+key schemes appear when keys are on (``pipeline.api.docs``); schemathesis holds the server to
+it.  Operators get an access log line per request and ``/metrics`` (``pipeline.api.observe``).
 """
 
 from __future__ import annotations

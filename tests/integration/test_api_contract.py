@@ -78,7 +78,8 @@ def test_schemathesis_finds_no_contract_failure(live, tmp_path):
          "-H", f"X-API-Key: {KEY}",
          "--max-time", str(BUDGET_SECONDS), "--max-examples", "60", "--workers", "2",
          "--generation-deterministic", "--no-color"],
-        capture_output=True, text=True, timeout=BUDGET_SECONDS + 120)
+        capture_output=True, text=True, timeout=BUDGET_SECONDS + 120,
+        cwd=tmp_path)  # its .schemathesis/ cache stays out of the checkout
     tail = proc.stdout[-6000:]
     print(tail)  # the summary, in the test log
     assert proc.returncode == 0, tail

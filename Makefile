@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: chromium screenshots demo test lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: chromium screenshots demo test test-floors lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ test: install-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+# Dependency floors are true: the unit suite in a separate venv holding the LOWEST versions
+# pyproject.toml allows for every direct dependency (uv's lowest-direct resolution).
+# .ci/run runs it after `make test`.
+FLOORS := .venv-floors
+test-floors: install-test
+	$(BIN)/uv venv -q --allow-existing --python $(PYTHON) $(FLOORS)
+	$(BIN)/uv pip install -q --python $(FLOORS)/bin/python --resolution lowest-direct -e ".[test]"
+	$(FLOORS)/bin/python -m pytest -q -p no:cacheprovider tests/unit
+
 lint: install-test
 	$(BIN)/ruff check .
 
@@ -70,8 +79,10 @@ bench-warehouse: install-test
 bench-related: install-test
 	$(BIN)/python bench/related_bench.py
 
+# DAG parse cost, then a real LocalExecutor deployment end to end (needs PostgreSQL)
 bench-airflow: install-test
 	$(BIN)/python bench/airflow_parse.py
+	$(BIN)/python bench/airflow_e2e.py
 
 eval-extraction: install
 	$(BIN)/newsflow eval extraction ../shared/corpora/html
@@ -86,4 +97,4 @@ screenshots: install-test chromium
 	$(BIN)/python bench/screenshots.py
 
 clean:
-	rm -rf data .pytest_cache
+	rm -rf data .pytest_cache $(FLOORS)

@@ -239,15 +239,17 @@ def main() -> None:
     t = time.perf_counter()
     build = settings.replace(related_candidates=30, related_ef_search=48)  # the one-off initial build
     rep = refresh_related(build, store=store, encoder=encoder, run_ts=run_ts)
-    print(f"initial related build (candidates 30): {rep.canonicals} canonicals, {rep.rows} rows in "
+    print(f"initial related build (candidates 30; vectors from the STAND-IN TopicEncoder, not USE-m): "
+          f"{rep.canonicals} canonicals, {rep.rows} rows in "
           f"{time.perf_counter() - t:.1f} s  {({k: round(v, 1) for k, v in rep.timings.items()})}")
 
     ids_file = work / "ids.json"
     ids_file.write_text(json.dumps([r["id"] for r in rows]))
     port = free_port()
     env = dict(os.environ, NEWSFLOW_LAKE=settings.lake, NEWSFLOW_WAREHOUSE=settings.warehouse)
+    server_log = open(work / "serve.log", "w")  # the access log: one line per request  # noqa: SIM115
     server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port),
-                               "--workers", str(args.workers)], env=env)
+                               "--workers", str(args.workers)], env=env, stdout=server_log, stderr=server_log)
     url = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -276,6 +278,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server_log.close()
 
     new_rows = make_rows(args.new, args.articles, 2)
     encoder.topic_of.update(_topic_map(new_rows))
@@ -288,7 +291,8 @@ def main() -> None:
     t = time.perf_counter()
     rep = refresh_related(settings, store=store, encoder=encoder, run_ts=run_ts)
     t_rel = time.perf_counter() - t
-    print(f"refresh after {args.new} new articles: related {t_rel:.1f} s "
+    print(f"refresh after {args.new} new articles (vectors from the STAND-IN TopicEncoder, not USE-m): "
+          f"related {t_rel:.1f} s "
           f"({rep.new} new lists, {rep.entered} existing lists took a newcomer, {rep.lists_changed} lists written; "
           f"{({k: round(v, 2) for k, v in rep.timings.items()})}); lake write {t_lake:.1f} s, warehouse load {t_load:.1f} s")
     from pipeline.dedup.encoder import get_encoder

@@ -92,6 +92,7 @@ DEFAULT_ARGS.update(on_success_callback=_metrics_success, on_failure_callback=_m
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
+    is_paused_upon_creation=False,  # runs once the DAG is loaded (docs/airflow.md "Pause policy")
     default_args=DEFAULT_ARGS,
     tags=["newsflow", "ingest", "feeds"],
     doc_md=__doc__,

@@ -111,73 +111,46 @@ DEFAULT_ARGS.update(on_success_callback=_metrics_success, on_failure_callback=_m
     schedule=_schedule(),
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
+    is_paused_upon_creation=False,  # runs once the DAG is loaded (docs/airflow.md "Pause policy")
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["newsflow", "dedup", "warehouse"],
     doc_md=__doc__,
 )
 def newsflow_process() -> None:
+    # The bodies live in newsflow_airflow.tasks, shared with newsflow_reprocess.
     @task
     def dedup() -> dict[str, Any]:
         """Cluster every committed article into stories; write a dedup generation."""
         from airflow.sdk import get_current_context
-        from newsflow_airflow import settings_from_airflow
-
-        from pipeline.stages import dedup as run_dedup
+        from newsflow_airflow import tasks
 
         _log_triggers(get_current_context())
-        report = run_dedup(settings_from_airflow())
-        result = {"generation_id": report.generation_id, "articles": report.articles,
-                  "counts": dict(report.counts)}  # duplicates by kind: exact, near, translation
-        log.info("dedup: %s", result)
-        return result
+        return tasks.dedup()
 
     @task
     def load_warehouse(dedup_result: dict[str, Any]) -> dict[str, Any]:
         """Merge new lake batches and the latest dedup generation into the warehouse."""
         from airflow.sdk import get_current_context
-        from newsflow_airflow import run_ts_from_context, settings_from_airflow
+        from newsflow_airflow import run_ts_from_context, tasks
 
-        from pipeline.stages import load_warehouse as run_load
-
-        run_ts = run_ts_from_context(get_current_context())
-        report = run_load(settings_from_airflow(), run_ts=run_ts)
-        result = {"batches_loaded": report.batches_loaded, "rows_loaded": report.rows_loaded,
-                  "dedup_generation": report.dedup_generation, "search_indexed": report.search_indexed,
-                  "batches_failed": getattr(report, "batches_failed", 0)}
-        for failure in getattr(report, "failures", [])[:20]:
-            log.error("batch not loaded (kept in the lake, retried next run): %s", failure)
-        if report.dedup_generation != dedup_result["generation_id"]:
-            log.warning("warehouse holds dedup generation %s, dedup wrote %s (a newer batch landed?)",
-                        report.dedup_generation, dedup_result["generation_id"])
-        log.info("load: %s", result)
-        return result
+        return tasks.load_warehouse(dedup_result, run_ts=run_ts_from_context(get_current_context()))
 
     @task(outlets=[WAREHOUSE])
     def refresh_related(load_result: dict[str, Any]) -> dict[str, Any]:
         """Recompute related-article lists for story canonicals; publish the warehouse asset."""
         from airflow.sdk import get_current_context
-        from newsflow_airflow import settings_from_airflow
+        from newsflow_airflow import tasks
 
-        from pipeline.stages import refresh_related as run_related
-
-        report = run_related(settings_from_airflow())
-        result = {"canonicals": report.canonicals, "rows": report.rows,
-                  "dedup_generation": load_result["dedup_generation"],
-                  "rows_loaded": load_result["rows_loaded"]}
-        log.info("related: %s", result)
-        get_current_context()["outlet_events"][WAREHOUSE].extra = result
-        return result
+        return tasks.refresh_related(load_result, get_current_context(), WAREHOUSE)
 
     @task(execution_timeout=timedelta(minutes=10))
     def record_metrics() -> dict[str, Any]:
         """Load buffered run-metrics records into ``run_metrics`` (the one warehouse writer now)."""
         from airflow.sdk import get_current_context
-        from newsflow_airflow import run_ts_from_context, settings_from_airflow
-        from newsflow_airflow.metrics import flush_metrics
+        from newsflow_airflow import run_ts_from_context, tasks
 
-        run_ts = run_ts_from_context(get_current_context())
-        return flush_metrics(settings_from_airflow(), recorded_at=run_ts)
+        return tasks.record_metrics(run_ts_from_context(get_current_context()))
 
     refresh_related(load_warehouse(dedup())) >> record_metrics().as_teardown()
 

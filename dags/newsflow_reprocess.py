@@ -114,59 +114,40 @@ def newsflow_reprocess() -> None:
             raise AirflowSkipException(f"no raw feed bodies first fetched in [{since}, {until}): nothing to replay")
         return result
 
+    # The bodies live in newsflow_airflow.tasks, shared with newsflow_process.
     @task
     def dedup(replayed: dict[str, Any]) -> dict[str, Any]:
         """Recompute story clusters over the lake, including the replayed batch."""
-        from newsflow_airflow import settings_from_airflow
+        from newsflow_airflow import tasks
 
-        from pipeline.stages import dedup as run_dedup
-
-        report = run_dedup(settings_from_airflow())
-        result = {"generation_id": report.generation_id, "articles": report.articles,
-                  "counts": dict(report.counts), "replayed_batch": replayed["batch_uri"]}
-        log.info("dedup: %s", result)
-        return result
+        return tasks.dedup(replayed_batch=replayed["batch_uri"])
 
     @task
     def load_warehouse(dedup_result: dict[str, Any]) -> dict[str, Any]:
         """Upsert the replayed batch and the new dedup generation into the warehouse."""
         from airflow.sdk import get_current_context
-        from newsflow_airflow import run_ts_from_context, settings_from_airflow
+        from newsflow_airflow import run_ts_from_context, tasks
 
-        from pipeline.stages import load_warehouse as run_load
-
-        report = run_load(settings_from_airflow(), run_ts=run_ts_from_context(get_current_context()))
-        result = {"batches_loaded": report.batches_loaded, "rows_loaded": report.rows_loaded,
-                  "dedup_generation": report.dedup_generation,
-                  "batches_failed": getattr(report, "batches_failed", 0)}
-        log.info("load: %s", result)
-        return result
+        return tasks.load_warehouse(dedup_result, run_ts=run_ts_from_context(get_current_context()))
 
     @task(outlets=[WAREHOUSE])
     def refresh_related(load_result: dict[str, Any]) -> dict[str, Any]:
-        """Recompute related lists; publish the warehouse asset with the counts."""
+        """Recompute related lists; publish the warehouse asset with the counts and the interval."""
         from airflow.sdk import get_current_context
-        from newsflow_airflow import settings_from_airflow
+        from newsflow_airflow import tasks
 
-        from pipeline.stages import refresh_related as run_related
-
-        report = run_related(settings_from_airflow())
         context = get_current_context()
         since, until = _interval(context)
-        result = {"canonicals": report.canonicals, "rows": report.rows, "reprocessed_since": since.isoformat(),
-                  "reprocessed_until": until.isoformat(), "rows_loaded": load_result["rows_loaded"]}
-        log.info("related: %s", result)
-        context["outlet_events"][WAREHOUSE].extra = result
-        return result
+        return tasks.refresh_related(load_result, context, WAREHOUSE, reprocessed_since=since.isoformat(),
+                                     reprocessed_until=until.isoformat())
 
     @task(execution_timeout=timedelta(minutes=10))
     def record_metrics() -> dict[str, Any]:
         """Load buffered run-metrics records into ``run_metrics``."""
         from airflow.sdk import get_current_context
-        from newsflow_airflow import run_ts_from_context, settings_from_airflow
-        from newsflow_airflow.metrics import flush_metrics
+        from newsflow_airflow import run_ts_from_context, tasks
 
-        return flush_metrics(settings_from_airflow(), recorded_at=run_ts_from_context(get_current_context()))
+        return tasks.record_metrics(run_ts_from_context(get_current_context()))
 
     refresh_related(load_warehouse(dedup(replay_raw()))) >> record_metrics().as_teardown()
 

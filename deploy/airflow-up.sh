@@ -64,7 +64,31 @@ for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$PORT/api/v2/monitor/health" >/dev/null 2>&1; then break; fi
   sleep 1
 done
+# The environment every airflow command of this deployment needs (the CLI reads the same
+# metadata DB, DAG folder and keys), in a file a new shell can source; secrets stay in
+# $SECRET_FILE, which the env file sources rather than copies.
+ENV_FILE="$AIRFLOW_HOME/newsflow.env"
+{
+  echo "# written by deploy/airflow-up.sh: set -a; . $ENV_FILE; set +a"
+  for name in AIRFLOW_HOME PATH PYTHONPATH AIRFLOW__CORE__DAGS_FOLDER AIRFLOW__CORE__PLUGINS_FOLDER \
+              AIRFLOW__CORE__LOAD_EXAMPLES AIRFLOW__CORE__EXECUTOR AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS \
+              AIRFLOW__CORE__EXECUTION_API_SERVER_URL AIRFLOW__API__HOST AIRFLOW__API__PORT AIRFLOW__API__BASE_URL \
+              AIRFLOW__DATABASE__SQL_ALCHEMY_CONN; do
+    printf '%s=%q\n' "$name" "${!name}"
+  done
+  for name in $(compgen -e | grep -E '^NEWSFLOW_' || true); do  # may hold keys: the file is 0600
+    printf '%s=%q\n' "$name" "${!name}"
+  done
+  echo ". $SECRET_FILE"
+} > "$ENV_FILE"
+chmod 600 "$ENV_FILE"
 echo "Airflow is up: http://127.0.0.1:$PORT  (DAGs: $REPO/dags, logs: $LOGS)"
-echo "Trigger an ingest run:  $VENV_BIN/airflow dags trigger newsflow_ingest"
+echo "newsflow_ingest and newsflow_process run once loaded; newsflow_reprocess is paused (docs/airflow.md)."
+echo "In a new shell, first load this deployment's environment, then trigger an ingest run:"
+echo ""
+echo "  export AIRFLOW_HOME=$AIRFLOW_HOME"
+echo "  set -a; . \"\$AIRFLOW_HOME/newsflow.env\"; set +a"
+echo "  airflow dags trigger newsflow_ingest"
+echo ""
 wait -n "${PIDS[@]}" || true
 echo "an Airflow component exited; stopping the others (see $LOGS)" >&2

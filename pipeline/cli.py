@@ -52,6 +52,7 @@ COMMAND_MODULES = (
     "pipeline.dedup.cli",
     "pipeline.warehouse.cli",
     "pipeline.related.cli",
+    "pipeline.api.cli",
     "pipeline.corrections_cli",
     "pipeline.push_cli",
     "pipeline.backfill_cli",
@@ -71,27 +72,69 @@ def _command_modules() -> list:
     return out
 
 
+class DefaultsFormatter(argparse.HelpFormatter):
+    """``(default: X)`` after an option's help when there is a default worth reading (not for
+    flags and unset options, where it would only say False or None)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" in text or default in (None, False, argparse.SUPPRESS) or action.nargs == 0
+                or not (action.option_strings or action.nargs in ("?", "*"))):
+            return text
+        return text + " (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """Every (sub)command's help shows the defaults (``newsflow X --help``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
+# Global options: accepted before the subcommand and after it (``newsflow run -v``).
+GLOBAL_DEFAULTS = {"config": None, "verbose": False, "quiet": False}
+
+
+def _add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The global options on ``parser``; below the top they default to SUPPRESS so a value
+    given before the subcommand is not overwritten by the subparser's default."""
+    default = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    have = {o for a in parser._actions for o in a.option_strings}
+    if "--config" not in have:
+        parser.add_argument("--config", default=default(None),
+                            help="path to newsflow.toml (else $NEWSFLOW_CONFIG, else ./newsflow.toml)")
+    if "--verbose" not in have:
+        parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                            help="INFO logs with counts; the traceback on failure")
+    if "--quiet" not in have:
+        parser.add_argument("-q", "--quiet", action="store_true", default=default(False),
+                            help="no progress bars, no warnings: results and errors only")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                _add_globals(child, top=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="newsflow", description=__doc__)
-    p.add_argument("--config", help="path to newsflow.toml (default: $NEWSFLOW_CONFIG or ./newsflow.toml)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = Parser(prog="newsflow", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("run", help="one full pass: fetch, normalize, lake, dedup, warehouse, related")
     s.add_argument("--feeds", required=True, help="feed registry: YAML or OPML")
-    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.add_argument("--force", action="store_true", help="poll every feed, even parked or not yet due ones")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("search", help="full-text search in the warehouse")
-    s.add_argument("query")
+    s.add_argument("query", help="query text (BM25; Arabic and English stemming)")
     s.add_argument("--lang", help="only this language")
     s.add_argument("--outlet", help="only this source domain")
-    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--limit", type=int, default=10, help="results to show")
     s.add_argument("--since", help="published at or after this ISO date/time (UTC)")
     s.add_argument("--until", help="published before this ISO date/time (UTC)")
     s.add_argument("--expand", action="store_true", help="bring each hit's story: copies and translations")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_search)
 
     for module in _command_modules():
@@ -102,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in _command_modules():
         if hasattr(module, "register_eval"):
             module.register_eval(esub)
+    _add_globals(p, top=True)
     return p
 
 
@@ -113,8 +157,15 @@ def main(argv: list[str] | None = None) -> int:
 
     install()
     args = build_parser().parse_args(argv)
+    for name, value in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    if args.quiet:  # quiet means quiet: no Python warnings either (errors still print)
+        import warnings
+
+        warnings.simplefilter("ignore")
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:

@@ -166,6 +166,9 @@ class Settings:
 
     # API
     api_keys: tuple[str, ...] = ()
+    # Browser origins allowed to call the API (CORS), e.g. the site's widgets:
+    # ``NEWSFLOW_API_CORS_ORIGINS=https://www.example.org,https://m.example.org``; ``*`` for any.
+    api_cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         from pipeline.redact import register, url_password
@@ -285,7 +288,7 @@ def _coerce(cls: type, name: str, value: Any, source: str | None = None) -> Any:
         value = os.fspath(value)
     if name == "resolve":
         return _parse_resolve(value)
-    if name in {"languages", "api_keys"}:
+    if name in {"languages", "api_keys", "api_cors_origins"}:
         return _parse_list(value)
     if isinstance(default, bool):
         if isinstance(value, bool):

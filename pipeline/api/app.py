@@ -13,6 +13,11 @@ surviving story (``story_aliases``); with ``api_keys`` set, requests need ``X-AP
 ``Authorization: Bearer``) except ``/healthz``, ``/readyz`` and the docs.  No answer ever
 carries configuration or an exception text (``pipeline.api.health``): details go to the
 (redacted) log.
+
+The contract clients generate from is the OpenAPI document: every body has a model
+(``pipeline.api.models``), every status is listed, ``HEAD`` sits beside every ``GET`` and the
+key schemes appear when keys are on (``pipeline.api.docs``); schemathesis holds the server to
+it.  Operators get an access log line per request and ``/metrics`` (``pipeline.api.observe``).
 """
 
 from __future__ import annotations
@@ -24,14 +29,17 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
-from pipeline.api import pages, session
+from pipeline.api import models, pages, session
+from pipeline.api.docs import install_openapi, mount_docs
 from pipeline.api.errors import Unavailable
 from pipeline.api.fastpath import (
     ID_PATTERN,
@@ -41,12 +49,15 @@ from pipeline.api.fastpath import (
     RelatedFastPath,
     etag_matches,
 )
+from pipeline.api.observe import HeadAsGet, Metrics, Observe, setup_access_log
 from pipeline.api.snapshot import Snapshot, read_version
 from pipeline.config import Settings
 
 log = logging.getLogger(__name__)
-OPEN_PATHS = {"/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect",
+OPEN_PATHS = {"/healthz", "/readyz", "/docs", "/redoc", "/openapi.json",
               "/login", "/logout", "/static/pages.js", "/static/pages.css"}
+OPEN_PREFIXES = ("/docs-assets/",)  # Swagger UI and ReDoc files (pipeline.api.docs)
+SEARCH_MAX_OFFSET = 899  # offset + limit + 1 stays within the warehouse's 1,000-hit ceiling
 _LANG = f"^{LANG_PATTERN}$"
 _ID = f"^{ID_PATTERN}$"
 
@@ -54,8 +65,9 @@ _ID = f"^{ID_PATTERN}$"
 class Holder:
     """The current snapshot, its freshness checks and the response cache."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.snapshot: Snapshot | None = None
         self.checked = 0.0
         self.error: str | None = None
@@ -77,7 +89,13 @@ class Holder:
             snap = Snapshot.load(self.settings)
             with open_backend(self.settings, read_only=True) as be:
                 last_load = be.query("api_version")[0]["last_load"]
+                last_counts = be.query("api_last_load")
             self.snapshot, self.error, self.last_load = snap, None, last_load
+            if self.metrics is not None:
+                self.metrics.snapshot_articles.set(len(snap.ids))
+                for row in last_counts:
+                    self.metrics.last_load_rows.labels(row["kind"]).set(row["rows"])
+                    self.metrics.last_load_batches.labels(row["kind"]).set(row["batches"])
             self.cache.clear()
             log.info("api snapshot %s: %d articles, %d lists", snap.version, len(snap.ids), len(snap.spans))
         except Exception as exc:  # keep serving the old snapshot; /readyz reports it
@@ -115,7 +133,8 @@ class ApiKeys:
         self.app, self.keys = app, keys
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES):
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             auth = headers.get("authorization", "")
             key = headers.get("x-api-key") or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
@@ -155,13 +174,31 @@ STORY_RESPONSES: dict[int | str, dict[str, Any]] = {
     301: {
         "description": "a retired story id: the story now lives at `Location` (the body repeats its id)",
         "headers": {"Location": {"description": "`/stories/{current story id}`", "schema": {"type": "string"}}},
-        "content": {"application/json": {"schema": {
-            "type": "object", "required": ["detail", "story_id"],
-            "properties": {"detail": {"type": "string"}, "story_id": {"type": "string"}}}}},
+        "model": models.Moved,
     },
-    404: {"description": "unknown story id (neither current nor retired)",
-          "content": {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}},
+    **models.responses(304, 404, 422, 503, ok=models.Story, html=True),
 }
+STORY_RESPONSES[404]["description"] = "unknown story id (neither current nor retired)"
+
+
+def _age_seconds(last_load: datetime | None) -> float:
+    """Seconds since ``last_load`` (NaN when nothing is loaded): the snapshot-age gauge."""
+    if last_load is None:
+        return float("nan")
+    from datetime import UTC
+
+    if last_load.tzinfo is None:
+        last_load = last_load.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - last_load).total_seconds()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A naive date-time as UTC (the CLI's rule for ``--since``/``--until``)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC)
 
 
 def _story_moved(request: Request, old: str, current: str, cache_control: str) -> JSONResponse:
@@ -183,17 +220,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install()  # uvicorn workers are fresh processes: redact their logs too
     settings = settings or Settings.load()
-    holder = Holder(settings)
+    setup_access_log()
+    metrics = Metrics()
+    holder = Holder(settings, metrics)
+    metrics.snapshot_age.set_function(lambda: _age_seconds(holder.last_load))
+    languages = tuple(settings.languages)
+    Language = Literal[languages]  # type: ignore[valid-type]  # an enum in OpenAPI: en-US is a 422
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):  # warm the snapshot so the first request is fast
         await asyncio.to_thread(holder._reload)
         yield
 
-    app = FastAPI(title="newsflow", version="0.2.0", lifespan=lifespan,
+    app = FastAPI(title="newsflow", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Related articles, stories and search over the newsflow warehouse. "
                               "Related lists never contain a copy or translation of the article read.")
     app.state.holder = holder
+    app.state.metrics = metrics
+    mount_docs(app)
+    install_openapi(app, keyed=bool(settings.api_keys), open_paths=OPEN_PATHS)
 
     def cached(request: Request, key: tuple, build) -> Response:
         hit = holder.cache.get(key)
@@ -211,6 +256,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RelatedFastPath, holder=holder)  # added first: runs inside the key check
     if settings.api_keys:
         app.add_middleware(ApiKeys, keys=frozenset(settings.api_keys))
+    if settings.api_cors_origins:  # outside the key check: a browser's preflight carries no key
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.api_cors_origins),
+                           allow_methods=["GET", "HEAD"], allow_headers=["X-API-Key", "Authorization", "If-None-Match"],
+                           expose_headers=["ETag"], max_age=600)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(Observe, metrics=metrics)  # outermost: sees every request, fast path included
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -224,11 +275,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # a fixed phrase: the exception behind it (URL, host, path) goes to the log only
         return JSONResponse({"detail": f"warehouse unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"})
 
-    @app.get("/healthz", summary="liveness: the process answers (nothing about configuration)")
+    @app.get("/healthz", summary="liveness: the process answers (nothing about configuration)",
+             response_model=models.Health)
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="readiness: warehouse reachable, data younger than ready_max_age")
+    @app.get("/metrics", summary="Prometheus metrics: requests and latency per route, snapshot age, last load",
+             response_class=Response, responses={200: {"description": "Prometheus text format",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    def prometheus() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST,
+                        headers={"Cache-Control": "no-store"})
+
+    @app.get("/readyz", summary="readiness: warehouse reachable, data younger than ready_max_age",
+             response_model=models.Readiness,
+             responses={503: {"model": models.Readiness, "description": "not ready (the body says why)"}})
     async def readyz() -> JSONResponse:
         from datetime import UTC, datetime
 
@@ -254,7 +317,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(state.body(), status_code=200 if state.ready else 503,
                             headers={"Cache-Control": "no-store"})
 
-    @app.get("/articles/{article_id}/related", summary="related articles (never a copy or translation)")
+    @app.get("/articles/{article_id}/related", summary="related articles (never a copy or translation)",
+             response_class=Response, responses=models.responses(304, 404, 422, 503, ok=models.RelatedList))
     async def related(
         request: Request,
         article_id: str = Path(..., pattern=_ID, description="article id (16 hex)"),
@@ -267,7 +331,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return _error(404, f"unknown article {article_id}")
         return cached(request, key, lambda: snap.related_json(article_id, k, lang))
 
-    @app.get("/articles/{article_id}", summary="one article's metadata and story")
+    @app.get("/articles/{article_id}", summary="one article's metadata and story",
+             response_class=Response, responses=models.responses(304, 404, 422, 503, ok=models.Article))
     async def article(request: Request, article_id: str = Path(..., pattern=_ID)) -> Response:
         snap = await holder.current()
         i = snap.pos.get(article_id)
@@ -281,7 +346,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "story_url": story_url})
 
     @app.get("/stories/{story_id}", summary="a story: its canonical, copies and translations",
-             description=STORY_DESCRIPTION, responses=STORY_RESPONSES)
+             description=STORY_DESCRIPTION, response_class=Response, responses=STORY_RESPONSES)
     async def story(request: Request, story_id: str = Path(..., pattern=_ID, description="story id, current or retired")
                     ) -> Response:
         snap = await holder.current()
@@ -299,18 +364,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     pages.register(app, settings, holder)
 
-    @app.get("/search", summary="BM25 search over title and body, Arabic and English alike")
     def search(
         request: Request,
         q: str = Query(..., min_length=1, max_length=2000, description="query text"),
-        lang: str | None = Query(None, pattern=_LANG, description="only this language"),
-        limit: int = Query(10, ge=1, le=100),
+        lang: Annotated[str | None, Query(description="only this language (one of the configured languages)")] = None,
+        outlet: str | None = Query(None, min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$",
+                                   description="only this source domain, e.g. `news.example`"),
+        since: Annotated[models.IsoDateTime | None,
+                         Query(description="published at or after (ISO 8601; UTC when no offset)")] = None,
+        until: Annotated[models.IsoDateTime | None,
+                         Query(description="published before (ISO 8601; UTC when no offset)")] = None,
+        limit: int = Query(10, ge=1, le=100, description="results per page"),
+        offset: int = Query(0, ge=0, le=SEARCH_MAX_OFFSET, description="results to skip (the previous page's `next_offset`)"),
     ) -> Response:
         from pipeline.warehouse.queries import SearchError, WarehouseUnavailable
         from pipeline.warehouse.queries import search as run_search
 
         try:
-            hits = run_search(settings, q, language=lang, limit=limit)
+            hits = run_search(settings, q, language=lang, outlet=outlet, since=_utc(since), until=_utc(until),
+                              limit=offset + limit + 1)  # one more: is there a next page?
         except SearchError as exc:
             return _error(422, f"q: {exc}")
         except WarehouseUnavailable as exc:
@@ -318,8 +390,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": "warehouse unavailable"}, status_code=503, headers={"Retry-After": "5"})
         results = [{"article_id": h.article_id, "title": h.title, "url": h.url, "source_domain": h.source_domain,
                     "language": h.language, "published_at": h.published_at.isoformat() if h.published_at else None,
-                    "story_id": h.story_id, "score": round(float(h.score), 6), "snippet": h.snippet} for h in hits]
-        return cached(request, ("search", q, lang, limit, tuple(r["article_id"] for r in results)),
-                      lambda: {"query": q, "results": results})
+                    "story_id": h.story_id, "score": round(float(h.score), 6), "snippet": h.snippet}
+                   for h in hits[offset:offset + limit]]
+        more = len(hits) > offset + limit
+        return cached(request, ("search", q, lang, outlet, since, until, limit, offset,
+                                tuple(r["article_id"] for r in results)),
+                      lambda: {"query": q, "offset": offset, "limit": limit, "results": results,
+                               "next_offset": offset + limit if more else None})
+
+    # ``lang`` is an enum of the configured languages (``en-US`` is a 422, not an empty list);
+    # the type is made here, from the settings, so the annotation is set before registering.
+    search.__annotations__["lang"] = Annotated[Language | None, Query(
+        description="only this language (one of the configured languages)")]
+    app.get("/search", summary="BM25 search over title and body, Arabic and English alike",
+            description="The filters of `newsflow search`; results page by `offset` (the response's "
+                        "`next_offset`, null on the last page).",
+            response_class=Response, responses=models.responses(304, 422, 503, ok=models.SearchPage))(search)
 
     return app

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from pipeline.api import session
+from pipeline.api import models, session
 from pipeline.api.errors import Unavailable
 from pipeline.api.story_view import direction, story_page
 from pipeline.config import Settings
@@ -155,14 +155,15 @@ def _day(value: date | None, end: bool = False) -> datetime | None:
 def register(app: FastAPI, settings: Settings, holder: Any) -> None:
     """Add the page routes (stories index, feeds, sign-in, static assets) to ``app``."""
 
-    @app.get("/stories", summary="recent stories with several copies (HTML for browsers, JSON otherwise)")
+    @app.get("/stories", summary="recent stories with several copies (HTML for browsers, JSON otherwise)",
+             response_class=Response, responses=models.responses(422, 503, ok=models.StoryIndex, html=True))
     async def stories(
         request: Request,
         lang: str | None = Query(None, pattern=_LANG, description="a member in this language (ISO 639)"),
         outlet: str | None = Query(None, pattern=_DOMAIN, description="a member from this source domain"),
         kind: str | None = Query(None, pattern="^(exact|near|translation)$", description="a member of this kind"),
-        since: Annotated[date | None, Query(description="last copy on or after this day (UTC)")] = None,
-        until: Annotated[date | None, Query(description="first copy on or before this day (UTC)")] = None,
+        since: Annotated[models.IsoDate | None, Query(description="last copy on or after this day (UTC)")] = None,
+        until: Annotated[models.IsoDate | None, Query(description="first copy on or before this day (UTC)")] = None,
         limit: int = Query(25, ge=1, le=100, description="stories per page"),
         offset: int = Query(0, ge=0, le=1_000_000, description="stories to skip"),
     ) -> Response:
@@ -187,7 +188,8 @@ def register(app: FastAPI, settings: Settings, holder: Any) -> None:
         return _html(render("stories.html", stories=items, total=total, offset=offset, filters=filters,
                             kinds=KINDS, nav=nav, signed_in=bool(settings.api_keys)))
 
-    @app.get("/feeds", summary="feed health: state, last success, error rate, parked (HTML for browsers)")
+    @app.get("/feeds", summary="feed health: state, last success, error rate, parked (HTML for browsers)",
+             response_class=Response, responses=models.responses(503, ok=models.FeedHealthList, html=True))
     async def feeds(request: Request) -> Response:
         (rows,) = await _rows(settings, [("page_feeds", None)])
         items = [{k: (_iso(v) if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]

@@ -26,8 +26,6 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
@@ -36,6 +34,7 @@ from pipeline.dedup.encoder import Encoder, covers
 from pipeline.dedup.prep import Prepared, prepare
 from pipeline.extract.textnorm import sentence_spans
 from pipeline.extract.textnorm import sentences as split_sentences
+from pipeline.indexed import IndexedDoc
 from pipeline.models import Anchor, Article
 
 MAX_SENTENCES = 150
@@ -43,44 +42,7 @@ NUM_PERM = 128
 _PRIME = np.uint64(4294967311)  # smallest prime above 2**32
 
 
-@dataclass
-class IndexedDoc:
-    """One article's identities, signatures, anchors and vectors (see module doc)."""
-
-    id: str
-    language: str
-    published_at: datetime
-    eligible: bool
-    norm_hash: str
-    canonical_url: str
-    url: str
-    guid: str
-    source_domain: str
-    translator: str | None
-    original_outlet: str | None
-    original_domain: str | None
-    original_url: str | None
-    shingles: np.ndarray  # uint32, sorted unique
-    bands: np.ndarray  # uint64, one key per LSH band
-    anchors: list[Anchor] | None  # None until loaded (known docs load lazily)
-    sentences: list[str] | None = None  # None until loaded
-    spans: list[tuple[int, int]] | None = None  # char offsets of sentences in body_text
-    shingle_seq: np.ndarray | None = None  # uint32 in text order; None until loaded
-    anchor_keys: np.ndarray | None = None  # uint64 hashes of numeric and name anchors (light)
-    sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``
-    docvec: np.ndarray | None = None  # float32 (dim,)
-    titlevec: np.ndarray | None = None  # float32 (dim,), zeros without a title; for the related stage
-    encoder: str = ""
-    extra: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # other encoders
-    location: tuple[str, int] | None = None  # (lake file key, row) for lazy loading
-
-    @property
-    def article_id(self) -> str:  # the name ``cluster.choose_canonical`` reads
-        return self.id
-
-    @property
-    def ts(self) -> float:
-        return self.published_at.timestamp()
+# IndexedDoc is a plain record the lake also reads and writes: it lives in pipeline.indexed.
 
 
 def h32(text: str) -> int:

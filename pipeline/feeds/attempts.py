@@ -4,7 +4,7 @@ Why a lake batch per run/shard: every ingest shard writes its own object under a
 of the run's ``run_ts`` and a hash of the shard's feed URLs, so parallel shards never share
 a writer and a retried task overwrites its own batch instead of adding a copy.  The
 warehouse load stage copies new batches into ``fetch_attempts``
-(:func:`pipeline.feeds.health.load_feed_health`).  ``attempted_at`` is an observation
+(:func:`pipeline.warehouse.feed_health.load_feed_health`).  ``attempted_at`` is an observation
 (when the request went out); ``run_ts`` is the run that decided to make it.
 """
 

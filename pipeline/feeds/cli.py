@@ -117,10 +117,10 @@ def _date(value: str) -> datetime:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from pipeline.feeds.replay import replay
+    from pipeline.run import replay_pass
 
     run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of a CLI replay
-    summary = replay(settings_from_args(args), since=args.since, until=args.until, run_ts=run_ts,
+    summary = replay_pass(settings_from_args(args), since=args.since, until=args.until, run_ts=run_ts,
                      progress=not args.quiet)
     print(summary.render())
     return 0
@@ -130,31 +130,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("feeds", help="feed registry and feed health")
     fsub = s.add_subparsers(dest="feeds_command", required=True)
     e = fsub.add_parser("list", help="list the feeds of a registry file")
-    e.add_argument("--feeds", required=True)
+    e.add_argument("--feeds", required=True, help="the registry file (YAML or OPML)")
     e.set_defaults(func=cmd_list)
 
     e = fsub.add_parser("add", help="add one feed to a registry file (YAML or OPML)")
-    e.add_argument("url")
+    e.add_argument("url", help="the feed URL")
     e.add_argument("--feeds", required=True, help="registry file (created when missing)")
-    e.add_argument("--name")
-    e.add_argument("--language")
+    e.add_argument("--name", help="display name")
+    e.add_argument("--language", help="ISO 639-1 hint for the language identifier")
     e.set_defaults(func=cmd_add)
 
     e = fsub.add_parser("import", help="merge the feeds of a YAML/OPML file into a registry")
-    e.add_argument("source")
+    e.add_argument("source", help="an OPML or YAML file to import")
     e.add_argument("--feeds", required=True, help="registry file to extend (created when missing)")
     e.set_defaults(func=cmd_import)
 
     e = fsub.add_parser("export", help="write a registry as OPML or YAML")
-    e.add_argument("--feeds", required=True)
-    e.add_argument("--format", choices=("opml", "yaml"), default="opml")
+    e.add_argument("--feeds", required=True, help="the registry file (YAML or OPML)")
+    e.add_argument("--format", choices=("opml", "yaml"), default="opml", help="output format")
     e.add_argument("-o", "--output", help="file to write (default: stdout)")
     e.set_defaults(func=cmd_export)
 
     e = fsub.add_parser("status", help="feed health from the lake: errors, last success, parked feeds")
     e.add_argument("--feeds", help="also list registry feeds never polled")
-    e.add_argument("--only", choices=("ok", "failing", "parked", "new"))
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--only", choices=("ok", "failing", "parked", "new"), help="only feeds in this state")
+    e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(func=cmd_status)
 
     e = fsub.add_parser("unpark", help="poll a parked feed again")
@@ -164,5 +164,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("replay", help="re-run parsing and later stages from the raw zone (no network)")
     r.add_argument("--since", required=True, type=_date, help="ISO date/time (UTC when no offset)")
     r.add_argument("--until", type=_date, help="exclusive end (default: no end)")
-    r.add_argument("-q", "--quiet", action="store_true")
     r.set_defaults(func=cmd_replay)

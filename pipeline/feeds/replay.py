@@ -5,7 +5,8 @@ as served, so a fixed parser can be applied to what we already fetched.  ``repla
 the feed bodies first seen in ``[since, until)``, parses them, takes article pages from the
 raw zone (the latest body stored for the page URL; a page never fetched is a counted
 ``page:page_not_in_raw_zone`` reject), normalizes, writes one articles batch, then runs the
-same stages as ``newsflow run``: dedup, warehouse load, related.  Entries already in the
+same stages as ``newsflow run``: dedup, warehouse load, related (``pipeline.run.replay_pass``:
+ingestion never drives the later stages itself).  Entries already in the
 lake are processed again on purpose (that is the point); the warehouse upserts by
 article id, so a replay updates rows instead of duplicating them.  ``run_ts`` is the
 caller's clock (the Airflow reprocessing DAG passes its logical date).
@@ -99,25 +100,3 @@ def replay_ingest(
     # newest body wins for an article seen in several replayed bodies
     write_outputs(store, report, list(reversed(articles)), [], [])
     return report, len(records)
-
-
-def replay(
-    settings: Settings,
-    *,
-    since: datetime,
-    until: datetime | None = None,
-    run_ts: datetime,
-    store: ObjectStore | None = None,
-    progress: bool = False,
-) -> ReplaySummary:
-    """Replay parsing and every later stage for feed bodies first seen in ``[since, until)``."""
-    from pipeline.stages import dedup, load_warehouse, refresh_related
-
-    store = store or open_store(settings)
-    report, n = replay_ingest(settings, since=since, until=until, run_ts=run_ts, store=store, progress=progress)
-    summary = ReplaySummary(report, n)
-    summary.dedup = dedup(settings, store=store)
-    summary.load = load_warehouse(settings, run_ts=run_ts, store=store)
-    summary.related = refresh_related(settings, store=store)
-    log.info("replay since %s until %s: %d bodies, %d articles", since, until, n, report.articles_new)
-    return summary

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--partition", help="only this partition, e.g. dt=2025-08-01")
     c.set_defaults(func=cmd_compact)
     b = lsub.add_parser("batches", help="list committed batches")
-    b.add_argument("--kind", default="articles")
+    b.add_argument("--kind", default="articles", help="the zone: articles, dedup, ...")
     b.set_defaults(func=cmd_batches)
     k = lsub.add_parser("check", help="verify every committed file (size, rows, checksum); quarantine bad ones")
     k.add_argument("--kind", help="only this kind of batch (articles, rejects, dedup-index, ...)")

@@ -3,7 +3,7 @@
 Three kinds of committed batches (``pipeline.lake.batches``), keyed deterministically:
 
 * ``dedup-index/dt=.../<article batch id>``: the matching material of every article of
-  that batch (``pipeline.dedup.index.IndexedDoc``: identities, shingle hashes, LSH band
+  that batch (``pipeline.indexed.IndexedDoc``: identities, shingle hashes, LSH band
   keys, anchors, sentences, float16 sentence, document and title vectors), partitioned by
   publication day so a later batch reads only the days inside its window; the related
   stage reuses the document and title vectors (``read_docvecs``) rather than encoding again;
@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.failpoints import failpoint
+from pipeline.indexed import IndexedDoc
 from pipeline.lake.batches import (
     BatchManifest,
     list_batches,
@@ -125,8 +126,6 @@ def _vec(buf: bytes, dim: int) -> np.ndarray:
 def table_to_index(table: pa.Table, key: str | None = None) -> list:
     """IndexedDocs from index rows; without the heavy columns, ``sentences`` stays None
     and ``location`` says where to load them (``load_sentences``)."""
-    from pipeline.dedup.index import IndexedDoc
-
     cols = {n: table[n].to_pylist() for n in table.column_names
             if n not in ("shingles", "bands", "shingle_seq", "anchor_keys")}
     sh = _lists(table["shingles"], np.uint32)

@@ -1,7 +1,7 @@
 """``newsflow eval related``: relevance of the served related lists on a labelled dev set.
 
-The dev set (``tests/fixtures/related/devset.yaml``, synthetic, built by
-``build_devset.py`` beside it) lists articles and, for each, the relevant others and its own
+The dev set (``pipeline/data/related_devset.yaml``, synthetic, built by
+``tests/fixtures/related/build_devset.py``) lists articles and, for each, the relevant others and its own
 story's copies and translations.  The evaluation runs the real pipeline stages on it in a
 scratch lake and warehouse (dedup, warehouse load, related refresh), asks the served query
 for each article's top k in the article's own language, and reports nDCG@k, precision@k
@@ -20,6 +20,7 @@ import math
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -28,7 +29,8 @@ from pipeline.config import Settings
 from pipeline.dedup.encoder import Encoder
 from pipeline.models import Article
 
-DEVSET = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "related" / "devset.yaml"
+# Shipped in the package so ``newsflow eval related`` works from an installed wheel.
+DEVSET = Path(str(resources.files("pipeline").joinpath("data", "related_devset.yaml")))
 # Floors for ``--check`` on the default dev set at k = 5: the figures before the related
 # stage reused dedup's vectors (nDCG@5 0.841, precision@5 0.817), rounded down, so that
 # quality can never silently drop below what encoding every article itself gave.

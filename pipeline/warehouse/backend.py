@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,10 @@ import pyarrow as pa
 from pipeline.config import Settings
 from pipeline.errors import Failure, ServiceUnavailable
 
-SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
+# The SQL ships inside the package (``pipeline/sql``; ``sql/`` at the repository root is a
+# link to it), so an installed wheel finds it wherever it runs.  ``importlib.resources`` on a
+# regular (unzipped) package gives a real directory, which DuckDB and psycopg callers need.
+SQL_ROOT = Path(str(resources.files("pipeline").joinpath("sql")))
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 
 Params = dict[str, Any] | Sequence[Any] | None
@@ -94,7 +98,7 @@ class Backend:
         """The text of ``sql/<backend>/<name>.sql``."""
         path = self.sql_dir / f"{name}.sql"
         if not path.is_file():
-            raise WarehouseError(f"no SQL file {path.relative_to(SQL_ROOT.parent)}")
+            raise WarehouseError(f"no SQL file sql/{path.relative_to(SQL_ROOT)}")
         # Full-line comments go: psycopg would read a ``%s`` in a comment as a placeholder.
         lines = path.read_text(encoding="utf-8").splitlines()
         return "\n".join(line for line in lines if not line.lstrip().startswith("--"))

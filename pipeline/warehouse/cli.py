@@ -111,7 +111,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m = wsub.add_parser("migrate", help="apply pending migrations (sql/<backend>/NNN_*.sql)")
     m.set_defaults(func=cmd_migrate)
     st = wsub.add_parser("status", help="applied/pending migrations, row counts, size; exit 1 when pending")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print JSON")
     st.set_defaults(func=cmd_status)
     ld = wsub.add_parser("load", help="merge committed lake batches and the latest dedup generation")
     ld.add_argument("--batch", action="append", help="only this batch id (repeatable)")

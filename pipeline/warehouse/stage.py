@@ -39,7 +39,7 @@ class LoadReport:
     search_indexed: bool
     batches_failed: int = 0
     failures: list[str] = field(default_factory=list)  # "batch_id: error"
-    feeds: int = 0  # feed states mirrored into `feeds` (pipeline.feeds.health)
+    feeds: int = 0  # feed states mirrored into `feeds` (pipeline.warehouse.feed_health)
     attempt_rows: int = 0  # new `fetch_attempts` rows
     deferred: str | None = None  # why the load was put off to the next run (busy file)
 
@@ -82,8 +82,8 @@ class _Progress:
 def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: set[str] | None,
           done: _Progress) -> LoadReport:
     from pipeline.failpoints import failpoint
-    from pipeline.feeds.health import load_feed_health
     from pipeline.warehouse import loads
+    from pipeline.warehouse.feed_health import load_feed_health
 
     be.migrate()
     backfilled = loads.sync_search_docs(be)

@@ -209,3 +209,43 @@ def test_sqs_watcher_is_only_built_when_a_queue_is_configured(dagbag) -> None:
         ["x-newsflow://lake/drops", [["newsflow_lake_drops_sqs", "MessageQueueTrigger", "sqs",
                                      "http://127.0.0.1:9/123456789012/drops", 5]]],
     ]
+
+
+def test_pause_policy_ingest_and_process_run_once_loaded_reprocess_waits(dagbag) -> None:
+    """docs/airflow.md "Pause policy": a triggered ingest must not sit queued behind a pause."""
+    policy = {dag_id: dag.is_paused_upon_creation for dag_id, dag in dagbag.dags.items()}
+    assert policy == {"newsflow_ingest": False, "newsflow_process": False, "newsflow_reprocess": True}
+
+
+def test_process_and_reprocess_share_their_task_bodies() -> None:
+    """The stage tasks call newsflow_airflow.tasks; no DAG file calls a stage itself."""
+    for name in ("newsflow_process.py", "newsflow_reprocess.py"):
+        source = (DAGS / name).read_text(encoding="utf-8")
+        for body in ("dedup", "load_warehouse", "refresh_related", "record_metrics"):
+            assert f"tasks.{body}(" in source, (name, body)
+        assert "pipeline.stages" not in source, name
+
+
+def test_shared_load_task_logs_every_failed_batch(monkeypatch, caplog) -> None:
+    """The failure logging the reprocess copy had lost, now in the one shared body."""
+    import logging
+    import sys
+    import types
+    from datetime import UTC, datetime
+
+    from tests.dags._helpers import REPO
+
+    monkeypatch.syspath_prepend(str(REPO / "plugins"))
+    from newsflow_airflow import tasks
+
+    report = types.SimpleNamespace(batches_loaded=1, rows_loaded=5, dedup_generation="g2", search_indexed=True,
+                                   batches_failed=1, failures=["b7: disk full"])
+    fake = types.ModuleType("pipeline.stages")
+    fake.load_warehouse = lambda settings, run_ts: report
+    monkeypatch.setitem(sys.modules, "pipeline.stages", fake)
+    monkeypatch.setattr("newsflow_airflow.settings_from_airflow", lambda: object())
+    with caplog.at_level(logging.INFO, logger="newsflow_airflow.tasks"):
+        result = tasks.load_warehouse({"generation_id": "g1"}, run_ts=datetime(2025, 1, 1, tzinfo=UTC))
+    assert result["batches_failed"] == 1
+    assert "batch not loaded (kept in the lake, retried next run): b7: disk full" in caplog.text
+    assert "warehouse holds dedup generation g2, dedup wrote g1" in caplog.text

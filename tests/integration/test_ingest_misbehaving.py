@@ -20,13 +20,13 @@ import duckdb
 import pytest
 
 from pipeline.config import Settings
-from pipeline.feeds.health import load_feed_health
 from pipeline.feeds.replay import replay_ingest
 from pipeline.feeds.state import load_state
 from pipeline.ingest import ingest
 from pipeline.lake.articles import read_articles
 from pipeline.lake.store import open_store
 from pipeline.models import FeedSpec
+from pipeline.warehouse.feed_health import load_feed_health
 
 T0 = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
 PARA = ("The harbour authority of the fictional town of Westmere said on Monday that the new "

@@ -1,0 +1,125 @@
+"""What an operator sees of the API: one JSON access-log line per request, Prometheus metrics,
+and ``HEAD`` for every ``GET``.
+
+Plain ASGI middleware, because the related fast path (``pipeline.api.fastpath``) answers
+without FastAPI's routing: only a layer outside it sees every request.  Route labels are the
+route templates (never raw paths), so metric cardinality stays bounded whatever clients send.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+access_log = logging.getLogger("newsflow.access")
+_TEMPLATES = [
+    (re.compile(r"^/articles/[^/]+/related$"), "/articles/{article_id}/related"),
+    (re.compile(r"^/articles/[^/]+$"), "/articles/{article_id}"),
+    (re.compile(r"^/stories/[^/]+$"), "/stories/{story_id}"),
+    (re.compile(r"^/static/"), "/static"),
+    (re.compile(r"^/docs-assets/"), "/docs-assets"),
+]
+_FIXED = {"/healthz", "/readyz", "/search", "/metrics", "/docs", "/redoc", "/openapi.json", "/stories", "/feeds",
+          "/login", "/logout"}
+# latency buckets around the related target (p99 < 20 ms) and search's 100 ms scale
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+def route_of(path: str) -> str:
+    """The route template a path belongs to, or ``unmatched``."""
+    if path in _FIXED:
+        return path
+    for pattern, template in _TEMPLATES:
+        if pattern.match(path):
+            return template
+    return "unmatched"
+
+
+def setup_access_log() -> None:
+    """Access lines go to stderr as bare JSON, whatever the root logger's level and format."""
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
+
+
+class Metrics:
+    """The API's Prometheus metrics, in a registry of their own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("newsflow_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("newsflow_http_request_duration_seconds", "time to answer, per route",
+                                 ["route"], buckets=_BUCKETS, registry=self.registry)
+        self.snapshot_age = Gauge("newsflow_snapshot_age_seconds",
+                                  "seconds since the warehouse load the served snapshot holds (NaN: none)",
+                                  registry=self.registry)
+        self.snapshot_articles = Gauge("newsflow_snapshot_articles", "articles in the served snapshot",
+                                       registry=self.registry)
+        self.last_load_rows = Gauge("newsflow_last_load_rows", "rows of the latest warehouse load, per kind",
+                                    ["kind"], registry=self.registry)
+        self.last_load_batches = Gauge("newsflow_last_load_batches",
+                                       "lake batches of the latest warehouse load, per kind",
+                                       ["kind"], registry=self.registry)
+
+
+class Observe:
+    """Outermost middleware: time, status and bytes of every answer; log line and metrics."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        state = {"status": 500, "bytes": 0}
+
+        async def sending(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                state["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            seconds = time.perf_counter() - start
+            route = route_of(scope["path"])
+            self.metrics.requests.labels(scope["method"], route, str(state["status"])).inc()
+            self.metrics.latency.labels(route).observe(seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(json.dumps({
+                    "method": scope["method"], "path": scope["path"], "status": state["status"],
+                    "duration_ms": round(seconds * 1000, 3), "bytes": state["bytes"],
+                    "client": (scope.get("client") or [None])[0]}, separators=(",", ":")))
+
+
+class HeadAsGet:
+    """``HEAD`` answers what ``GET`` would, headers only (FastAPI's routes are GET only)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: dict) -> None:
+            if message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+            await send(message)
+
+        await self.app(dict(scope, method="GET"), receive, headers_only)

@@ -16,22 +16,29 @@ def _day(value: str | None) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
+def filters_from(domains, languages, since: str | None, until: str | None):
+    """The reader's filters from CLI or DAG parameters (dates as YYYY-MM-DD, UTC)."""
+    from pipeline.feeds.warc import WarcFilter
+
+    return WarcFilter(tuple(d.lower() for d in domains or ()), tuple(languages or ()), _day(since), _day(until))
+
+
 def cmd_warc(args: argparse.Namespace) -> int:
     from pipeline.backfill import backfill
-    from pipeline.feeds.warc import WarcFilter, resolve_sources
+    from pipeline.feeds.warc import resolve_sources
     from pipeline.lake.store import open_store
     from pipeline.stages import dedup, load_warehouse, refresh_related
 
     settings = settings_from_args(args)
     try:
-        filters = WarcFilter(tuple(d.lower() for d in args.domain), tuple(args.lang), _day(args.since), _day(args.until))
+        filters = filters_from(args.domain, args.lang, args.since, args.until)
     except ValueError as exc:
         print(f"newsflow: error: --since/--until: {exc} (use YYYY-MM-DD)", file=sys.stderr)
         return 2
     store = open_store(settings)
     run_ts = datetime.now(UTC)  # the edge's clock: batch ids and load times
     try:
-        sources = resolve_sources(args.sources, args.base or "")
+        sources = resolve_sources(args.sources, args.base or "", settings)
     except OSError as exc:
         print(f"newsflow: error: cannot read {exc.filename or 'a listing'}: {exc.strerror or exc}", file=sys.stderr)
         return 2

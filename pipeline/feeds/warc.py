@@ -81,12 +81,12 @@ class ReadStats:
         self.skipped[why] = self.skipped.get(why, 0) + 1
 
 
-def resolve_sources(items: Iterable[str], base: str = "") -> list[str]:
+def resolve_sources(items: Iterable[str], base: str = "", settings: Settings | None = None) -> list[str]:
     """Paths, ``s3://`` URIs and ``*.paths.gz``/``*.paths`` listings -> WARC locations."""
     out: list[str] = []
     for item in items:
         if item.endswith((".paths.gz", ".paths")):
-            with open_source(item) as fh:
+            with open_source(item, 0, settings) as fh:
                 data = fh.read()
             text = gzip.decompress(data) if item.endswith(".gz") else data
             for line in text.decode("utf-8").splitlines():

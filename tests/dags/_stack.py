@@ -34,6 +34,7 @@ from airflow.utils import db
 db.upgradedb()
 from airflow.models.pool import Pool
 Pool.create_or_update_pool("newsflow_fetch", int(sys.argv[1]), "newsflow fetching", include_deferred=False)
+Pool.create_or_update_pool("newsflow_backfill", 2, "newsflow WARC backfill", include_deferred=False)
 print("migrated in %.1fs" % (time.perf_counter() - t))
 """
 

@@ -55,7 +55,7 @@ def dagbag():
 
 def test_dagbag_has_no_import_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process", "newsflow_reprocess"}
+    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process", "newsflow_reprocess", "newsflow_backfill"}
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
@@ -214,12 +214,22 @@ def test_sqs_watcher_is_only_built_when_a_queue_is_configured(dagbag) -> None:
 def test_pause_policy_ingest_and_process_run_once_loaded_reprocess_waits(dagbag) -> None:
     """docs/airflow.md "Pause policy": a triggered ingest must not sit queued behind a pause."""
     policy = {dag_id: dag.is_paused_upon_creation for dag_id, dag in dagbag.dags.items()}
-    assert policy == {"newsflow_ingest": False, "newsflow_process": False, "newsflow_reprocess": True}
+    assert policy == {"newsflow_ingest": False, "newsflow_process": False, "newsflow_reprocess": True,
+                      "newsflow_backfill": True}
+
+
+def test_backfill_dag_maps_one_task_per_warc_file_in_its_pool(dagbag) -> None:
+    dag = dagbag.dags["newsflow_backfill"]
+    assert type(dag.timetable).__name__ == "NullTimetable"  # triggered by hand only
+    per_file = dag.task_dict["backfill_file"]
+    assert per_file.pool == "newsflow_backfill" and type(per_file).__name__.endswith("MappedOperator")
+    assert set(dag.params) >= {"sources", "base", "domains", "languages", "since", "until", "batch_size"}
+    assert [t.task_id for t in per_file.downstream_list] == ["dedup"]
 
 
 def test_process_and_reprocess_share_their_task_bodies() -> None:
     """The stage tasks call newsflow_airflow.tasks; no DAG file calls a stage itself."""
-    for name in ("newsflow_process.py", "newsflow_reprocess.py"):
+    for name in ("newsflow_process.py", "newsflow_reprocess.py", "newsflow_backfill.py"):
         source = (DAGS / name).read_text(encoding="utf-8")
         for body in ("dedup", "load_warehouse", "refresh_related", "record_metrics"):
             assert f"tasks.{body}(" in source, (name, body)

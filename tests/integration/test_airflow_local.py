@@ -194,6 +194,36 @@ def _push_to_process(stack: AirflowStack, root: Path, resolve: str) -> dict[str,
             "in_warehouse": PUSH_ITEM in _stories(root / "warehouse.duckdb")}
 
 
+def _backfill_warc(stack: AirflowStack, root: Path) -> dict[str, Any]:
+    """Trigger newsflow_backfill over two WARC files of the sample corpus's pages: one
+    mapped task per file in the backfill pool; every page is already in the lake, so the
+    files are read and their captures counted as duplicates."""
+    from tests.integration.test_backfill_warc import build_warc
+
+    files = [root / "warc" / f"CC-NEWS-2025090{i}000000-00000.warc.gz" for i in (1, 2)]
+    files[0].parent.mkdir(exist_ok=True)
+    for f in files:
+        build_warc(f)
+    stack.wait_for(lambda: stack.dag_serialized("newsflow_backfill"), 120, "newsflow_backfill to be serialized")
+    stack.api("PATCH", "/api/v2/dags/newsflow_backfill", {"is_paused": False})
+    run = stack.api("POST", "/api/v2/dags/newsflow_backfill/dagRuns",
+                    {"logical_date": None, "conf": {"sources": [str(f) for f in files], "batch_size": 10}})
+
+    def done():
+        stack.check_alive()
+        states = [s for r, s, _ in stack.dag_runs("newsflow_backfill") if r == run["dag_run_id"]]
+        return states and states[0] in ("success", "failed") and states[0]
+
+    try:
+        state = stack.wait_for(done, 300, "the backfill run to finish")
+    except AssertionError as exc:
+        tis = stack.query("SELECT task_id, map_index, state FROM task_instance WHERE dag_id = 'newsflow_backfill'")
+        raise AssertionError(f"backfill run stuck; task instances: {tis}") from exc
+    tis = stack.query("SELECT task_id, map_index, state, pool FROM task_instance WHERE dag_id = 'newsflow_backfill' "
+                      "AND run_id = %s ORDER BY task_id, map_index", (run["dag_run_id"],))
+    return {"state": state, "tis": tis}
+
+
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     need(postgres_available(), "PostgreSQL at 127.0.0.1:5432 (user postgres) for the Airflow metadata DB")
@@ -209,6 +239,7 @@ def deployment(tmp_path_factory):
             result = run_ingest_then_process(stack)
             result["backfill"] = _reprocess_by_backfill(stack, root)
             result["push"] = _push_to_process(stack, root, server.resolve_setting)
+            result["warc"] = _backfill_warc(stack, root)
         result["timings"].update(stack.timings, backfill_added_s=result["backfill"]["added_s"],
                                  total_s=time.perf_counter() - t0)
     print("\nairflow LocalExecutor timings:", {k: round(v, 1) for k, v in result["timings"].items()})
@@ -269,3 +300,13 @@ def test_a_websub_push_starts_the_process_dag(deployment) -> None:
     assert p["run_type"] == "asset_triggered" and p["state"] == "success"
     assert p["to_process_start_s"] < 10.0
     assert p["in_warehouse"]
+
+
+def test_warc_backfill_dag_maps_one_task_per_file_in_its_pool(deployment) -> None:
+    result, _ = deployment
+    w = result["warc"]
+    assert w["state"] == "success", w["tis"]
+    per_file = [t for t in w["tis"] if t[0] == "backfill_file"]
+    assert [t[1] for t in per_file] == [0, 1] and {t[2] for t in per_file} == {"success"}
+    assert {t[3] for t in per_file} == {"newsflow_backfill"}
+    assert {t[0] for t in w["tis"] if t[2] == "success"} >= {"list_files", "dedup", "load_warehouse", "refresh_related"}

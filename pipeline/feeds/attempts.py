@@ -17,7 +17,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from pipeline.lake.batches import BatchManifest, list_batches, read_batch, write_batch
+from pipeline.lake.batches import Batch, list_batches, read_batch, write_batch
 from pipeline.lake.schema import with_version
 from pipeline.lake.store import ObjectStore
 
@@ -77,7 +77,7 @@ def attempts_batch_id(run_ts: datetime, feed_urls: Sequence[str]) -> str:
 
 def write_attempts(
     store: ObjectStore, run_ts: datetime, feed_urls: Sequence[str], attempts: list[Attempt]
-) -> BatchManifest:
+) -> Batch:
     batch_id = attempts_batch_id(run_ts, feed_urls)
     ordered = sorted(attempts, key=lambda a: (a.kind != "feed", a.feed_url, a.url, a.attempted_at))
     rows = [
@@ -88,9 +88,9 @@ def write_attempts(
     return write_batch(store, KIND, batch_id, table, meta={"attempts": len(rows)})
 
 
-def attempt_batches(store: ObjectStore) -> list[BatchManifest]:
+def attempt_batches(store: ObjectStore) -> list[Batch]:
     return list_batches(store, KIND)
 
 
-def read_attempts(store: ObjectStore, manifest: BatchManifest) -> pa.Table:
+def read_attempts(store: ObjectStore, manifest: Batch) -> pa.Table:
     return read_batch(store, manifest)

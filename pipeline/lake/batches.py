@@ -10,6 +10,7 @@ callers, oldest first when sorted.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -17,6 +18,9 @@ import pyarrow as pa
 from pipeline.lake import integrity, tables
 from pipeline.lake.store import ObjectStore
 
+# An empty batch has no row to carry its id: it is recorded as ``_empty/<table>/<id>.json``
+# (its meta), so that e.g. a batch with no dedup edges still counts as matched.
+EMPTY = "_empty"
 # Kinds whose own rows carry ``batch_id`` (part of what the writer gave); for the others it
 # is the table's bookkeeping column and readers get the writer's columns back.
 OWN_BATCH_ID = {"articles", "fetch_attempts"}
@@ -39,22 +43,36 @@ def write_batch(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, *
         tables.delete_batches(store, kind, {b for r in integrity.records(store, kind)
                                             if batch_id in r["batches"] for b in r["batches"]})
     tables.write(store, kind, batch_id, table, meta)
+    marker = _empty_key(kind, batch_id)
+    if table.num_rows == 0 and kind not in tables.WHOLE_TABLE:
+        store.put(marker, json.dumps(meta or {}, sort_keys=True).encode())
+    elif kind not in tables.WHOLE_TABLE and store.exists(marker):
+        store.delete(marker)
     if batch_id in bad:
         integrity.release(store, kind, {batch_id})
     return Batch(kind, batch_id, table.num_rows, dict(meta or {}))
 
 
+def _empty_key(kind: str, batch_id: str) -> str:
+    return f"{EMPTY}/{tables.table_name(kind)}/{batch_id}.json"
+
+
 def list_batches(store: ObjectStore, kind: str, *, version: int | None = None) -> list[Batch]:
     """Committed, readable batches of ``kind``, oldest id first (quarantined ones left out)."""
     t = integrity.guarded_read(store, kind, columns=["batch_id", tables.BATCH_META], version=version)
-    if t is None or not t.num_rows:
-        return []
-    import json
-
-    g = t.group_by("batch_id").aggregate([("batch_id", "count"), (tables.BATCH_META, "max")])
-    rows = zip(g["batch_id"].to_pylist(), g["batch_id_count"].to_pylist(),
-               g[f"{tables.BATCH_META}_max"].to_pylist(), strict=True)
-    return sorted((Batch(kind, b, n, json.loads(m or "{}")) for b, n, m in rows), key=lambda x: x.batch_id)
+    out: dict[str, Batch] = {}
+    if t is not None and t.num_rows:
+        g = t.group_by("batch_id").aggregate([("batch_id", "count"), (tables.BATCH_META, "max")])
+        rows = zip(g["batch_id"].to_pylist(), g["batch_id_count"].to_pylist(),
+                   g[f"{tables.BATCH_META}_max"].to_pylist(), strict=True)
+        out = {b: Batch(kind, b, n, json.loads(m or "{}")) for b, n, m in rows}
+    if version is None and kind not in tables.WHOLE_TABLE:
+        prefix = f"{EMPTY}/{tables.table_name(kind)}/"
+        for key in store.list(prefix):
+            bid = key[len(prefix):].removesuffix(".json")
+            if bid not in out:
+                out[bid] = Batch(kind, bid, 0, json.loads(store.get(key)))
+    return sorted(out.values(), key=lambda x: x.batch_id)
 
 
 def read_manifest(store: ObjectStore, kind: str, batch_id: str) -> Batch | None:

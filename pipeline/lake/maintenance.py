@@ -25,7 +25,7 @@ from pipeline.lake.store import ObjectStore
 CONSUMERS = "_consumers"
 # Which tables each consumer reads (the stage that records them).
 CONSUMER_TABLES: dict[str, tuple[str, ...]] = {
-    "dedup": ("articles", "dedup-batch-edges"),
+    "dedup": ("articles",),  # dedup_batch_edges is its own output, read back in the same pass
     "warehouse": ("articles", "rejects", "fetch_attempts", "dedup-assignments", "dedup-edges", "dedup-aliases"),
     "related": ("articles", "dedup-assignments"),
 }
@@ -40,9 +40,10 @@ def pin(store: ObjectStore, consumer: str) -> dict[str, int | None]:
 def record(store: ObjectStore, consumer: str, versions: dict[str, int | None]) -> None:
     """``consumer`` has read ``versions`` (after its pass succeeded)."""
     key = f"{CONSUMERS}/{consumer}.json"
-    done = read_versions(store).get(consumer, {})
-    done.update({k: v for k, v in versions.items() if v is not None and v >= done.get(k, -1)})
-    store.put(key, json.dumps(done, sort_keys=True).encode())
+    before = read_versions(store).get(consumer, {})
+    done = {**before, **{k: v for k, v in versions.items() if v is not None and v >= before.get(k, -1)}}
+    if done != before:  # a rerun that read nothing new writes nothing
+        store.put(key, json.dumps(done, sort_keys=True).encode())
 
 
 def read_versions(store: ObjectStore) -> dict[str, dict[str, int]]:

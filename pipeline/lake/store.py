@@ -100,8 +100,11 @@ class LocalStore:
         base = self.root
         if not base.exists():
             return iter(())
+        start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base  # walk only below the prefix
+        if not start.is_dir():
+            return iter(())
         keys = []
-        for dirpath, _dirs, files in os.walk(base):
+        for dirpath, _dirs, files in os.walk(start):
             for name in files:
                 if name.startswith(".tmp-"):
                     continue

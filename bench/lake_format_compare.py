@@ -103,9 +103,10 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=ROWS)
     ap.add_argument("--writers", type=int, default=4)
     a = ap.parse_args()
-    from moto.server import ThreadedMotoServer
-    import boto3
     import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
 
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -8,7 +8,13 @@ from datetime import datetime
 import pyarrow as pa
 
 from pipeline.lake.batches import Batch, list_batches, read_batches, write_batch
-from pipeline.lake.schema import ARTICLE_SCHEMA, REJECT_SCHEMA, articles_to_table, table_to_articles, with_version
+from pipeline.lake.schema import (
+    ARTICLE_SCHEMA,
+    REJECT_SCHEMA,
+    articles_to_table,
+    table_to_articles,
+    with_version,
+)
 from pipeline.lake.store import ObjectStore
 from pipeline.models import Article, Reject
 

@@ -73,8 +73,10 @@ def _create_secret(con, sql: str, params: list[str]) -> None:
 def duckdb_read(store: ObjectStore, kind: str, con=None) -> pa.Table:
     """``SELECT * FROM delta_scan('<table uri>')`` as Arrow."""
     con = con or duckdb_connection(store)
-    uri = tables.table_uri(store, kind).replace("'", "''")
-    return con.execute(f"SELECT * FROM delta_scan('{uri}')").to_arrow_table()
+    return con.execute(DELTA_SCAN, [tables.table_uri(store, kind)]).to_arrow_table()
+
+
+DELTA_SCAN = "SELECT * FROM delta_scan(?)"  # the path as a parameter, never spliced into SQL
 
 
 def polars_read(store: ObjectStore, kind: str):

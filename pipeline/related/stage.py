@@ -32,8 +32,7 @@ from pipeline.dedup.encoder import Encoder
 from pipeline.extract.anchors import anchor_keys
 from pipeline.failpoints import failpoint
 from pipeline.lake import dedup_zone
-from pipeline.lake.articles import read_articles
-from pipeline.lake.articles import batch_ids
+from pipeline.lake.articles import batch_ids, read_articles
 from pipeline.lake.store import ObjectStore, open_store
 from pipeline.models import Article
 from pipeline.related import state as st

@@ -55,10 +55,9 @@ def load_warehouse(
     Loads of different batches may run at once (several processes or threads): PostgreSQL
     merges them concurrently, DuckDB takes them one at a time (one writer per file).
     """
+    from pipeline.lake import maintenance
     from pipeline.warehouse.backend import WarehouseBusy
     from pipeline.warehouse.session import with_writer
-
-    from pipeline.lake import maintenance
 
     store = store or open_store(settings)
     wanted = set(batch_ids) if batch_ids is not None else None

@@ -55,7 +55,7 @@ def dagbag():
 
 def test_dagbag_has_no_import_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process", "newsflow_reprocess"}
+    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process", "newsflow_reprocess", "newsflow_maintain"}
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
@@ -170,6 +170,13 @@ def test_reprocess_catchup_and_schedule_come_from_env() -> None:
              "print(json.dumps({'catchup': dag.catchup, 'tt': dag.timetable.expression}))")
     result = run_python(probe, str(DAGS / "newsflow_reprocess.py"))
     assert result == {"catchup": True, "tt": "0 6 * * *"}
+
+
+def test_maintain_dag_compacts_then_vacuums(dagbag) -> None:
+    dag = dagbag.dags["newsflow_maintain"]
+    assert set(dag.task_dict) == {"compact", "vacuum"}
+    assert dag.task_dict["vacuum"].upstream_task_ids == {"compact"}
+    assert dag.max_active_runs == 1
 
 
 def test_plugin_folder_loads_without_errors() -> None:

@@ -46,14 +46,15 @@ def test_put_get_list_and_put_if_absent(store):
         store.put("../escape", b"")
 
 
-def test_batches_are_one_delta_commit_in_the_ingest_month_and_rerun_safe(store):
+def test_a_batch_is_one_file_and_one_delta_commit_and_rerun_safe(store):
     from pipeline.lake import tables
 
     arts = [_article(1, 1), _article(2, 2), _article(3, 2)]  # two publication days, one batch
     m = write_articles(store, "20250802T000000Z-abc", arts)
     assert (m.batch_id, m.rows) == ("20250802T000000Z-abc", 3)
     files = tables.files(store, "articles")
-    assert [f["path"].split("/")[0] for f in files] == ["ingest_month=2025-08"]  # one partition, one file
+    assert len(files) == 1 and "/" not in files[0]["path"]  # one file, however many publication days
+    assert (files[0]["min"], files[0]["max"], files[0]["num_records"]) == ("20250802T000000Z-abc",) * 2 + (3,)
     assert tables.version(store, "articles") == 0
     write_articles(store, "20250802T000000Z-abc", arts)  # rerun: replaces the batch, no duplicates
     assert tables.version(store, "articles") == 1
@@ -74,7 +75,7 @@ def test_files_outside_the_delta_log_are_invisible(store):
     write_articles(store, "20250802T000000Z-abc", [_article(1)])
     buf = io.BytesIO()
     pq.write_table(pa.table({"x": [1]}), buf)
-    store.put("tables/articles/ingest_month=2025-08/crashed.parquet", buf.getvalue())  # a writer died before its commit
+    store.put("tables/articles/crashed.parquet", buf.getvalue())  # a writer died before its commit
     assert [a.article_id for a in read_articles(store)] == [_article(1).article_id]
 
 

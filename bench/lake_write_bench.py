@@ -6,9 +6,9 @@ included.  Target: lake rows/s >= 0.8 of the plain write.
     python bench/lake_write_bench.py [--rows 10000] [--batches 5] [--where local,s3]
 
 Both sides write the same ``pa.Table`` (built once from ``Article`` objects); the lake side
-is ``pipeline.lake.batches.write_batch`` (one Delta commit replacing the batch: zstd files,
-the log entry, the ``batch_id``/``batch_meta``/``ingest_month`` columns); the plain side
-is one ``pq.write_table`` (default snappy) per batch.  ``write_articles`` from the Article
+is ``pipeline.lake.batches.write_batch`` (a new batch: one snappy Parquet file written by
+pyarrow through the store, plus the ``batch_id``/``batch_meta``/``ingest_month`` columns,
+then its Delta commit); the plain side is one ``pq.write_table`` (default snappy) per batch.  ``write_articles`` from the Article
 objects (Arrow conversion included) is printed too.
 """
 

@@ -1,8 +1,10 @@
-"""Fetch attempts: one row per feed or page request of a run, as a Parquet batch in the lake.
+"""Fetch attempts: one row per feed or page request of a run, a batch of the lake's
+``fetch_attempts`` Delta table.
 
-Why a lake batch per run/shard: every ingest shard writes its own object under a key made
-of the run's ``run_ts`` and a hash of the shard's feed URLs, so parallel shards never share
-a writer and a retried task overwrites its own batch instead of adding a copy.  The
+Why a batch per run/shard: every ingest shard writes its own batch, keyed by the run's
+``run_ts`` and a hash of the shard's feed URLs, so a retried task replaces its own batch
+instead of adding a copy (parallel shards commit to the same table; Delta resolves the
+commit race).  The
 warehouse load stage copies new batches into ``fetch_attempts``
 (:func:`pipeline.feeds.health.load_feed_health`).  ``attempted_at`` is an observation
 (when the request went out); ``run_ts`` is the run that decided to make it.

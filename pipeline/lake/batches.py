@@ -90,7 +90,13 @@ def read_batches(store: ObjectStore, kind: str, batch_ids: list[str] | None = No
     """Rows of ``batch_ids`` (all when None) from one snapshot, quarantined batches left out."""
     cols = None if columns is None else list(dict.fromkeys([*columns, "batch_id"]))
     t = integrity.guarded_read(store, kind, batch_ids=batch_ids, columns=cols, version=version)
-    return None if t is None else _clean(kind, t)
+    return None if t is None else _clean(kind, _in_batch_order(t))
+
+
+def _in_batch_order(t: pa.Table) -> pa.Table:
+    """Oldest batch first, each batch's rows in written order (a stable sort), whatever
+    order the table's files come in."""
+    return t.sort_by("batch_id") if t.num_rows > 1 else t
 
 
 def read_batch(store: ObjectStore, batch: Batch) -> pa.Table:
@@ -103,4 +109,4 @@ def read_batch(store: ObjectStore, batch: Batch) -> pa.Table:
                                strict=lambda bad: batch.batch_id in bad)
     if t is None:
         raise ValueError(f"{batch.kind} batch {batch.batch_id}: no such table")
-    return _clean(batch.kind, t)
+    return _clean(batch.kind, _in_batch_order(t))

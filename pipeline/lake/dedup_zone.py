@@ -355,8 +355,6 @@ def read_batch_edges(store: ObjectStore, batch_ids: Iterable[str]) -> list[Dedup
     t = read_batches(store, BATCH_EDGES, sorted(set(batch_ids)), columns=["batch_id", *EDGE_COLUMNS])
     if t is None:
         return []
-    t = t.sort_by([("batch_id", "ascending"), ("a", "ascending"), ("b", "ascending"), ("kind", "ascending")]) \
-        if "batch_id" in t.column_names else t
     return [DedupEdge(r["a"], r["b"], r["kind"], r["score"], json.loads(r["evidence"])) for r in t.to_pylist()]
 
 

@@ -83,7 +83,10 @@ def polars_read(store: ObjectStore, kind: str):
     """``pl.read_delta(uri, storage_options=...)``."""
     import polars as pl
 
-    return pl.read_delta(tables.table_uri(store, kind), storage_options=tables.storage_options(store))
+    opts = tables.storage_options(store)
+    # Polars takes the credential and endpoint keys; its own retry options have other types
+    opts = None if opts is None else {k: v for k, v in opts.items() if k.startswith("AWS_")}
+    return pl.read_delta(tables.table_uri(store, kind), storage_options=opts)
 
 
 def pyarrow_read(store: ObjectStore, kind: str) -> pa.Table:

@@ -216,7 +216,10 @@ class S3Store:
         if self._delta_options is None:
             s = self._settings
             opts = {"AWS_REGION": s.s3_region or "us-east-1",
-                    "timeout": f"{int(s.s3_timeout)}s", "connect_timeout": f"{int(s.s3_timeout)}s"}
+                    "timeout": f"{int(s.s3_timeout)}s", "connect_timeout": f"{int(s.s3_timeout)}s",
+                    # bounded like boto3's retries: delta-rs' default is 10 tries over 180 s
+                    "max_retries": str(max(s.s3_max_attempts - 1, 0)),
+                    "retry_timeout": f"{int(s.s3_timeout * s.s3_max_attempts)}s"}
             if s.s3_endpoint_url:
                 opts["AWS_ENDPOINT_URL"] = s.s3_endpoint_url
                 opts["AWS_ALLOW_HTTP"] = "true" if s.s3_endpoint_url.startswith("http:") else "false"

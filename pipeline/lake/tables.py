@@ -43,9 +43,9 @@ PARTITIONS: dict[str, list[str]] = {}
 NO_STATS = ("body_text", "summary", "title", "anchors", "authors", "tags", "attribution_text", "url",
             "canonical_url", "image_url", "evidence", "detail", "original_url")
 KINDS = ("articles", "rejects", "fetch_attempts", "dedup-batch-edges", "dedup-assignments",
-         "dedup-edges", "dedup-aliases")
+         "dedup-edges", "dedup-aliases", "related-lists")
 # Generations: each write replaces the whole table (the current version IS the generation).
-WHOLE_TABLE = ("dedup-assignments", "dedup-edges", "dedup-aliases")
+WHOLE_TABLE = ("dedup-assignments", "dedup-edges", "dedup-aliases", "related-lists")
 BATCH_META = "batch_meta"
 
 
@@ -83,7 +83,8 @@ def _call(what: str, store: ObjectStore, fn, *args, **kwargs):
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         if isinstance(exc, OSError) and not any(w in first.lower() for w in ("connect", "timed out", "dns", "request")):
             raise
-        raise TableError(f"lake table {what} on {getattr(store, 'endpoint', None) or store.uri}: {first}") from None
+        where = getattr(store, "endpoint", None) or store.uri
+        raise TableError(f"object store {where}: lake table {what} failed: {first}") from None
 
 
 def exists(store: ObjectStore, kind: str) -> bool:

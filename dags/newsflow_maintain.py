@@ -37,6 +37,28 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+def _metrics_success(context: Any) -> None:
+    from newsflow_airflow.metrics import on_success
+
+    on_success(context)
+
+
+def _metrics_failure(context: Any) -> None:
+    from newsflow_airflow.metrics import on_failure
+
+    on_failure(context)
+
+
+def _metrics_retry(context: Any) -> None:
+    from newsflow_airflow.metrics import on_retry
+
+    on_retry(context)
+
+
+DEFAULT_ARGS.update(on_success_callback=_metrics_success, on_failure_callback=_metrics_failure,
+                    on_retry_callback=_metrics_retry)
+
+
 @dag(
     dag_id="newsflow_maintain",
     schedule=os.environ.get("NEWSFLOW_MAINTAIN_SCHEDULE", "@daily"),

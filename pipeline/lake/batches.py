@@ -37,19 +37,22 @@ class Batch:
 
 def write_batch(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, *,
                 meta: dict | None = None) -> Batch:
-    """Commit ``table`` as batch ``batch_id`` of ``kind`` (replacing any earlier copy)."""
-    files, bad = integrity.skipped(store, kind)
-    if batch_id in bad:  # rewritten: drop the quarantined file from the table first (read by stats only)
-        tables.delete_batches(store, kind, {b for r in integrity.records(store, kind)
-                                            if batch_id in r["batches"] for b in r["batches"]})
-    tables.write(store, kind, batch_id, table, meta)
-    marker = _empty_key(kind, batch_id)
-    if table.num_rows == 0 and kind not in tables.WHOLE_TABLE:
-        store.put(marker, json.dumps(meta or {}, sort_keys=True).encode())
-    elif kind not in tables.WHOLE_TABLE and store.exists(marker):
-        store.delete(marker)
-    if batch_id in bad:
+    """Commit ``table`` as batch ``batch_id`` of ``kind`` (replacing any earlier copy).
+
+    A rewrite replaces the batch's files by their statistics without reading them, so it
+    also drops a quarantined file of the batch and lifts the quarantine.  An empty batch
+    leaves a marker (a stale marker of a batch that has rows later is ignored by readers).
+    """
+    def drop_quarantined() -> None:  # the bad file leaves the table unread
+        recs = [r for r in integrity.records(store, kind) if batch_id in r["batches"]]
+        if recs:
+            tables.remove_files(store, kind, [r["path"] for r in recs])
+
+    replaced = tables.write(store, kind, batch_id, table, meta, before_replace=drop_quarantined)
+    if replaced:
         integrity.release(store, kind, {batch_id})
+    if table.num_rows == 0 and kind not in tables.WHOLE_TABLE:
+        store.put(_empty_key(kind, batch_id), json.dumps(meta or {}, sort_keys=True).encode())
     return Batch(kind, batch_id, table.num_rows, dict(meta or {}))
 
 

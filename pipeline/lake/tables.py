@@ -81,8 +81,8 @@ def _call(what: str, store: ObjectStore, fn, *args, **kwargs):
         raise
     except (DeltaError, CommitFailedError, OSError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        if isinstance(exc, OSError) and not any(w in first.lower() for w in ("connect", "timed out", "dns", "request")):
-            raise
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # a real OS error (a full disk is ENOSPC: exit 4, not "store unreachable")
         where = getattr(store, "endpoint", None) or store.uri
         raise TableError(f"object store {where}: lake table {what} failed: {first}") from None
 
@@ -92,18 +92,38 @@ def exists(store: ObjectStore, kind: str) -> bool:
         any(True for _ in store.list(f"{table_key(kind)}/_delta_log/"))
 
 
+_OPEN: dict[tuple[int, str], object] = {}  # (pid, uri) -> DeltaTable, brought up to date on use
+
+
 def open_table(store: ObjectStore, kind: str, version: int | None = None):
-    """The ``DeltaTable`` (latest, or at ``version``: time travel); None when never written."""
+    """The ``DeltaTable`` (latest, or at ``version``: time travel); None when never written.
+
+    The latest one is kept per process and brought up to date incrementally (only new log
+    entries are read): re-reading a whole log per commit cost more than the commit itself
+    on S3.  Keyed by pid as well, so a forked child never shares the parent's object."""
+    import os
+
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 
+    uri = table_uri(store, kind)
+    key = (os.getpid(), uri)
+    if version is None and key in _OPEN:
+        dt = _OPEN[key]
+        try:
+            _call(f"{kind} refresh", store, dt.update_incremental)
+            return dt
+        except (TableNotFoundError, OSError, ValueError):
+            _OPEN.pop(key, None)
     if not exists(store, kind):
         return None
     try:
-        return _call(f"{kind} open", store, DeltaTable, table_uri(store, kind),
-                     storage_options=storage_options(store), version=version)
+        dt = _call(f"{kind} open", store, DeltaTable, uri, storage_options=storage_options(store), version=version)
     except TableNotFoundError:
         return None
+    if version is None:
+        _OPEN[key] = dt
+    return dt
 
 
 def version(store: ObjectStore, kind: str) -> int | None:
@@ -130,8 +150,10 @@ def ingest_month(batch_id: str) -> str:
     return f"{head[:4]}-{head[4:6]}" if head.isdigit() else "other"
 
 
-def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: dict | None = None) -> None:
-    """Commit ``table`` as batch ``batch_id`` of ``kind`` (one Delta commit).
+def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: dict | None = None,
+          before_replace=None) -> bool:
+    """Commit ``table`` as batch ``batch_id`` of ``kind`` (one Delta commit); True when it
+    replaced rows a file may have held for that batch (a rerun).
 
     Replaces that batch's rows (or, for generations, the whole table), so a rerun is
     idempotent.  New columns are added to the table schema without rewriting data
@@ -151,7 +173,10 @@ def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: d
     grows = dt is not None and not whole and bool(set(data.column_names) - {f.name for f in dt.schema().fields})
     if dt is not None and not (whole or present or grows):
         _append_file(store, kind, dt, data, batch_id)
-        return
+        return False
+    if present and before_replace is not None:
+        before_replace()  # e.g. drop a quarantined file the overwrite would have to read
+        dt = open_table(store, kind)
     failpoint("after_data_files")  # delta-rs writes the files and commits in one call
     failpoint("before_commit")
     _call(f"{kind} write", store, write_deltalake, dt if dt is not None else table_uri(store, kind), data,
@@ -162,6 +187,7 @@ def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: d
               compression="SNAPPY", column_properties={c: ColumnProperties(statistics_enabled="NONE") for c in NO_STATS
                                  if c in data.column_names}),
           commit_properties=CommitProperties(custom_metadata={"newsflow.batch_id": batch_id}))
+    return present
 
 
 def _append_file(store: ObjectStore, kind: str, dt, data: pa.Table, batch_id: str) -> None:
@@ -179,19 +205,46 @@ def _append_file(store: ObjectStore, kind: str, dt, data: pa.Table, batch_id: st
 
     from pipeline.failpoints import failpoint
 
-    sink = pa.BufferOutputStream()  # native buffer: a Python BytesIO cost a third more
-    pq.write_table(data, sink, compression="snappy",
-                   write_statistics=[c for c in data.column_names if c not in NO_STATS])
     path = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"
-    body = sink.getvalue().to_pybytes()
-    store.put(f"{table_key(kind)}/{path}", body)
+    # long text: no statistics and no dictionary attempt (pyarrow tries one per page, then
+    # falls back: pure cost for article bodies)
+    plain = [c for c in data.column_names if c not in NO_STATS]
+    opts = {"compression": "snappy", "write_statistics": plain, "use_dictionary": plain}
+    size = _write_local(store, kind, path, data, opts)
+    if size is None:  # an object store: one PUT of the finished file
+        sink = pa.BufferOutputStream()  # native buffer: a Python BytesIO cost a third more
+        pq.write_table(data, sink, **opts)
+        body = sink.getvalue().to_pybytes()
+        store.put(f"{table_key(kind)}/{path}", body)
+        size = len(body)
     failpoint("after_data_files")
     stats = json.dumps({"numRecords": data.num_rows, "minValues": {"batch_id": batch_id},
                         "maxValues": {"batch_id": batch_id}, "nullCount": {"batch_id": 0}})
-    add = AddAction(path, len(body), {}, int(time.time() * 1000), True, stats)
+    add = AddAction(path, size, {}, int(time.time() * 1000), True, stats)
     failpoint("before_commit")
     _call(f"{kind} commit", store, dt.create_write_transaction, [add], mode="append", schema=dt.schema(),
           commit_properties=CommitProperties(custom_metadata={"newsflow.batch_id": batch_id}))
+
+
+def _write_local(store: ObjectStore, kind: str, path: str, data: pa.Table, opts: dict) -> int | None:
+    """On a local folder, pyarrow writes the file in place under a temp name, renamed when
+    complete (atomic like ``LocalStore.put``, without a copy through memory); None elsewhere."""
+    import os
+
+    import pyarrow.parquet as pq
+
+    from pipeline.lake.store import LocalStore
+
+    if not isinstance(store, LocalStore):
+        return None
+    final = store.root / table_key(kind) / path
+    tmp = final.with_name(f".tmp-{final.name}")
+    try:
+        pq.write_table(data, str(tmp), **opts)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final.stat().st_size
 
 
 def _may_hold(dt, batch_id: str) -> bool:
@@ -209,15 +262,20 @@ def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
-def delete_batches(store: ObjectStore, kind: str, batch_ids: Iterable[str]) -> None:
-    """Remove the rows of ``batch_ids`` (one commit; by file statistics, no file is read
-    when a file holds only those batches, so it works on a quarantined file too)."""
-    ids = sorted(set(batch_ids))
+def remove_files(store: ObjectStore, kind: str, paths: Iterable[str]) -> None:
+    """Remove data files from the table in one commit, without reading them (a quarantined
+    file: delta-rs' own delete and overwrite read a file before dropping it)."""
+    import time
+
+    from deltalake.transaction import RemoveAction
+
     dt = open_table(store, kind)
-    if dt is None or not ids:
+    current = {f["path"]: f for f in files(store, kind)}
+    now = int(time.time() * 1000)
+    actions = [RemoveAction(p, True, now, current[p]["size_bytes"], {}) for p in sorted(set(paths)) if p in current]
+    if dt is None or not actions:
         return
-    pred = " OR ".join(f"batch_id = '{_quote(b)}'" for b in ids)
-    _call(f"{kind} delete", store, dt.delete, pred)
+    _call(f"{kind} remove", store, dt.create_write_transaction, actions, mode="append", schema=dt.schema())
 
 
 def dataset(store: ObjectStore, kind: str, *, version: int | None = None,

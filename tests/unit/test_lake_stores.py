@@ -181,3 +181,16 @@ def test_s3_credentials_from_settings_or_standard_chain(s3_server, monkeypatch):
     chain = open_store(Settings.load(lake="s3://newsflow-test/creds", s3_endpoint_url=s3_server))
     assert chain.client._request_signer._credentials.access_key == "chain-key"
     assert chain.get("k/x") == b"1"
+
+
+def test_rewriting_a_quarantined_batch_drops_the_bad_file_and_lifts_the_quarantine(store):
+    write_articles(store, "20250801T000000Z-a", [art(1)])
+    write_articles(store, "20250802T000000Z-b", [art(2)])
+    (victim,) = [f for f in tables.files(store, "articles") if f["min"] == "20250801T000000Z-a"]
+    key = f"tables/articles/{victim['path']}"
+    store.put(key, store.get(key)[:100])
+    assert [a.article_id for a in read_articles(store)] == [art(2).article_id]  # quarantined now
+    write_articles(store, "20250801T000000Z-a", [replace(art(1), title="again")])  # ingested again
+    assert integrity.records(store, "articles") == []
+    assert victim["path"] not in [f["path"] for f in tables.files(store, "articles")]
+    assert {a.article_id: a.title for a in read_articles(store)} == {art(1).article_id: "again", art(2).article_id: "T2"}

@@ -84,7 +84,7 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
 
 def anchors_as_json(table: pa.Table) -> pa.Table:
     """``anchors`` (a list of structs in the lake) as JSON text: a JSON column on both backends
-    (migration 010), like ``article_links.evidence``."""
+    (migration 013), like ``article_links.evidence``."""
     if "anchors" not in table.column_names:
         return table
     import json

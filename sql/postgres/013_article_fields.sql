@@ -1,4 +1,4 @@
--- Warehouse migration 013 (issue 14; 010-012 are taken on main by parallel work): every article field of the lake reaches the warehouse.
+-- Warehouse migration 013 (issue 14; numbered after main's 012): every article field of the lake reaches the warehouse.
 -- Why: `published_at_inferred`, `section`, `site_name` and `anchors` were written to the
 -- lake but never loaded, so analysts could not filter on them.  `anchors` (the numbers,
 -- dates and names dedup compares, with their positions) is JSON like `article_links.evidence`:

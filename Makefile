@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: chromium screenshots demo test test-floors lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: chromium screenshots demo test test-floors lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-lake bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ bench-warc: install-test
 
 bench-warehouse: install-test
 	$(BIN)/python bench/warehouse_bench.py
+
+# issue 14: 10,000-row batches into the articles Delta table vs plain pq.write_table (local, S3)
+bench-lake: install-test
+	$(BIN)/python bench/lake_write_bench.py
 
 bench-related: install-test
 	$(BIN)/python bench/related_bench.py

@@ -86,7 +86,7 @@ def run_one(n: int, incremental: int, batch: int, workdir: str) -> dict:
         out["incremental_s"] = round(time.perf_counter() - t0, 1)
         out["incremental_batches"] = inc.batches_matched
         out["known"] = len(dedup_zone.load_known(
-            store, [m.batch_id for m in dedup_zone.list_batches(store, dedup_zone.INDEX)][:-1]))
+            store, dedup_zone.index_batches(store)[:-1]))
         out["peak_rss_mb"] = round(_peak_mb())
     gen = dedup_zone.read_latest(store)
     story = dict(zip(gen.assignments["article_id"].to_pylist(), gen.assignments["story_id"].to_pylist(),

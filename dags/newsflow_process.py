@@ -48,7 +48,7 @@ def _schedule() -> Any:
     """The ingest asset, or (when ``NEWSFLOW_SQS_QUEUE_URL`` is set) it OR lake drops.
 
     Lake drops: another system writes a committed batch into the lake; the bucket's
-    object-created notifications (filtered to ``<prefix>/_manifests/articles/*.json``)
+    object-created notifications (filtered to ``<prefix>/tables/articles/_delta_log/*.json``: one per commit)
     go to an SQS queue that an ``AssetWatcher`` in the triggerer polls.  The provider
     import happens only when the queue is configured, so the default parse stays light.
     """

@@ -16,8 +16,8 @@ Other actions, ``<name>[:<n>]=<action>``:
 Where they sit, in run order (``newsflow run``):
 
 ===================  ==========================================================
-``after_data_files``  a batch's Parquet files are written, its manifest is not
-``before_commit``     just before the manifest (the commit) is written
+``after_data_files``  a new batch's Parquet file is in the table folder, its Delta commit is not
+``before_commit``     just before the batch's Delta commit (``pipeline.lake.tables.write``)
 ``after_commit``      the articles batch is committed, feed states not yet saved
 ``after_feed_state``  feed states are saved (ingest done)
 ``mid_dedup``         one article batch's dedup edges are written, not the generation

@@ -116,19 +116,27 @@ def ingest(
     return report
 
 
+def batch_uri(store, kind: str, batch_id: str) -> str:
+    """Where a batch is: its Delta table's path and the batch id (``<table>#batch_id=<id>``)."""
+    from pipeline.lake.tables import table_uri
+
+    return f"{table_uri(store, kind)}#batch_id={batch_id}"
+
+
 def write_outputs(store, report, articles, attempts, feed_urls) -> None:
     articles = _one_per_id(articles)
     report.articles_new = len(articles)
     if articles:
         report.batch_id = batch_id_for(report.run_ts, articles)
-        manifest = write_articles(store, report.batch_id, articles)
-        report.batch_uri = store.url_for(manifest.key)
+        batch = write_articles(store, report.batch_id, articles)
+        report.batch_uri = batch_uri(store, "articles", batch.batch_id)
         failpoint("after_commit")
     if report.rejects:
         write_rejects(store, report.run_ts, report.rejects)
     if attempts:
         report.attempts = len(attempts)
-        report.attempts_uri = store.url_for(write_attempts(store, report.run_ts, feed_urls, attempts).key)
+        report.attempts_uri = batch_uri(store, "fetch_attempts",
+                                        write_attempts(store, report.run_ts, feed_urls, attempts).batch_id)
     for r in report.rejects:
         log.warning("reject %s:%s %s %s", r.stage, r.reason, r.url, r.detail)
     log.info(

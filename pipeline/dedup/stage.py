@@ -70,15 +70,26 @@ def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: 
 
 
 def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupReport:
-    """Match new article batches incrementally, then write the generation of all stories."""
-    from pipeline.dedup.engine import chain_for, cluster_edges
+    """Match new article batches incrementally, then write the generation of all stories;
+    records the lake table versions it read (vacuum keeps what a consumer has not read)."""
+    from pipeline.lake import maintenance
 
     store = store or open_store(settings)
+    pinned = maintenance.pin(store, "dedup")
+    report = _dedup(settings, store)
+    maintenance.record(store, "dedup", pinned)
+    return report
+
+
+def _dedup(settings: Settings, store: ObjectStore) -> DedupReport:
+    from pipeline.dedup.engine import chain_for, cluster_edges
+
     ids = batch_ids(store)
     if not ids:
         return DedupReport(None, 0)
     mfp = match_fingerprint(settings)
-    todo = [b for b in ids if dedup_zone.batch_edges_fingerprint(store, b) != mfp]
+    fps = dedup_zone.batch_edges_fingerprints(store)
+    todo = [b for b in ids if fps.get(b) != mfp]
     fixes = [corrections.from_record(r) for r in lake_corrections.read_all(store)]
     generation = dedup_zone.generation_id_for(ids, cluster_fingerprint(settings) + corrections.digest(fixes))
     if not todo and dedup_zone.latest_id(store) == generation:

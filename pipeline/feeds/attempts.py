@@ -1,8 +1,10 @@
-"""Fetch attempts: one row per feed or page request of a run, as a Parquet batch in the lake.
+"""Fetch attempts: one row per feed or page request of a run, a batch of the lake's
+``fetch_attempts`` Delta table.
 
-Why a lake batch per run/shard: every ingest shard writes its own object under a key made
-of the run's ``run_ts`` and a hash of the shard's feed URLs, so parallel shards never share
-a writer and a retried task overwrites its own batch instead of adding a copy.  The
+Why a batch per run/shard: every ingest shard writes its own batch, keyed by the run's
+``run_ts`` and a hash of the shard's feed URLs, so a retried task replaces its own batch
+instead of adding a copy (parallel shards commit to the same table; Delta resolves the
+commit race).  The
 warehouse load stage copies new batches into ``fetch_attempts``
 (:func:`pipeline.warehouse.feed_health.load_feed_health`).  ``attempted_at`` is an observation
 (when the request went out); ``run_ts`` is the run that decided to make it.
@@ -17,7 +19,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from pipeline.lake.batches import BatchManifest, list_batches, read_batch, write_batch
+from pipeline.lake.batches import Batch, list_batches, read_batch, write_batch
 from pipeline.lake.schema import with_version
 from pipeline.lake.store import ObjectStore
 
@@ -77,7 +79,7 @@ def attempts_batch_id(run_ts: datetime, feed_urls: Sequence[str]) -> str:
 
 def write_attempts(
     store: ObjectStore, run_ts: datetime, feed_urls: Sequence[str], attempts: list[Attempt]
-) -> BatchManifest:
+) -> Batch:
     batch_id = attempts_batch_id(run_ts, feed_urls)
     ordered = sorted(attempts, key=lambda a: (a.kind != "feed", a.feed_url, a.url, a.attempted_at))
     rows = [
@@ -88,9 +90,9 @@ def write_attempts(
     return write_batch(store, KIND, batch_id, table, meta={"attempts": len(rows)})
 
 
-def attempt_batches(store: ObjectStore) -> list[BatchManifest]:
+def attempt_batches(store: ObjectStore) -> list[Batch]:
     return list_batches(store, KIND)
 
 
-def read_attempts(store: ObjectStore, manifest: BatchManifest) -> pa.Table:
+def read_attempts(store: ObjectStore, manifest: Batch) -> pa.Table:
     return read_batch(store, manifest)

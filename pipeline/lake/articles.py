@@ -7,24 +7,28 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from pipeline.lake.batches import BatchManifest, list_batches, read_batch, write_batch
-from pipeline.lake.integrity import CorruptFile
-from pipeline.lake.schema import REJECT_SCHEMA, articles_to_table, table_to_articles, with_version
+from pipeline.lake.batches import Batch, list_batches, read_batches, write_batch
+from pipeline.lake.schema import (
+    ARTICLE_SCHEMA,
+    REJECT_SCHEMA,
+    articles_to_table,
+    table_to_articles,
+    with_version,
+)
 from pipeline.lake.store import ObjectStore
 from pipeline.models import Article, Reject
 
 KIND = "articles"
 
 
-def write_articles(store: ObjectStore, batch_id: str, articles: list[Article]) -> BatchManifest:
+def write_articles(store: ObjectStore, batch_id: str, articles: list[Article]) -> Batch:
     for a in articles:
         a.batch_id = batch_id
     table = articles_to_table(sorted(articles, key=lambda a: a.article_id))
-    return write_batch(store, KIND, batch_id, table, date_column="published_at",
-                       meta={"articles": len(articles)})
+    return write_batch(store, KIND, batch_id, table, meta={"articles": len(articles)})
 
 
-def write_rejects(store: ObjectStore, run_ts: datetime, rejects: list[Reject]) -> BatchManifest:
+def write_rejects(store: ObjectStore, run_ts: datetime, rejects: list[Reject]) -> Batch:
     """Keep a run's rejects in the lake so every front door (CLI, Airflow) can load them."""
     rows = sorted(({"stage": r.stage, "url": r.url, "reason": r.reason, "detail": r.detail, "run_ts": run_ts} for r in rejects),
                   key=lambda r: (r["stage"], r["url"], r["reason"]))
@@ -33,24 +37,28 @@ def write_rejects(store: ObjectStore, run_ts: datetime, rejects: list[Reject]) -
     return write_batch(store, "rejects", f"{run_ts:%Y%m%dT%H%M%SZ}-{digest}", table)
 
 
-def read_articles_table(store: ObjectStore, batch_ids: list[str] | None = None) -> pa.Table | None:
-    """All committed article rows; for an id stored twice the latest batch wins.
+def as_article_schema(table: pa.Table) -> pa.Table:
+    """The table's article columns in ``ARTICLE_SCHEMA`` order and types (a column added
+    to the schema later reads as null for rows written before: Delta schema evolution)."""
+    n = table.num_rows
+    cols = [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(n, f.type)
+            for f in ARTICLE_SCHEMA]
+    return pa.Table.from_arrays(cols, schema=ARTICLE_SCHEMA)
 
-    A batch with an unreadable file is quarantined and skipped (logged with file and
-    batch), so one bad file never stops a run; asked for by id, it still raises.
-    """
-    manifests = [m for m in list_batches(store, KIND) if batch_ids is None or m.batch_id in batch_ids]
-    tables = []
-    for m in manifests:
-        try:
-            tables.append(read_batch(store, m))
-        except CorruptFile:
-            if batch_ids is not None:
-                raise
-    if not tables:
+
+def read_articles_table(store: ObjectStore, batch_ids: list[str] | None = None, *,
+                        version: int | None = None) -> pa.Table | None:
+    """All committed article rows (of ``batch_ids``) from one snapshot; for an id stored
+    twice the latest batch wins.  Quarantined batches are left out (logged with file and
+    batch), so one bad file never stops a run."""
+    if batch_ids is not None and not batch_ids:
         return None
-    table = pa.concat_tables(tables)
-    # keep the last occurrence of each article_id (batches are read oldest first)
+    table = read_batches(store, KIND, batch_ids, version=version)
+    if table is None or not table.num_rows:
+        return None
+    table = as_article_schema(table)
+    table = table.sort_by([("batch_id", "ascending"), ("article_id", "ascending")])
+    # keep the last occurrence of each article_id (oldest batch first)
     ids = table["article_id"].to_pylist()
     last = {aid: i for i, aid in enumerate(ids)}
     keep = sorted(last.values())
@@ -64,15 +72,15 @@ def read_articles(store: ObjectStore, batch_ids: list[str] | None = None) -> lis
 
 def known_entries(store: ObjectStore) -> set[tuple[str, str]]:
     """(feed_url, guid) of every stored article: entries the ingest stage can skip."""
-    table = read_articles_table(store)
+    table = read_batches(store, KIND, columns=["feed_url", "guid"])
     if table is None:
         return set()
-    cols = table.select(["feed_url", "guid"]).to_pylist()
-    return {(c["feed_url"], c["guid"]) for c in cols}
+    return set(zip(table["feed_url"].to_pylist(), table["guid"].to_pylist(), strict=True))
 
 
 def batch_ids(store: ObjectStore) -> list[str]:
     return [m.batch_id for m in list_batches(store, KIND)]
 
 
-__all__ = ["write_articles", "read_articles", "read_articles_table", "known_entries", "batch_ids"]
+__all__ = ["write_articles", "read_articles", "read_articles_table", "known_entries", "batch_ids",
+           "as_article_schema"]

@@ -1,20 +1,20 @@
-"""Dedup state in the lake: the persisted index, per-batch edges, and generations.
+"""Dedup state in the lake: the persisted index (objects), per-batch edges and generations (tables).
 
-Three kinds of committed batches (``pipeline.lake.batches``), keyed deterministically:
-
-* ``dedup-index/dt=.../<article batch id>``: the matching material of every article of
+* ``dedup-index/<article batch id>.parquet``: the matching material of every article of
   that batch (``pipeline.indexed.IndexedDoc``: identities, shingle hashes, LSH band
-  keys, anchors, sentences, float16 sentence, document and title vectors), partitioned by
-  publication day so a later batch reads only the days inside its window; the related
-  stage reuses the document and title vectors (``read_docvecs``) rather than encoding again;
-* ``dedup-batch-edges/<article batch id>``: the edges between that batch and everything
-  indexed before it (plus itself);
-* ``dedup-assignments`` / ``dedup-edges`` ``/<generation id>``: one generation, the stories
-  of the whole known corpus clustered from all batch edges.  ``dedup/LATEST`` names the
-  newest; ``read_latest`` returns assignments + edges tables for the warehouse load.
-
-Each index/edge batch records the settings fingerprint it was computed with; a changed
-fingerprint (thresholds, encoder) makes the stage recompute instead of mixing rules.
+  keys, anchors, sentences, float16 sentence, document and title vectors).  It stays an
+  immutable object per batch, not a table: it is a derived cache (recomputed from the
+  articles table whenever missing or of another settings fingerprint, recorded in the
+  file's own metadata), and the matcher loads sentences lazily by (file, row position),
+  which a table's compaction would reorder.  The related stage reuses the document and
+  title vectors (``read_docvecs``) rather than encoding again;
+* table ``dedup_batch_edges``: per article batch (``batch_id``), the edges between that
+  batch and everything indexed before it, with the match fingerprint in ``batch_meta``;
+* tables ``dedup_assignments`` / ``dedup_edges`` / ``dedup_aliases``: one generation, the
+  stories of the whole known corpus clustered from all batch edges.  Each generation
+  replaces the whole table in one commit (older generations stay reachable by time travel
+  until vacuumed); the assignments commit is written last and names the current
+  generation (``read_latest``).
 """
 
 from __future__ import annotations
@@ -32,18 +32,12 @@ import pyarrow.parquet as pq
 
 from pipeline.failpoints import failpoint
 from pipeline.indexed import IndexedDoc
-from pipeline.lake.batches import (
-    BatchManifest,
-    list_batches,
-    read_batch,
-    read_manifest,
-    write_batch,
-)
+from pipeline.lake import tables
+from pipeline.lake.batches import Batch, list_batches, read_batches, write_batch
 from pipeline.lake.schema import assignments_to_table, check_version, edges_to_table, with_version
 from pipeline.lake.store import ObjectStore
 from pipeline.models import Anchor, DedupAssignment, DedupEdge
 
-LATEST = "dedup/LATEST"
 INDEX = "dedup-index"
 BATCH_EDGES = "dedup-batch-edges"
 
@@ -112,10 +106,20 @@ def index_to_table(docs: Sequence) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=with_version(INDEX_SCHEMA, INDEX))
 
 
-def write_index(store: ObjectStore, batch_id: str, docs: Sequence, fingerprint: str) -> BatchManifest:
-    # one file per batch: candidates come from the whole history, so nothing reads by date
-    return write_batch(store, INDEX, batch_id, index_to_table(docs),
-                       meta={"fingerprint": fingerprint, "articles": len(docs)})
+def index_key(batch_id: str) -> str:
+    return f"{INDEX}/{batch_id}.parquet"
+
+
+def write_index(store: ObjectStore, batch_id: str, docs: Sequence, fingerprint: str) -> Batch:
+    """One object per batch (atomic put); the fingerprint rides in the file's metadata."""
+    table = index_to_table(docs)
+    meta = {"fingerprint": fingerprint, "articles": len(docs)}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           b"newsflow.meta": json.dumps(meta).encode()})
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    store.put(index_key(batch_id), buf.getvalue())
+    return Batch(INDEX, batch_id, len(docs), meta)
 
 
 def _vec(buf: bytes, dim: int) -> np.ndarray:
@@ -177,13 +181,24 @@ def _read(store: ObjectStore, key: str, columns: list[str]) -> pa.Table:
     return table
 
 
-def _day(key: str) -> str | None:
-    part = [p for p in key.split("/") if p.startswith("dt=")]
-    return part[0][3:] if part else None
+def index_manifest(store: ObjectStore, batch_id: str) -> Batch | None:
+    """The batch's index record (fingerprint, articles); None when absent or unreadable
+    (then the stage simply indexes the batch again)."""
+    key = index_key(batch_id)
+    if not store.exists(key):
+        return None
+    try:
+        md = pq.read_metadata(io.BytesIO(store.get(key)))
+    except (pa.ArrowException, OSError):
+        return None
+    meta = json.loads((md.metadata or {}).get(b"newsflow.meta", b"{}"))
+    return Batch(INDEX, batch_id, md.num_rows, meta)
 
 
-def index_manifest(store: ObjectStore, batch_id: str) -> BatchManifest | None:
-    return read_manifest(store, INDEX, batch_id)
+def index_batches(store: ObjectStore) -> list[str]:
+    """Batch ids with an index object, oldest first."""
+    return sorted(k.rsplit("/", 1)[1].removesuffix(".parquet") for k in store.list(f"{INDEX}/")
+                  if k.endswith(".parquet"))
 
 
 def _read_present(store: ObjectStore, key: str, columns: list[str]) -> pa.Table:
@@ -194,8 +209,8 @@ def _read_present(store: ObjectStore, key: str, columns: list[str]) -> pa.Table:
 
 
 def read_index(store: ObjectStore, batch_id: str) -> list:
-    m = read_manifest(store, INDEX, batch_id)
-    return [] if m is None else [d for f in m.files for d in table_to_index(_read_present(store, f["key"], INDEX_SCHEMA.names), f["key"])]
+    key = index_key(batch_id)
+    return table_to_index(_read_present(store, key, INDEX_SCHEMA.names), key) if store.exists(key) else []
 
 
 def load_known(store: ObjectStore, batch_ids: Iterable[str], cache: dict[str, list] | None = None) -> list:
@@ -208,8 +223,8 @@ def load_known(store: ObjectStore, batch_ids: Iterable[str], cache: dict[str, li
         if cache is not None and bid in cache:
             rows = cache[bid]
         else:
-            m = read_manifest(store, INDEX, bid)
-            rows = [d for f in (m.files if m else []) for d in table_to_index(_read(store, f["key"], LIGHT), f["key"])]
+            key = index_key(bid)
+            rows = table_to_index(_read(store, key, LIGHT), key) if store.exists(key) else []
             if cache is not None:
                 cache[bid] = rows
         for d in rows:
@@ -288,9 +303,9 @@ def read_docvecs(store: ObjectStore, batch_ids: Iterable[str], *, article_ids: I
         return {}
     out: dict[str, DocVectors] = {}
     for bid in sorted(set(batch_ids)):
-        m = read_manifest(store, INDEX, bid)
-        for f in m.files if m else []:
-            t = _read_present(store, f["key"], DOCVEC_COLUMNS)
+        key = index_key(bid)
+        for f in [key] if store.exists(key) else []:
+            t = _read_present(store, f, DOCVEC_COLUMNS)
             if wanted is not None:
                 t = t.filter(pc.is_in(t["article_id"], value_set=wanted))
             if encoder is not None:
@@ -309,9 +324,9 @@ def read_meta(store: ObjectStore, batch_ids: Iterable[str]) -> dict[str, dict]:
     ``batch_id``: the first batch that held it (story ids follow first arrival)."""
     out: dict[str, dict] = {}
     for bid in sorted(batch_ids):
-        m = read_manifest(store, INDEX, bid)
-        for f in m.files if m else []:
-            for row in _read(store, f["key"], list(_META)).to_pylist():
+        key = index_key(bid)
+        for f in [key] if store.exists(key) else []:
+            for row in _read(store, f, list(_META)).to_pylist():
                 first = out.get(row["article_id"], {}).get("batch_id", bid)
                 out[row["article_id"]] = {**row, "batch_id": first}
     return out
@@ -326,68 +341,85 @@ def write_batch_edges(store: ObjectStore, batch_id: str, edges: list[DedupEdge],
     failpoint("mid_dedup")  # fault tests: one batch matched, the generation not yet written
 
 
+def batch_edges_fingerprints(store: ObjectStore) -> dict[str, str | None]:
+    """article batch id -> the match fingerprint its edges were computed with."""
+    return {b.batch_id: b.meta.get("fingerprint") for b in list_batches(store, BATCH_EDGES)}
+
+
 def batch_edges_fingerprint(store: ObjectStore, batch_id: str) -> str | None:
-    m = read_manifest(store, BATCH_EDGES, batch_id)
-    return None if m is None else m.meta.get("fingerprint")
+    return batch_edges_fingerprints(store).get(batch_id)
 
 
 def read_batch_edges(store: ObjectStore, batch_ids: Iterable[str]) -> list[DedupEdge]:
-    out = []
-    for bid in sorted(batch_ids):
-        m = read_manifest(store, BATCH_EDGES, bid)
-        if m is None:
-            continue
-        for row in read_batch(store, m).to_pylist():
-            out.append(DedupEdge(row["a"], row["b"], row["kind"], row["score"], json.loads(row["evidence"])))
-    return out
+    t = read_batches(store, BATCH_EDGES, sorted(set(batch_ids)), columns=["batch_id", *EDGE_COLUMNS])
+    if t is None:
+        return []
+    return [DedupEdge(r["a"], r["b"], r["kind"], r["score"], json.loads(r["evidence"])) for r in t.to_pylist()]
 
 
-# ----------------------------------------------------------------------------- generations
+EDGE_COLUMNS = ["a", "b", "kind", "score", "evidence"]
+GENERATION_KINDS = ("dedup-edges", "dedup-aliases", "dedup-assignments")  # write order: assignments commit last
 
 
 def write_generation(store: ObjectStore, generation_id: str, assignments: list[DedupAssignment],
                      edges: list[DedupEdge], counts: dict, aliases: dict[str, str] | None = None) -> None:
     """Write one generation; ``aliases`` maps every story id that no longer exists (merged
-    into another, or split) to the story holding its articles now, so links keep working."""
+    into another, or split) to the story holding its articles now, so links keep working.
+    The assignments commit, written last, makes the generation current."""
     rows = sorted(assignments, key=lambda x: x.article_id)
     table = pa.Table.from_pydict(
         {"article_id": [x.article_id for x in rows], "story_id": [x.story_id for x in rows],
          "duplicate_of": [x.duplicate_of for x in rows], "dup_kind": [x.dup_kind for x in rows],
          "dup_score": [x.dup_score for x in rows]},
         schema=assignments_to_table([]).schema)
-    write_batch(store, "dedup-assignments", generation_id, table, meta=counts)
+    pairs = sorted((aliases or {}).items())
     write_batch(store, "dedup-edges", generation_id,
                 edges_to_table(sorted(edges, key=lambda e: (e.a, e.b, e.kind))), meta=counts)
-    pairs = sorted((aliases or {}).items())
     write_batch(store, "dedup-aliases", generation_id,
                 pa.Table.from_pydict({"alias": [a for a, _ in pairs], "story_id": [b for _, b in pairs]},
                                      schema=with_version(ALIAS_SCHEMA, "dedup-aliases")),
                 meta={"aliases": len(pairs)})
-    store.put(LATEST, generation_id.encode())
+    write_batch(store, "dedup-assignments", generation_id, table, meta=counts)
 
 
 def latest_id(store: ObjectStore) -> str | None:
-    return store.get(LATEST).decode().strip() if store.exists(LATEST) else None
+    """The current generation: the one the assignments table's latest commit wrote."""
+    return tables.latest_batch_id(store, "dedup-assignments")
+
+
+def _generation_table(store: ObjectStore, kind: str, gen: str) -> pa.Table | None:
+    """``kind``'s rows of generation ``gen``: the latest version, or (a run that died
+    between the commits of one generation) the newest version that wrote ``gen``."""
+    ver = None
+    if tables.latest_batch_id(store, kind) != gen:
+        ver = tables.versions_with_batch(store, kind, gen)
+        if ver is None:
+            return None
+    return read_batches(store, kind, [gen], version=ver)
 
 
 def read_latest(store: ObjectStore) -> Generation | None:
     gen = latest_id(store)
     if gen is None:
         return None
-    a = read_manifest(store, "dedup-assignments", gen)
-    e = read_manifest(store, "dedup-edges", gen)
+    a = _generation_table(store, "dedup-assignments", gen)
+    e = _generation_table(store, "dedup-edges", gen)
     if a is None or e is None:
         return None
-    al = read_manifest(store, "dedup-aliases", gen)
-    aliases = read_batch(store, al).select(["alias", "story_id"]) if al else ALIAS_SCHEMA.empty_table()
-    return Generation(gen, read_batch(store, a), read_batch(store, e), aliases)
+    al = _generation_table(store, "dedup-aliases", gen)
+    aliases = al.select(["alias", "story_id"]) if al is not None else ALIAS_SCHEMA.empty_table()
+    return Generation(gen, a.select(ASSIGNMENT_COLUMNS), e.select(EDGE_COLUMNS), aliases)
+
+
+ASSIGNMENT_COLUMNS = ["article_id", "story_id", "duplicate_of", "dup_kind", "dup_score"]
 
 
 def generation_counts(store: ObjectStore, generation_id: str) -> dict:
-    m = read_manifest(store, "dedup-assignments", generation_id)
+    m = next((b for b in list_batches(store, "dedup-assignments") if b.batch_id == generation_id), None)
     return dict(m.meta) if m else {}
 
 
 __all__ = ["Generation", "generation_id_for", "write_generation", "read_latest", "list_batches",
            "generation_counts", "write_index", "read_index", "load_known", "loader", "read_meta", "read_docvecs", "DocVectors",
-           "write_batch_edges", "read_batch_edges", "batch_edges_fingerprint", "latest_id"]
+           "write_batch_edges", "read_batch_edges", "batch_edges_fingerprint", "batch_edges_fingerprints",
+           "latest_id", "index_batches", "index_key"]

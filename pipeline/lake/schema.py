@@ -1,10 +1,10 @@
 """The Arrow schemas of everything newsflow writes to the lake, in one place.
 
-Bump ``SCHEMA_VERSION`` on any change; every Parquet file carries it in its metadata
-(``newsflow.schema_version``).  Readers accept every version in ``READABLE_VERSIONS`` and
-upgrade older tables in memory (``upgrade``) to the current schema; they refuse versions
-they do not know (a newer newsflow's files).  Files are never rewritten in place:
-``newsflow lake compact`` rewrites what it merges at the current version.
+The lake's tables are Delta tables (``pipeline.lake.tables``): a column added here is
+added to the table's schema by the next write (schema evolution, no rewrite), and rows
+written before read it as null.  ``SCHEMA_VERSION`` still tags the dedup index objects
+(``check_version``) and told apart the pre-Delta files ``newsflow lake migrate`` reads
+(``pipeline.lake.legacy.upgrade``).
 
 History: 1 = the skeleton's article row.  2 = adds ``published_at_inferred`` (derived
 for version-1 rows from ``published_at_source == "fetched"``), ``section`` and
@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - pa.compute in upgrade()
 
 from pipeline.models import Anchor, Article, DedupAssignment, DedupEdge
 
@@ -114,23 +113,6 @@ def check_version(schema: pa.Schema) -> int:
             f"lake file has schema version {version}, this newsflow reads {sorted(READABLE_VERSIONS)}"
         )
     return version
-
-
-def upgrade(table: pa.Table, kind: str) -> pa.Table:
-    """An older article table as the current schema (columns added, order fixed)."""
-    version = check_version(table.schema)
-    if kind != "articles" or version == SCHEMA_VERSION and table.schema.names == ARTICLE_SCHEMA.names:
-        return table
-    n = table.num_rows
-    columns = {}
-    for f in ARTICLE_SCHEMA:
-        if f.name in table.column_names:
-            columns[f.name] = table[f.name].cast(f.type)
-        elif f.name == "published_at_inferred" and "published_at_source" in table.column_names:
-            columns[f.name] = pa.compute.equal(table["published_at_source"], "fetched").fill_null(False)
-        else:
-            columns[f.name] = pa.nulls(n, f.type)
-    return pa.Table.from_pydict(columns, schema=with_version(ARTICLE_SCHEMA, "articles"))
 
 
 def articles_to_table(articles: list[Article]) -> pa.Table:

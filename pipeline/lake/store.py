@@ -100,8 +100,11 @@ class LocalStore:
         base = self.root
         if not base.exists():
             return iter(())
+        start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base  # walk only below the prefix
+        if not start.is_dir():
+            return iter(())
         keys = []
-        for dirpath, _dirs, files in os.walk(base):
+        for dirpath, _dirs, files in os.walk(start):
             for name in files:
                 if name.startswith(".tmp-"):
                     continue
@@ -197,6 +200,42 @@ class S3Store:
             config=Config(retries={"max_attempts": settings.s3_max_attempts, "mode": "standard"},
                           connect_timeout=settings.s3_timeout, read_timeout=settings.s3_timeout),
         )
+        self._settings = settings
+        self._delta_options: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.uri!r}, endpoint={self.endpoint!r})"  # never the credentials
+
+    @property
+    def delta_options(self) -> dict[str, str]:
+        """delta-rs storage options for this bucket (Delta tables, ``pipeline.lake.tables``).
+
+        delta-rs does not use boto3, so the credentials boto3 resolved (settings, env,
+        profile, role) are handed over explicitly; the same bounded timeouts apply.
+        """
+        if self._delta_options is None:
+            s = self._settings
+            opts = {"AWS_REGION": s.s3_region or "us-east-1",
+                    "timeout": f"{int(s.s3_timeout)}s", "connect_timeout": f"{int(s.s3_timeout)}s",
+                    # bounded like boto3's retries: delta-rs' default is 10 tries over 180 s
+                    "max_retries": str(max(s.s3_max_attempts - 1, 0)),
+                    "retry_timeout": f"{int(s.s3_timeout * s.s3_max_attempts)}s"}
+            if s.s3_endpoint_url:
+                opts["AWS_ENDPOINT_URL"] = s.s3_endpoint_url
+                opts["AWS_ALLOW_HTTP"] = "true" if s.s3_endpoint_url.startswith("http:") else "false"
+            creds = self.client._request_signer._credentials  # what boto3 resolved, same chain
+            if creds is None:
+                raise StoreConfigError(
+                    f"object store {self.endpoint or 'AWS S3'}: no S3 credentials found",
+                    "set NEWSFLOW_AWS_ACCESS_KEY_ID and NEWSFLOW_AWS_SECRET_ACCESS_KEY, "
+                    "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an AWS profile")
+            frozen = creds.get_frozen_credentials()
+            opts["AWS_ACCESS_KEY_ID"] = frozen.access_key
+            opts["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
+            if frozen.token:
+                opts["AWS_SESSION_TOKEN"] = frozen.token
+            self._delta_options = opts
+        return self._delta_options
 
     def _key(self, key: str) -> str:
         _check_key(key)

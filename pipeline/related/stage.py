@@ -32,8 +32,7 @@ from pipeline.dedup.encoder import Encoder
 from pipeline.extract.anchors import anchor_keys
 from pipeline.failpoints import failpoint
 from pipeline.lake import dedup_zone
-from pipeline.lake.articles import read_articles
-from pipeline.lake.batches import list_batches
+from pipeline.lake.articles import batch_ids, read_articles
 from pipeline.lake.store import ObjectStore, open_store
 from pipeline.models import Article
 from pipeline.related import state as st
@@ -99,7 +98,20 @@ def _vectors(articles: list[Article], stored: dict[str, dedup_zone.DocVectors],
 
 def refresh_related(settings: Settings, *, store: ObjectStore | None = None, encoder: Encoder | None = None,
                     run_ts: datetime | None = None) -> RelatedReport:
-    """Update related lists for new and affected story canonicals; write changed lists."""
+    """Update related lists for new and affected story canonicals; write changed lists.
+    Records the lake table versions it read (``pipeline.lake.maintenance``: vacuum keeps
+    what a consumer has not read)."""
+    from pipeline.lake import maintenance
+
+    store = store or open_store(settings)
+    pinned = maintenance.pin(store, "related")
+    report = _refresh(settings, store=store, encoder=encoder, run_ts=run_ts)
+    maintenance.record(store, "related", pinned)
+    return report
+
+
+def _refresh(settings: Settings, *, store: ObjectStore, encoder: Encoder | None,
+             run_ts: datetime | None) -> RelatedReport:
     import time
 
     from pipeline.related import sink
@@ -112,7 +124,7 @@ def refresh_related(settings: Settings, *, store: ObjectStore | None = None, enc
         return RelatedReport(0, 0)
     encoder_name = getattr(encoder, "name", ENCODER)
     fp = st.fingerprint(settings, encoder_name)
-    batches = {m.batch_id for m in list_batches(store, "articles")}
+    batches = set(batch_ids(store))
     gen_id = st.generation_id(generation.generation_id, batches, fp)
     state = st.load(store, fp, settings.related_ef_search) or st.State(fp)
     previous = state.generation

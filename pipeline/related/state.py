@@ -92,14 +92,15 @@ def save(store: ObjectStore, state: State) -> None:
         "row": pa.array([state.rows[d.article_id] for d in docs], pa.int64()),
     })))
     lists = [(a, s) for a in sorted(state.lists) for s in state.lists[a]]
-    store.put(base + "lists.parquet", _parquet(pa.table({
+    lists_table = pa.table({
         "article_id": [a for a, _ in lists], "related_id": [s.related_id for _, s in lists],
         "score": pa.array([s.score for _, s in lists], pa.float64()),
         "embedding": pa.array([s.embedding for _, s in lists], pa.float64()),
         "text": pa.array([s.text for _, s in lists], pa.float64()),
         "anchors": pa.array([s.anchors for _, s in lists], pa.float64()),
         "recency": pa.array([s.recency for _, s in lists], pa.float64()),
-    })))
+    })
+    store.put(base + "lists.parquet", _parquet(lists_table))
     seen = sorted(state.seen.items())
     store.put(base + "seen.parquet", _parquet(pa.table({
         "article_id": [a for a, _ in seen], "batch_id": [b for _, (b, _) in seen], "language": [x for _, (_, x) in seen],
@@ -112,11 +113,32 @@ def save(store: ObjectStore, state: State) -> None:
         "fingerprint": state.fingerprint, "dedup_generation": state.dedup_generation,
         "batches": sorted(state.batches), "format": FORMAT,
     }).encode())
+    publish_lists(store, state.generation, lists_table)  # before LATEST: a rerun republishes
     previous = store.get(LATEST).decode().strip() if store.exists(LATEST) else None
     store.put(LATEST, state.generation.encode())
     if previous and previous != state.generation:  # keep the lake tidy: one generation
         for key in list(store.list(f"related/{previous}/")):
             store.delete(key)
+
+
+def publish_lists(store: ObjectStore, generation: str, lists: pa.Table) -> None:
+    """The current related lists as the lake's ``related_lists`` Delta table (each refresh
+    that changed something replaces it), for outside readers; ``rank`` is 1-based per
+    article.  The stage itself reads its own state objects above."""
+    from pipeline.lake.batches import write_batch
+
+    ranks = _ranks(lists["article_id"].to_pylist())
+    write_batch(store, "related-lists", generation,
+                lists.add_column(2, "rank", pa.array(ranks, pa.int32())), meta={"rows": lists.num_rows})
+
+
+def _ranks(ids: list[str]) -> list[int]:
+    out, prev, n = [], None, 0
+    for aid in ids:
+        n = n + 1 if aid == prev else 1
+        out.append(n)
+        prev = aid
+    return out
 
 
 def latest_generation(store: ObjectStore) -> str | None:

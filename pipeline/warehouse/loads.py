@@ -61,6 +61,7 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
     Returns the rows merged, or 0 when another loader merged this batch first.
     """
     table = unique_by(table, ("article_id",), "article")  # one row per key, or the upsert aborts
+    table = anchors_as_json(table)
     docs = search_docs_table(
         table["article_id"].to_pylist(), table["language"].to_pylist(), table["content_hash"].to_pylist(),
         table["title"].to_pylist(), table["body_text"].to_pylist(),
@@ -79,6 +80,17 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
         return table.num_rows
 
     return with_retry(be, run)
+
+
+def anchors_as_json(table: pa.Table) -> pa.Table:
+    """``anchors`` (a list of structs in the lake) as JSON text: a JSON column on both backends
+    (migration 013), like ``article_links.evidence``."""
+    if "anchors" not in table.column_names:
+        return table
+    import json
+
+    text = [None if v is None else json.dumps(v, ensure_ascii=False) for v in table["anchors"].to_pylist()]
+    return table.set_column(table.schema.get_field_index("anchors"), "anchors", pa.array(text, pa.string()))
 
 
 def unique_by(table: pa.Table, keys: tuple[str, ...], what: str) -> pa.Table:

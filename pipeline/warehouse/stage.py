@@ -56,14 +56,19 @@ def load_warehouse(
     Loads of different batches may run at once (several processes or threads): PostgreSQL
     merges them concurrently, DuckDB takes them one at a time (one writer per file).
     """
+    from pipeline.lake import maintenance
     from pipeline.warehouse.backend import WarehouseBusy
     from pipeline.warehouse.session import with_writer
 
     store = store or open_store(settings)
     wanted = set(batch_ids) if batch_ids is not None else None
     done = _Progress()
+    pinned = maintenance.pin(store, "warehouse")  # the versions this load reads (vacuum keeps later ones)
     try:
-        return with_writer(settings, lambda be: _load(be, settings, store, run_ts, wanted, done), what="the load")
+        report = with_writer(settings, lambda be: _load(be, settings, store, run_ts, wanted, done), what="the load")
+        if wanted is None and not report.failures:
+            maintenance.record(store, "warehouse", pinned)
+        return report
     except WarehouseBusy as exc:
         log.warning("load deferred: %s; the lake keeps the batches and the next run loads them", exc)
         return LoadReport(done.batches, done.rows, None, False, len(done.failures), list(done.failures),

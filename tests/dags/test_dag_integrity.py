@@ -55,7 +55,8 @@ def dagbag():
 
 def test_dagbag_has_no_import_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process", "newsflow_reprocess", "newsflow_backfill"}
+    assert set(dagbag.dags) == {"newsflow_ingest", "newsflow_process", "newsflow_reprocess", "newsflow_backfill",
+                                "newsflow_maintain"}
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
@@ -172,6 +173,13 @@ def test_reprocess_catchup_and_schedule_come_from_env() -> None:
     assert result == {"catchup": True, "tt": "0 6 * * *"}
 
 
+def test_maintain_dag_compacts_then_vacuums(dagbag) -> None:
+    dag = dagbag.dags["newsflow_maintain"]
+    assert set(dag.task_dict) == {"compact", "vacuum"}
+    assert dag.task_dict["vacuum"].upstream_task_ids == {"compact"}
+    assert dag.max_active_runs == 1
+
+
 def test_plugin_folder_loads_without_errors() -> None:
     """The plugin manager must see NewsflowPlugin and must not import the package as loose files."""
     probe = r"""
@@ -215,7 +223,7 @@ def test_pause_policy_ingest_and_process_run_once_loaded_reprocess_waits(dagbag)
     """docs/airflow.md "Pause policy": a triggered ingest must not sit queued behind a pause."""
     policy = {dag_id: dag.is_paused_upon_creation for dag_id, dag in dagbag.dags.items()}
     assert policy == {"newsflow_ingest": False, "newsflow_process": False, "newsflow_reprocess": True,
-                      "newsflow_backfill": True}
+                      "newsflow_backfill": True, "newsflow_maintain": False}
 
 
 def test_backfill_dag_maps_one_task_per_warc_file_in_its_pool(dagbag) -> None:

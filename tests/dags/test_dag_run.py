@@ -171,7 +171,9 @@ def test_asset_events_carry_counts_not_data(airflow_run, expected) -> None:
         assert set(e["extra"]) >= {"batches", "articles_new", "feeds_ok", "rejects_by_reason", "per_shard"}
         assert e["extra"]["run_ts"] == "2025-10-01T12:00:00+00:00"  # the logical date, not the clock
         assert len(str(e["extra"])) < 3000  # counts and URIs, never articles
-        assert e["extra"]["batches"] and all(Path(uri).exists() for uri in e["extra"]["batches"])
+        # a batch is named by its Delta table's path and its id (issue 14): the table exists
+        assert e["extra"]["batches"] and all("#batch_id=" in uri and Path(uri.split("#batch_id=")[0], "_delta_log").is_dir()
+                                             for uri in e["extra"]["batches"])
     wh_events = [e for e in result["events"] if e["name"] == "newsflow-warehouse"]
     assert [e["dag"] for e in wh_events] == ["newsflow_process", "newsflow_reprocess", "newsflow_reprocess"]
     assert wh_events[0]["extra"]["rows"] > 0

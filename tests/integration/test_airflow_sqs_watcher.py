@@ -43,7 +43,7 @@ def deployment(tmp_path_factory, s3_server):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [{
         "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": f"{PREFIX}/_manifests/articles/"},
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": f"{PREFIX}/tables/articles/_delta_log/"},
                                            {"Name": "suffix", "Value": ".json"}]}}}]})
 
     root = tmp_path_factory.mktemp("airflow-sqs")

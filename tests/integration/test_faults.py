@@ -30,6 +30,9 @@ import pytest
 import yaml
 
 from bench.warehouse_synth import PG_URL, pg_schema, postgres_available
+from pipeline.lake import tables
+from pipeline.lake.batches import list_batches
+from pipeline.lake.store import LocalStore
 from tests.conftest import EXAMPLES, REPO, need
 
 FEEDS = EXAMPLES / "feeds.yaml"
@@ -215,10 +218,12 @@ def _truncated_file_is_named_quarantined_and_the_rest_proceeds(site, baseline, t
     env = env_for(tmp_path, site)
     assert run(env, subset_feeds(tmp_path, 3)).returncode == 0
     assert run(env).returncode == 0  # a second batch: the other feeds
-    manifests = sorted((tmp_path / "lake" / "_manifests" / "articles").glob("*.json"))
-    assert len(manifests) == 2
-    first_batch = manifests[0].stem
-    victim = sorted((tmp_path / "lake" / "articles").glob(f"dt=*/{first_batch}.parquet"))[0]
+    store = LocalStore(tmp_path / "lake")
+    batches = [b.batch_id for b in list_batches(store, "articles")]
+    assert len(batches) == 2
+    first_batch = batches[0]
+    entry = next(f for f in tables.files(store, "articles") if f["min"] == f["max"] == first_batch)
+    victim = tmp_path / "lake" / "tables" / "articles" / entry["path"]
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     key = victim.relative_to(tmp_path / "lake").as_posix()
 
@@ -273,7 +278,8 @@ def test_an_open_readonly_shell_never_fails_the_run(scenarios):
 def test_restored_file_is_released_by_lake_check(site, tmp_path):
     env = env_for(tmp_path, site)
     assert run(env, subset_feeds(tmp_path, 2)).returncode == 0
-    victim = sorted((tmp_path / "lake" / "articles").glob("dt=*/*.parquet"))[0]
+    entry = tables.files(LocalStore(tmp_path / "lake"), "articles")[0]
+    victim = tmp_path / "lake" / "tables" / "articles" / entry["path"]
     good = victim.read_bytes()
     victim.write_bytes(b"PAR1 garbage")
     bad = newsflow(env, "lake", "check")
@@ -485,7 +491,7 @@ def test_unreachable_postgres_is_one_line_without_the_password_and_loads_next_ti
     assert secret not in verbose.stdout + verbose.stderr
     assert "Traceback" not in procs[0].stderr
     assert "articles stored: 61 new" not in procs[0].stdout  # the run failed before its summary...
-    assert list((tmp_path / "lake" / "_manifests" / "articles").glob("*.json"))  # ...but the lake kept the batch
+    assert list((tmp_path / "lake" / "tables" / "articles" / "_delta_log").glob("*.json"))  # ...but the lake kept the batch
     up = dict(env, NEWSFLOW_WAREHOUSE=PG_URL, NEWSFLOW_WAREHOUSE_SCHEMA=pg_schema_name)
     again = run(up)
     assert again.returncode == 0, again.stderr[-3000:]

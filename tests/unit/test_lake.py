@@ -46,30 +46,37 @@ def test_put_get_list_and_put_if_absent(store):
         store.put("../escape", b"")
 
 
-def test_batches_are_partitioned_committed_and_rerun_safe(store):
-    arts = [_article(1, 1), _article(2, 2), _article(3, 2)]
+def test_a_batch_is_one_file_and_one_delta_commit_and_rerun_safe(store):
+    from pipeline.lake import tables
+
+    arts = [_article(1, 1), _article(2, 2), _article(3, 2)]  # two publication days, one batch
     m = write_articles(store, "20250802T000000Z-abc", arts)
-    assert sorted(f["key"] for f in m.files) == [
-        "articles/dt=2025-08-01/20250802T000000Z-abc.parquet",
-        "articles/dt=2025-08-02/20250802T000000Z-abc.parquet",
-    ]
-    write_articles(store, "20250802T000000Z-abc", arts)  # rerun: same keys, no duplicates
+    assert (m.batch_id, m.rows) == ("20250802T000000Z-abc", 3)
+    files = tables.files(store, "articles")
+    assert len(files) == 1 and "/" not in files[0]["path"]  # one file, however many publication days
+    assert (files[0]["min"], files[0]["max"], files[0]["num_records"]) == ("20250802T000000Z-abc",) * 2 + (3,)
+    assert tables.version(store, "articles") == 0
+    write_articles(store, "20250802T000000Z-abc", arts)  # rerun: replaces the batch, no duplicates
+    assert tables.version(store, "articles") == 1
     got = read_articles(store)
     assert [a.article_id for a in got] == [a.article_id for a in arts]
     assert got[0].anchors == [Anchor("year", "2025", 3)]
     assert got[0].body_text == "الوجود الأميركي في العراق"
-    assert len(list_batches(store, "articles")) == 1
+    assert [(b.batch_id, b.rows) for b in list_batches(store, "articles")] == [("20250802T000000Z-abc", 3)]
+    # time travel: version 0 still holds the first write
+    assert tables.read(store, "articles", version=0).num_rows == 3
 
 
-def test_a_batch_without_manifest_is_invisible(store):
+def test_files_outside_the_delta_log_are_invisible(store):
     import io
 
     import pyarrow.parquet as pq
 
+    write_articles(store, "20250802T000000Z-abc", [_article(1)])
     buf = io.BytesIO()
     pq.write_table(pa.table({"x": [1]}), buf)
-    store.put("articles/dt=2025-08-01/crashed.parquet", buf.getvalue())
-    assert read_articles(store) == []
+    store.put("tables/articles/crashed.parquet", buf.getvalue())  # a writer died before its commit
+    assert [a.article_id for a in read_articles(store)] == [_article(1).article_id]
 
 
 def test_raw_zone_keeps_first_fetch_time(store):

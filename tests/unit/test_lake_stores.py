@@ -1,4 +1,5 @@
-"""Both stores behave identically: commits, crashes, reruns, old schema versions, compaction.
+"""Both stores behave identically: Delta commits, crashes, reruns, schema evolution,
+compaction, vacuum that respects the consumers, quarantine.
 
 Every test runs against a local folder and a real S3-compatible server (moto over HTTP on
 loopback, the ``s3_server`` fixture)."""
@@ -14,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import Settings
+from pipeline.lake import integrity, maintenance, tables
 from pipeline.lake.articles import read_articles, read_articles_table, write_articles
-from pipeline.lake.batches import compact, list_batches, read_batch, read_manifest, rewrite_manifest
-from pipeline.lake.integrity import file_entry
-from pipeline.lake.schema import ARTICLE_SCHEMA, SCHEMA_VERSION
+from pipeline.lake.batches import Batch, list_batches, read_batch
+from pipeline.lake.schema import ARTICLE_SCHEMA
 from pipeline.lake.store import LocalStore, S3Store, open_store
 from pipeline.models import Anchor, Article
 
@@ -35,21 +36,6 @@ class Crash(Exception):
     pass
 
 
-class CrashBeforeManifest:
-    """Delegates to a real store but dies when the commit manifest is written."""
-
-    def __init__(self, inner):
-        self.inner, self.uri = inner, inner.uri
-
-    def put(self, key: str, data: bytes) -> None:
-        if key.startswith("_manifests/"):
-            raise Crash(key)
-        self.inner.put(key, data)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
 def art(n: int, day: int = 1, body: str = "نص المقال") -> Article:
     ts = datetime(2025, 8, day, 12, 0, tzinfo=UTC)
     return Article(
@@ -61,104 +47,127 @@ def art(n: int, day: int = 1, body: str = "نص المقال") -> Article:
     )
 
 
-def test_crash_between_data_and_manifest_leaves_no_visible_half_batch(store):
+def test_crash_before_the_commit_leaves_nothing_visible_and_the_rerun_commits_once(store, monkeypatch):
+    import pipeline.failpoints as fp
+
     write_articles(store, "20250801T000000Z-a", [art(1)])
+
+    def die(name):
+        if name == "before_commit":
+            raise Crash(name)
+
+    monkeypatch.setattr(fp, "failpoint", die)
     with pytest.raises(Crash):
-        write_articles(CrashBeforeManifest(store), "20250802T000000Z-b", [art(2, 1), art(3, 2)])
-    # the data files are there, but nothing references them
-    assert any("20250802T000000Z-b" in k for k in store.list("articles/"))
+        write_articles(store, "20250802T000000Z-b", [art(2, 1), art(3, 2)])
+    monkeypatch.undo()
     assert [m.batch_id for m in list_batches(store, "articles")] == ["20250801T000000Z-a"]
     assert [a.article_id for a in read_articles(store)] == [art(1).article_id]
-    # the rerun after the crash commits the batch, with the same keys and no duplicates
     write_articles(store, "20250802T000000Z-b", [art(2, 1), art(3, 2)])
     write_articles(store, "20250802T000000Z-b", [art(2, 1), art(3, 2)])
     assert [a.article_id for a in read_articles(store)] == [art(i).article_id for i in (1, 2, 3)]
-    keys = [k for k in store.list("articles/") if "20250802T000000Z-b" in k]
-    assert keys == ["articles/dt=2025-08-01/20250802T000000Z-b.parquet", "articles/dt=2025-08-02/20250802T000000Z-b.parquet"]
+    assert [(b.batch_id, b.rows) for b in list_batches(store, "articles")] == [
+        ("20250801T000000Z-a", 1), ("20250802T000000Z-b", 2)]
 
 
-def test_written_files_are_zstd_versioned_and_read_back(store):
-    m = write_articles(store, "20250801T000000Z-a", [art(1), art(2, 3)])
-    meta = pq.ParquetFile(io.BytesIO(store.get(m.files[0]["key"]))).metadata
-    assert meta.row_group(0).column(0).compression == "ZSTD"
-    assert meta.schema.to_arrow_schema().metadata[b"newsflow.schema_version"] == str(SCHEMA_VERSION).encode()
+def test_written_files_carry_batch_statistics_and_read_back(store):
+    write_articles(store, "20250801T000000Z-a", [art(1), art(2, 3)])
+    (f,) = tables.files(store, "articles")
+    meta = pq.ParquetFile(io.BytesIO(store.get(f"tables/articles/{f['path']}"))).metadata
+    assert meta.num_rows == 2
+    assert (f["min"], f["max"], f["num_records"]) == ("20250801T000000Z-a", "20250801T000000Z-a", 2)
     got = read_articles(store)
     assert [(a.section, a.published_at_inferred, a.body_text) for a in got] == [("World", False, "نص المقال")] * 2
 
 
-def test_version_1_files_are_read_and_upgraded(store):
-    """A lake written by the skeleton (schema version 1) stays readable after the bump."""
-    import json
-
-    v1_fields = [f for f in ARTICLE_SCHEMA if f.name not in ("published_at_inferred", "section", "site_name")]
-    v1 = pa.schema(v1_fields).with_metadata({b"newsflow.schema_version": b"1", b"newsflow.kind": b"articles"})
-    row = {k: v for k, v in art(7).__dict__.items() if k in v1.names}
-    row.update(anchors=[{"kind": "year", "value": "2025", "position": 3}], published_at_source="fetched", batch_id="old")
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist([row], schema=v1), buf, compression="zstd")
-    store.put("articles/dt=2025-08-01/old.parquet", buf.getvalue())
-    manifest = {"kind": "articles", "batch_id": "old", "files": [{"key": "articles/dt=2025-08-01/old.parquet", "rows": 1}],
-                "rows": 1, "schema_version": 1, "meta": {}}
-    store.put("_manifests/articles/old.json", json.dumps(manifest).encode())
-    write_articles(store, "zz-new", [art(8)])
+def test_adding_a_column_does_not_rewrite_the_table(store):
+    """Schema evolution: rows written before a column existed keep their file and read null."""
+    old_schema = pa.schema([f for f in ARTICLE_SCHEMA if f.name not in ("section", "site_name")])
+    row = {k: v for k, v in art(7).__dict__.items() if k in old_schema.names}
+    row.update(anchors=[{"kind": "year", "value": "2025", "position": 3}], batch_id="20250801T000000Z-old")
+    tables.write(store, "articles", "20250801T000000Z-old", pa.Table.from_pylist([row], schema=old_schema))
+    (old_file,) = [f["path"] for f in tables.files(store, "articles")]
+    write_articles(store, "20250802T000000Z-new", [art(8)])
+    assert old_file in [f["path"] for f in tables.files(store, "articles")]  # not rewritten
     table = read_articles_table(store)
     assert table.schema.names == ARTICLE_SCHEMA.names
     got = {a.article_id: a for a in read_articles(store)}
-    old = got[art(7).article_id]
-    assert old.published_at_inferred is True and old.section is None and old.anchors == [Anchor("year", "2025", 3)]
+    assert got[art(7).article_id].section is None and got[art(8).article_id].section == "World"
+    assert got[art(7).article_id].anchors == [Anchor("year", "2025", 3)]
 
 
-def test_unknown_future_version_is_refused(store):
-    write_articles(store, "b1", [art(1)])
-    bad = pa.table({"x": [1]}).replace_schema_metadata({b"newsflow.schema_version": b"99"})
-    buf = io.BytesIO()
-    pq.write_table(bad, buf)
-    key = "articles/dt=2025-08-01/b1.parquet"
-    store.put(key, buf.getvalue())
-    # committed by a newer writer: its manifest records the new file (else it is corrupt)
-    m = read_manifest(store, "articles", "b1")
-    rewrite_manifest(store, m, files=[file_entry(key, buf.getvalue(), 1)])
-    with pytest.raises(ValueError, match="schema version 99"):
-        read_articles(store)
-
-
-def test_compaction_merges_a_partition_keeps_batches_and_is_idempotent(store):
+def test_compaction_merges_files_keeps_batches_and_time_travel(store):
     for i in range(4):
         write_articles(store, f"2025080{i + 1}T000000Z-x", [art(10 + i, 1), art(20 + i, 2)])
-    write_articles(store, "20250809T000000Z-y", [art(30, 3)])
+    write_articles(store, "20250909T000000Z-y", [art(30, 3)])
     before = read_articles_table(store)
+    v_before = tables.version(store, "articles")
     batch_rows = {m.batch_id: read_batch(store, m).num_rows for m in list_batches(store, "articles")}
-    results = {r.partition: r for r in compact(store)}
-    assert results["articles/dt=2025-08-01"].files_before == 4 and results["articles/dt=2025-08-01"].key
-    assert results["articles/dt=2025-08-03"].key is None  # one file: nothing to merge
-    assert len([k for k in store.list("articles/dt=2025-08-01/")]) == 1
+    assert len(tables.files(store, "articles")) == 5
+    (result,) = maintenance.compact(store, ["articles"])
+    assert (result.files_removed, result.files_added) == (5, 1)
+    assert len(tables.files(store, "articles")) == 1
     assert read_articles_table(store).equals(before)
-    # batch identities (what the warehouse ledger and dedup generations key on) survive
+    # batch identities (what the warehouse ledger and dedup key on) survive
     assert {m.batch_id: read_batch(store, m).num_rows for m in list_batches(store, "articles")} == batch_rows
-    again = compact(store)
-    assert all(r.key is None for r in again)
+    assert tables.read(store, "articles", version=v_before).num_rows == 9  # the old snapshot still reads
+    (again,) = maintenance.compact(store, ["articles"])
+    assert again.files_added == 0
     # rewriting one compacted batch replaces its rows without touching its neighbours'
     write_articles(store, "20250801T000000Z-x", [replace(art(10, 1), title="new"), art(20, 2)])
     got = {a.article_id: a for a in read_articles(store)}
     assert got[art(10).article_id].title == "new" and len(got) == 9
-    compact(store)
-    assert {a.article_id: a.title for a in read_articles(store)} == {k: v.title for k, v in got.items()}
 
 
-def test_cli_lake_compact(store, monkeypatch, capsys):
+def test_vacuum_never_removes_a_version_a_consumer_has_not_read(store):
+    write_articles(store, "20250801T000000Z-a", [art(1)])
+    write_articles(store, "20250801T000000Z-a", [art(1), art(2)])  # v1 replaces v0's file
+    (r,) = maintenance.vacuum(store, ["articles"], retain_hours=0)
+    assert r.retain_hours is None and "not read yet" in r.why  # no consumer has read it: untouched
+    for consumer in ("dedup", "warehouse"):
+        maintenance.record(store, consumer, {"articles": 1})
+    maintenance.record(store, "related", {"articles": 0})  # related read version 0 only
+    (r,) = maintenance.vacuum(store, ["articles"], retain_hours=0)
+    assert r.removed == 0 and "oldest unread" in r.why
+    assert tables.read(store, "articles", version=0).num_rows == 1  # version 0's file is still there
+    maintenance.record(store, "related", {"articles": 1})
+    (r,) = maintenance.vacuum(store, ["articles"], retain_hours=0)
+    assert r.removed == 1  # every consumer read version 1: version 0's file may go
+    assert [a.article_id for a in read_articles(store)] == [art(1).article_id, art(2).article_id]
+
+
+def test_truncated_file_is_quarantined_skipped_and_released_when_restored(store):
+    write_articles(store, "20250801T000000Z-a", [art(1)])
+    write_articles(store, "20250802T000000Z-b", [art(2)])
+    victim = next(f for f in tables.files(store, "articles") if f["min"] == "20250801T000000Z-a")
+    key = f"tables/articles/{victim['path']}"
+    good = store.get(key)
+    store.put(key, good[: len(good) // 2])
+    assert [a.article_id for a in read_articles(store)] == [art(2).article_id]  # the rest proceeds
+    assert integrity.QUARANTINED_HERE[-1][:3] == ("articles", "20250801T000000Z-a", key)
+    assert [b.batch_id for b in list_batches(store, "articles")] == ["20250802T000000Z-b"]
+    with pytest.raises(integrity.CorruptFile, match="truncated"):
+        read_batch(store, Batch("articles", "20250801T000000Z-a", 1, {}))
+    store.put(key, good)
+    checks = integrity.check_lake(store, ["articles"])
+    assert [c.problem for c in checks] == [None, None] and any(c.was_quarantined for c in checks)
+    assert [b.batch_id for b in list_batches(store, "articles")] == ["20250801T000000Z-a", "20250802T000000Z-b"]
+
+
+def test_cli_lake_compact_vacuum_and_batches(store, monkeypatch, capsys):
     from pipeline.cli import main
 
-    write_articles(store, "b1", [art(1)])
-    write_articles(store, "b2", [art(2)])
+    write_articles(store, "20250801T000000Z-b1", [art(1)])
+    write_articles(store, "20250802T000000Z-b2", [art(2)])
+    monkeypatch.setenv("NEWSFLOW_LAKE", store.uri)
     if isinstance(store, S3Store):
-        monkeypatch.setenv("NEWSFLOW_LAKE", store.uri)
         monkeypatch.setenv("NEWSFLOW_S3_ENDPOINT_URL", store.client.meta.endpoint_url)
-    else:
-        monkeypatch.setenv("NEWSFLOW_LAKE", store.uri)
     assert main(["lake", "compact"]) == 0
-    assert "1 of 1 partitions compacted" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "articles: 2 files -> 1 (version 2)" in out, out
+    assert main(["lake", "vacuum"]) == 0
+    assert "articles: kept (not read yet by dedup, related, warehouse)" in capsys.readouterr().out
     assert main(["lake", "batches"]) == 0
-    assert "b1" in capsys.readouterr().out
+    assert "20250801T000000Z-b1" in capsys.readouterr().out
 
 
 def test_s3_credentials_from_settings_or_standard_chain(s3_server, monkeypatch):
@@ -172,3 +181,16 @@ def test_s3_credentials_from_settings_or_standard_chain(s3_server, monkeypatch):
     chain = open_store(Settings.load(lake="s3://newsflow-test/creds", s3_endpoint_url=s3_server))
     assert chain.client._request_signer._credentials.access_key == "chain-key"
     assert chain.get("k/x") == b"1"
+
+
+def test_rewriting_a_quarantined_batch_drops_the_bad_file_and_lifts_the_quarantine(store):
+    write_articles(store, "20250801T000000Z-a", [art(1)])
+    write_articles(store, "20250802T000000Z-b", [art(2)])
+    (victim,) = [f for f in tables.files(store, "articles") if f["min"] == "20250801T000000Z-a"]
+    key = f"tables/articles/{victim['path']}"
+    store.put(key, store.get(key)[:100])
+    assert [a.article_id for a in read_articles(store)] == [art(2).article_id]  # quarantined now
+    write_articles(store, "20250801T000000Z-a", [replace(art(1), title="again")])  # ingested again
+    assert integrity.records(store, "articles") == []
+    assert victim["path"] not in [f["path"] for f in tables.files(store, "articles")]
+    assert {a.article_id: a.title for a in read_articles(store)} == {art(1).article_id: "again", art(2).article_id: "T2"}

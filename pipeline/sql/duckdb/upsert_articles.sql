@@ -11,4 +11,5 @@ ON CONFLICT (article_id) DO UPDATE SET
     original_outlet = excluded.original_outlet, original_domain = excluded.original_domain,
     original_url = excluded.original_url, attribution_text = excluded.attribution_text,
     image_url = excluded.image_url, tags = excluded.tags, content_hash = excluded.content_hash,
-    batch_id = excluded.batch_id;
+    batch_id = excluded.batch_id, published_at_inferred = excluded.published_at_inferred,
+    section = excluded.section, site_name = excluded.site_name, anchors = excluded.anchors;

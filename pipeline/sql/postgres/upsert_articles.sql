@@ -5,11 +5,13 @@ INSERT INTO articles (
     article_id, url, canonical_url, feed_url, source_domain, guid, title, summary, body_text,
     language, language_confidence, published_at, published_at_source, published_at_flag,
     fetched_at, authors, translator, original_outlet, original_domain, original_url,
-    attribution_text, image_url, tags, content_hash, batch_id)
+    attribution_text, image_url, tags, content_hash, batch_id, published_at_inferred, section,
+    site_name, anchors)
 SELECT article_id, url, canonical_url, feed_url, source_domain, guid, title, summary, body_text,
        language, language_confidence, published_at, published_at_source, published_at_flag,
        fetched_at, authors, translator, original_outlet, original_domain, original_url,
-       attribution_text, image_url, tags, content_hash, batch_id
+       attribution_text, image_url, tags, content_hash, batch_id, published_at_inferred, section,
+       site_name, anchors
 FROM staged_articles
 ORDER BY article_id
 ON CONFLICT (article_id) DO UPDATE SET
@@ -22,4 +24,5 @@ ON CONFLICT (article_id) DO UPDATE SET
     original_outlet = excluded.original_outlet, original_domain = excluded.original_domain,
     original_url = excluded.original_url, attribution_text = excluded.attribution_text,
     image_url = excluded.image_url, tags = excluded.tags, content_hash = excluded.content_hash,
-    batch_id = excluded.batch_id;
+    batch_id = excluded.batch_id, published_at_inferred = excluded.published_at_inferred,
+    section = excluded.section, site_name = excluded.site_name, anchors = excluded.anchors;

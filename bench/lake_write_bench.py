@@ -1,0 +1,127 @@
+"""Lake write throughput (issue 14 point 5): 10,000-row article batches committed to the
+articles Delta table, beside a plain ``pyarrow.parquet.write_table`` of the same Arrow
+rows to the same place (a local folder, then the S3-compatible test server, moto), commit
+included.  Target: lake rows/s >= 0.8 of the plain write.
+
+    python bench/lake_write_bench.py [--rows 10000] [--batches 5] [--where local,s3]
+
+Both sides write the same ``pa.Table`` (built once from ``Article`` objects); the lake side
+is ``pipeline.lake.batches.write_batch`` (a new batch: one snappy Parquet file written by
+pyarrow through the store, plus the ``batch_id``/``batch_meta``/``ingest_month`` columns,
+then its Delta commit); the plain side is one ``pq.write_table`` (default snappy) per batch.  ``write_articles`` from the Article
+objects (Arrow conversion included) is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pyarrow.parquet as pq  # noqa: E402
+
+from pipeline.config import Settings  # noqa: E402
+from pipeline.lake.articles import write_articles  # noqa: E402
+from pipeline.lake.batches import write_batch  # noqa: E402
+from pipeline.lake.schema import articles_to_table  # noqa: E402
+from pipeline.lake.store import LocalStore, open_store  # noqa: E402
+from pipeline.models import Anchor, Article  # noqa: E402
+
+EN = ("On {d} March 2025 the ministry said 1,250 families in Basra received water after the plant "
+      "run by Gulf Water Co. began a trial. Officials including Minister Ahmed Saleh said output "
+      "would reach 50,000 cubic metres a day by June. ")
+AR = ("قالت وزارة الموارد المائية في {d} آذار ٢٠٢٥ إن ١٬٢٥٠ أسرة في البصرة حصلت على المياه بعد بدء "
+      "التشغيل التجريبي للمحطة، وأضاف الوزير أحمد صالح أن الإنتاج سيبلغ ٥٠ ألف متر مكعب يومياً. ")
+
+
+def articles(n: int, offset: int) -> list[Article]:
+    out = []
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    for j in range(n):
+        i = offset + j
+        body = (EN if i % 2 else AR).format(d=i % 28 + 1) * 8
+        ts = base + timedelta(hours=7 * i)  # a backfill spanning years: publication days scatter
+        out.append(Article(
+            article_id=f"{i:016x}", url=f"https://www.bench.example/news/{i}", canonical_url=f"https://bench.example/news/{i}",
+            feed_url="https://bench.example/rss", source_domain="bench.example", guid=str(i), title=f"Story {i}",
+            summary=body[:200], body_text=body, language="en" if i % 2 else "ar", language_confidence=0.99,
+            published_at=ts, published_at_source="feed", published_at_flag=None, fetched_at=ts,
+            authors=["A. Writer"], anchors=[Anchor("number", "1250", 40), Anchor("year", "2025", 12)],
+            content_hash=f"{i:064x}", section="World", site_name="Bench"))
+    return out
+
+
+def run(store, plain_write, rows: int, batches: int, label: str) -> float:
+    tabs = []
+    for b in range(batches):
+        arts = articles(rows, b * rows)
+        for a in arts:
+            a.batch_id = f"20260101T{b:06d}Z-bench"
+        tabs.append((f"20260101T{b:06d}Z-bench", arts, articles_to_table(arts)))
+    ours = plain = 0.0
+    for i, (bid, _, table) in enumerate(tabs):  # interleaved, so load from elsewhere hits both sides alike
+        t = time.perf_counter()
+        write_batch(store, "articles", bid, table, meta={"articles": table.num_rows})
+        ours += time.perf_counter() - t
+        t = time.perf_counter()
+        plain_write(table, i)
+        plain += time.perf_counter() - t
+    t = time.perf_counter()
+    for bid, arts, _ in tabs:  # the same batches again, from Article objects (a rerun: replaces them)
+        write_articles(store, bid, arts)
+    objs = time.perf_counter() - t
+    n = rows * batches
+    ratio = (n / ours) / (n / plain)
+    print(f"{label}: lake write {n / ours:,.0f} rows/s | plain pq.write_table {n / plain:,.0f} rows/s | "
+          f"ratio {ratio:.2f} (target >= 0.8) | write_articles from objects (rerun) {n / objs:,.0f} rows/s "
+          f"[{batches} x {rows:,}-row batches]")
+    return ratio
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000)
+    ap.add_argument("--batches", type=int, default=5)
+    ap.add_argument("--where", default="local,s3")
+    a = ap.parse_args()
+    where = a.where.split(",")
+    ratios = []
+    if "local" in where:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = LocalStore(Path(tmp) / "lake")
+            plain_dir = Path(tmp) / "plain"
+            plain_dir.mkdir()
+            ratios.append(run(store, lambda t, i: pq.write_table(t, plain_dir / f"b{i}.parquet"), a.rows, a.batches, "local"))
+    if "s3" in where:
+        import boto3
+        from moto.server import ThreadedMotoServer
+        from pyarrow import fs
+
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        srv = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        srv.start()
+        endpoint = f"http://127.0.0.1:{port}"
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="newsflow-bench")
+        store = open_store(Settings.load(lake="s3://newsflow-bench/lake", s3_endpoint_url=endpoint))
+        s3 = fs.S3FileSystem(endpoint_override=endpoint, scheme="http", region="us-east-1",
+                             access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key=os.environ["AWS_SECRET_ACCESS_KEY"])
+        ratios.append(run(store, lambda t, i: pq.write_table(t, f"newsflow-bench/plain/b{i}.parquet", filesystem=s3),
+                          a.rows, a.batches, "s3 (moto)"))
+        srv.stop()
+    return 0 if all(r >= 0.8 for r in ratios) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -89,6 +89,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def publish_related_lists(store) -> tuple[int, int] | None:
+    """The related stage's current lists (its state objects stay as they are) as the new
+    ``related_lists`` table, which the stage itself publishes from now on: (batches, rows)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from pipeline.lake import tables
+    from pipeline.related.state import latest_generation, publish_lists
+
+    gen = latest_generation(store)
+    key = f"related/{gen}/lists.parquet"
+    if not gen or not store.exists(key) or tables.latest_batch_id(store, "related-lists") == gen:
+        return None
+    lists = pq.read_table(io.BytesIO(store.get(key)), use_threads=False)
+    publish_lists(store, gen, lists)
+    return 1, lists.num_rows
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Convert a lake written before issue 14 (own manifests) into Delta tables."""
     from pipeline.lake.legacy import is_legacy, migrate
@@ -97,7 +116,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if not is_legacy(store):
         print("nothing to migrate: no pre-Delta manifests in this lake")
         return 0
-    report = migrate(store, keep_legacy=args.keep_legacy)
+    report = migrate(store, keep_legacy=args.keep_legacy, publish_related=publish_related_lists)
     for kind in sorted(report.batches):
         print(f"{kind}: {report.batches[kind]} batch(es), {report.rows[kind]} rows")
     print(f"dedup-index: {report.index_batches} batch(es) kept as objects")

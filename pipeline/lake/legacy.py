@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -92,7 +93,8 @@ def is_legacy(store: ObjectStore) -> bool:
     return store.exists(LATEST) or bool(legacy_manifests(store))
 
 
-def migrate(store: ObjectStore, *, keep_legacy: bool = False) -> MigrationReport:
+def migrate(store: ObjectStore, *, keep_legacy: bool = False,
+            publish_related: Callable[[ObjectStore], tuple[int, int] | None] | None = None) -> MigrationReport:
     """Convert every old batch; delete the old objects once every batch checks out."""
     report = MigrationReport()
     found = legacy_manifests(store)
@@ -116,25 +118,14 @@ def migrate(store: ObjectStore, *, keep_legacy: bool = False) -> MigrationReport
             write_batch(store, kind, m["batch_id"], table.replace_schema_metadata(None), meta=m.get("meta") or {})
             report.batches[kind] = report.batches.get(kind, 0) + 1
             report.rows[kind] = report.rows.get(kind, 0) + table.num_rows
-    _publish_related(store, report)
+    if publish_related is not None:  # the related stage's lists, as its own table (storage never imports it)
+        published = publish_related(store)
+        if published:
+            report.batches["related-lists"], report.rows["related-lists"] = published
     report.problems += _verify(store, found, latest)
     if not report.problems and not keep_legacy:
         report.deleted = _delete_legacy(store, found)
     return report
-
-
-def _publish_related(store: ObjectStore, report: MigrationReport) -> None:
-    """The related stage's current lists (its state objects stay as they are) as the new
-    ``related_lists`` table, which the stage itself publishes from now on."""
-    from pipeline.related.state import latest_generation, publish_lists
-
-    gen = latest_generation(store)
-    key = f"related/{gen}/lists.parquet"
-    if gen and store.exists(key) and tables.latest_batch_id(store, "related-lists") != gen:
-        lists = pq.read_table(io.BytesIO(store.get(key)), use_threads=False)
-        publish_lists(store, gen, lists)
-        report.batches["related-lists"] = 1
-        report.rows["related-lists"] = lists.num_rows
 
 
 def _migrate_index(store: ObjectStore, m: dict, report: MigrationReport) -> None:

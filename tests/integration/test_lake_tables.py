@@ -28,6 +28,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.lake import dedup_zone, engines, tables
 from pipeline.lake.batches import list_batches, read_batch
+from pipeline.lake.cli import publish_related_lists
 from pipeline.lake.legacy import migrate
 from pipeline.lake.store import LocalStore, open_store
 
@@ -105,7 +106,7 @@ def loaded(request, tmp_path_factory):
                                  warehouse=f"duckdb:///{root / 'wh.duckdb'}")
     store = open_store(settings)
     _unpack_into(store)
-    assert not migrate(store).problems
+    assert not migrate(store, publish_related=publish_related_lists).problems
     report = load_warehouse(settings, run_ts=datetime(2026, 1, 1, tzinfo=UTC), store=store)
     assert report.rows_loaded == 61 and not report.failures
     con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)

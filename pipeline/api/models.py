@@ -153,6 +153,21 @@ class FeedHealth(BaseModel):
     median_ms_7d: float | None = None
 
 
+class Correction(BaseModel):
+    correction_id: str
+    action: str = Field(description="split | join")
+    article_id: str
+    others: list[str] = Field(description="split: the story's other members then; join: the target story's members")
+    editor: str
+    at: str = Field(description="when, ISO 8601 UTC")
+    note: str = ""
+
+
+class CorrectionAccepted(BaseModel):
+    correction: Correction
+    applies: str = Field(description="when the correction takes effect")
+
+
 class FeedHealthList(BaseModel):
     feeds: list[FeedHealth]
 

@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from pipeline.api import models, session
 from pipeline.api.errors import Unavailable
+from pipeline.api.fastpath import ID_PATTERN
 from pipeline.api.story_view import direction, story_page
 from pipeline.config import Settings
 
@@ -94,6 +95,43 @@ def _html(body: bytes, status: int = 200, headers: dict[str, str] | None = None)
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
             "Cache-Control": "private, no-cache", "Vary": "Accept, Cookie"}
     return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=base | (headers or {}))
+
+
+_EDITOR = {"type": "string", "pattern": r"\S", "maxLength": 100, "description": "who makes the correction"}
+_NOTE = {"type": "string", "maxLength": 500, "description": "why (shown on the story page)"}
+_ARTICLE = {"type": "string", "pattern": "^[0-9a-f]{16}$", "description": "the copy to move"}
+CORRECTION_SCHEMA = {"oneOf": [
+    {"type": "object", "required": ["action", "article_id", "editor"], "title": "Split",
+     "properties": {"action": {"type": "string", "enum": ["split"]}, "article_id": _ARTICLE,
+                    "editor": _EDITOR, "note": _NOTE}},
+    {"type": "object", "required": ["action", "article_id", "target", "editor"], "title": "Join",
+     "properties": {"action": {"type": "string", "enum": ["join"]}, "article_id": _ARTICLE,
+                    "target": {"type": "string", "pattern": f"^{ID_PATTERN}$",
+                               "description": "a story id (current or retired) or an article id"},
+                    "editor": _EDITOR, "note": _NOTE}},
+]}
+
+
+def correction_problems(form: dict | None) -> list[tuple[str, str]]:
+    """(field, problem) for a correction body that breaks ``CORRECTION_SCHEMA``."""
+    if form is None:
+        return [("body", "send a JSON object or a form")]
+    out = []
+    action = form.get("action")
+    if action not in ("split", "join"):
+        out.append(("action", "must be split or join"))
+    for name, rule in (("article_id", _ARTICLE), ("editor", _EDITOR), ("note", _NOTE)):
+        value = form.get(name)
+        if value is None and name == "note":
+            continue
+        if not isinstance(value, str) or not re.search(rule.get("pattern", ""), value) \
+                or len(value) > rule.get("maxLength", 10**9):
+            out.append((name, rule["description"] + " is missing or malformed"))
+    if action == "join":
+        target = form.get("target")
+        if not isinstance(target, str) or not re.fullmatch(ID_PATTERN, target):
+            out.append(("target", "a story or article id is needed to join"))
+    return out
 
 
 async def _form_or_json(request: Request) -> dict | None:
@@ -202,9 +240,19 @@ def register(app: FastAPI, settings: Settings, holder: Any) -> None:
             return JSONResponse({"feeds": items})
         return _html(render("feeds.html", feeds=items, signed_in=bool(settings.api_keys)))
 
-    @app.post("/stories/{story_id}/corrections", status_code=202,
-              summary="an editor's correction: split a copy off this story, or join it to another story")
-    async def correct(request: Request, story_id: str = Path(..., pattern=r"^[A-Za-z0-9_-]{1,64}$")) -> Response:
+    @app.post("/stories/{story_id}/corrections", status_code=202, response_class=Response,
+              summary="an editor's correction: split a copy off this story, or join it to another story",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": CORRECTION_SCHEMA},
+                  "application/x-www-form-urlencoded": {"schema": CORRECTION_SCHEMA}}}},
+              responses={202: {"model": models.CorrectionAccepted, "content": models.HTML,
+                               "description": "stored; applied by the next dedup run"},
+                         404: {"model": models.Error, "description": "the article is not in this story"},
+                         409: {"model": models.Error, "description": "the correction cannot be made "
+                               "(alone in its story, already in the target story, unknown target)"},
+                         422: {"model": models.ValidationFailure, "description": "a field was refused"},
+                         503: {"model": models.Error, "description": "the warehouse is not loaded yet"}})
+    async def correct(request: Request, story_id: str = Path(..., pattern=f"^{ID_PATTERN}$")) -> Response:
         """Form-encoded (the story page's buttons) or JSON: ``action`` (split|join),
         ``article_id``, ``target`` (join: a story or article id), ``editor``, ``note``.
         Stored in the lake at once; applied by the next dedup run."""
@@ -214,26 +262,24 @@ def register(app: FastAPI, settings: Settings, holder: Any) -> None:
         from pipeline.lake.store import open_store
 
         form = await _form_or_json(request)
-        if form is None:
-            return JSONResponse({"detail": "send a form or a JSON object"}, status_code=422)
-        action, article = str(form.get("action", "")), str(form.get("article_id", ""))
-        target, note = str(form.get("target", "") or ""), str(form.get("note", "") or "")[:500]
-        editor = str(form.get("editor", "") or "").strip()[:100]
-        if not re.fullmatch(r"[0-9a-f]{16}", article) or action not in ("split", "join") or \
-                (action == "join" and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", target)):
-            return JSONResponse({"detail": "action must be split or join, article_id 16 hex, target a story "
-                                 "or article id"}, status_code=422)
+        problems = correction_problems(form)
+        if problems:
+            return JSONResponse({"detail": "; ".join(f"{p}: {why}" for p, why in problems),
+                                 "errors": [{"parameter": p, "problem": why} for p, why in problems]},
+                                status_code=422)
+        action, article = form["action"], form["article_id"]
+        target, note, editor = form.get("target") or None, form.get("note") or "", form["editor"].strip()
         snap = await holder.current()
         i = snap.pos.get(article)
         if i is None or snap.story[i] != story_id:
-            return JSONResponse({"detail": f"article {article} is not in story {story_id}"}, status_code=422)
+            return JSONResponse({"detail": f"article {article} is not in story {story_id}"}, status_code=404)
         label = session.key_label({k.lower(): v for k, v in request.headers.items()}, settings.api_keys)
-        who = f"{editor} ({label})" if label and editor else editor
+        who = f"{editor} ({label})" if label else editor
         at = datetime.now(UTC).isoformat(timespec="seconds")  # the edge's clock, recorded with it
         try:
-            c = await asyncio.to_thread(record, open_store(settings), action, article, target or None, who, at, note)
+            c = await asyncio.to_thread(record, open_store(settings), action, article, target, who, at, note)
         except CorrectionError as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=422)
+            return JSONResponse({"detail": str(exc)}, status_code=409)
         if wants_html(request) or "form" in request.headers.get("content-type", ""):
             return _html(render("corrected.html", correction=c.record(), story_id=story_id,
                                 signed_in=bool(settings.api_keys)), 202)

@@ -53,10 +53,16 @@ def test_split_and_join_win_over_recomputation(copy, monkeypatch, capsys):
     with Server(copy) as url:
         bad = httpx.post(f"{url}/stories/{seed}/corrections", json={"action": "split", "article_id": "0" * 16,
                                                                      "editor": "Rana"}, timeout=30)
-        assert bad.status_code == 422 and "not in story" in bad.json()["detail"]
+        assert bad.status_code == 404 and "not in story" in bad.json()["detail"]
         nameless = httpx.post(f"{url}/stories/{seed}/corrections",
                               json={"action": "split", "article_id": copy_id, "editor": " "}, timeout=30)
-        assert nameless.status_code == 422
+        assert nameless.status_code == 422 and nameless.json()["errors"][0]["parameter"] == "editor"
+        joinless = httpx.post(f"{url}/stories/{seed}/corrections",
+                              json={"action": "join", "article_id": copy_id, "editor": "Rana"}, timeout=30)
+        assert joinless.status_code == 422 and joinless.json()["errors"][0]["parameter"] == "target"
+        same = httpx.post(f"{url}/stories/{seed}/corrections", timeout=30,
+                          json={"action": "join", "article_id": copy_id, "target": seed, "editor": "Rana"})
+        assert same.status_code == 409 and "already in story" in same.json()["detail"]
         r = httpx.post(f"{url}/stories/{seed}/corrections", timeout=30,
                        json={"action": "split", "article_id": copy_id, "editor": "Rana", "note": "another piece"})
         assert r.status_code == 202, r.text

@@ -94,11 +94,12 @@ def poll_feeds(
     saved: see :meth:`PollResult.save_states`.
     """
     order = interleave_by_host(list(feeds), lambda s: s.url)
+    pushed = {s.feed_url: s for s in websub.load_all(store) if s.state == "active"}  # one listing per run
 
     def one(spec: FeedSpec) -> FeedOutcome:
         try:
             return poll_one(settings, spec, run_ts=run_ts, store=store, fetcher=fetcher,
-                            gate=gate, known=known, force=force)
+                            gate=gate, known=known, force=force, pushed=pushed)
         except StoreError:  # the lake is down or refuses us: no feed can be kept, stop the run
             raise
         except Exception as exc:  # one feed must never kill the run
@@ -123,7 +124,11 @@ def poll_one(
     gate: HostGate,
     known: set[tuple[str, str]] | frozenset = frozenset(),
     force: bool = False,
+    pushed: dict[str, websub.Subscription] | None = None,
 ) -> FeedOutcome:
+    """Poll one feed.  ``pushed``: the live WebSub subscriptions by feed URL (read from the
+    lake when not given): a pushed feed is polled rarely, as a safety net."""
+    sub = (pushed.get(spec.url) if pushed is not None else websub.pushed(store, spec.url))
     state = load_state(store, spec.url) or FeedState(url=spec.url)
     state.name, state.language = spec.name or state.name, spec.language or state.language
     if not force and not is_due(state, run_ts):
@@ -150,7 +155,7 @@ def poll_one(
         state.current_url = result.permanent_url
     if result.status == 304:
         record_success(settings, state, run_ts, status=304, headers=result.headers)
-        if websub.pushed(store, spec.url) is not None:  # push is live: poll rarely
+        if sub is not None:  # push is live: poll rarely
             state.next_poll_at = max(state.next_poll_at or run_ts, run_ts + timedelta(seconds=settings.push_poll_interval))
         attempt.outcome = "not_modified"
         return _finish(store, state, attempt, was_parked, FeedOutcome(spec, "not_modified"))
@@ -171,7 +176,6 @@ def poll_one(
     new = sum(1 for e in entries if (e.feed_url, e.guid) not in known)
     record_success(settings, state, run_ts, status=result.status, headers=result.headers,
                    entries=len(entries), new_entries=new, ttl_minutes=parsed.ttl_minutes)
-    sub = websub.pushed(store, spec.url)
     if sub is not None:  # push is live: this poll is the safety net (pipeline.feeds.websub)
         state.next_poll_at = max(state.next_poll_at or run_ts, run_ts + timedelta(seconds=settings.push_poll_interval))
         if new and not force:

@@ -90,3 +90,27 @@ def demo_warehouse(demo_site, tmp_path_factory):
                              resolve=demo_site.resolve_setting, allow_private_networks=True)
     run_pass(settings, str(EXAMPLES / "feeds.yaml"), run_ts=datetime(2025, 9, 30, 12, 0, tzinfo=UTC))
     return settings
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config._newsflow_exitstatus = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the test process without interpreter teardown, keeping pytest's exit status.
+
+    Why: after every test passed and the summary was printed, CI twice saw the process
+    abort with "terminate called without an active exception" (a native library's C++
+    thread destroyed while still joinable during Python's teardown; DuckDB, faiss and
+    others run such threads), which turns a green run red.  Everything pytest writes is
+    written by now (this hook runs last); only the teardown is skipped.
+    ``NEWSFLOW_TEST_SOFT_EXIT=1`` restores the normal exit, to hunt the culprit."""
+    status = getattr(config, "_newsflow_exitstatus", None)
+    if status is None or os.environ.get("NEWSFLOW_TEST_SOFT_EXIT") == "1":
+        return
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

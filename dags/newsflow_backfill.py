@@ -107,7 +107,6 @@ def newsflow_backfill() -> None:
         from airflow.sdk import get_current_context
         from newsflow_airflow import run_ts_from_context, settings_from_airflow
 
-        from pipeline.backfill import Extractor
         from pipeline.backfill import backfill_file as run_file
         from pipeline.backfill_cli import filters_from
         from pipeline.lake.articles import known_entries
@@ -117,12 +116,11 @@ def newsflow_backfill() -> None:
         params = context["params"]
         settings = settings_from_airflow()
         store = open_store(settings)
-        # one process per task: Airflow already runs one task per file, in parallel in the pool
-        with Extractor(workers=1) as extractor:
-            r = run_file(settings, store, source, filters_from(params["domains"], params["languages"],
-                                                               params["since"], params["until"]),
-                         run_ts=run_ts_from_context(context), seen=set(), known=known_entries(store),
-                         batch_size=int(params["batch_size"]), extractor=extractor)
+        # extraction in this process: Airflow already runs one task per file, in parallel in the pool
+        r = run_file(settings, store, source, filters_from(params["domains"], params["languages"],
+                                                           params["since"], params["until"]),
+                     run_ts=run_ts_from_context(context), seen=set(), known=known_entries(store),
+                     batch_size=int(params["batch_size"]))
         result = {"source": source, "records": r.records, "pages": r.pages, "articles": r.articles,
                   "batches": len(r.batches), "duplicates": r.duplicates, "resumed_at": r.resumed_at,
                   "skipped": r.skipped, "rejects": r.rejects}

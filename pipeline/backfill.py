@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,13 +63,21 @@ def save_progress(store: ObjectStore, progress: dict) -> None:
     store.put(_state_key(progress["source"]), json.dumps(progress, sort_keys=True).encode())
 
 
-def _article(item: tuple[bytes, str, datetime, Settings]) -> Article | Reject:
-    """In a worker process: one page through extraction and normalization, the path of a
-    fetched teaser's page (``extract_page`` then ``build_article``), or its reject."""
-    body, url, captured, settings = item
+_SETTINGS: Settings | None = None  # a worker's copy, sent once by the pool's initializer
+
+
+def _init_worker(settings: Settings) -> None:
+    global _SETTINGS
+    _SETTINGS = settings
+
+
+def _article(item: tuple[bytes, str, datetime], settings: Settings | None = None) -> Article | Reject:
+    """One page through extraction and normalization, the path of a fetched teaser's page
+    (``extract_page`` then ``build_article``), or its reject."""
+    body, url, captured = item
     try:
         return build_article(Entry(feed_url=FEED, guid=url, link=url, title=""), extract_page(body, url),
-                             captured, settings, final_url=url)
+                             captured, settings or _SETTINGS, final_url=url)
     except NewsflowError as exc:
         return Reject("page", url, exc.reason, str(exc))
     except Exception as exc:  # one bad page must never kill the batch
@@ -79,9 +87,14 @@ def _article(item: tuple[bytes, str, datetime, Settings]) -> Article | Reject:
 class Extractor:
     """Extraction and normalization over every core: trafilatura and the language
     detector are Python under the GIL, so threads would keep a backfill on one core.
-    ``workers=1`` works in this process."""
+    ``workers=1`` works in this process.
 
-    def __init__(self, workers: int | None = None) -> None:
+    ``submit`` returns at once: the caller reads the next batch and writes the previous
+    one while the workers extract, so the workers never wait for the reader or the lake.
+    """
+
+    def __init__(self, settings: Settings, workers: int | None = None) -> None:
+        self.settings = settings
         self.workers = workers or os.cpu_count() or 1
         self._pool = None
 
@@ -90,17 +103,29 @@ class Extractor:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init_worker, initargs=(self.settings,))
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(cancel_futures=True)
+
+    def submit(self, items: list[tuple]) -> Callable[[], list[Article | Reject]]:
+        """Start a batch; the returned function waits for its results, in order."""
+        if self._pool is None or len(items) < 2 * self.workers:
+            done = [_article(i, self.settings) for i in items]
+            return lambda: done
+        size = max(1, len(items) // (4 * self.workers))
+        futures = [self._pool.submit(_chunk, items[i:i + size]) for i in range(0, len(items), size)]
+        return lambda: [a for f in futures for a in f.result()]
 
     def map(self, items: list[tuple]) -> list[Article | Reject]:
-        if self._pool is None or len(items) < 2 * self.workers:
-            return [_article(i) for i in items]
-        return list(self._pool.map(_article, items, chunksize=max(1, len(items) // (4 * self.workers))))
+        return self.submit(items)()
+
+
+def _chunk(items: list[tuple]) -> list[Article | Reject]:
+    return [_article(i) for i in items]
 
 
 def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: WarcFilter, *,
@@ -111,12 +136,14 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
     report = FileReport(source, resumed_at=progress["offset"], done=progress["done"])
     if progress["done"]:
         return report
+    extractor = extractor or Extractor(settings, 1)
     stats = ReadStats()
     pages: dict[str, WarcPage] = {}
+    in_flight: list[tuple[Callable[[], list[Article | Reject]], int]] = []
 
-    def flush(resume_at: int) -> None:
+    def commit(results: Callable[[], list[Article | Reject]], resume_at: int) -> None:
         batch = IngestReport(run_ts=run_ts)
-        done = (extractor or Extractor(1)).map([(p.body, u, p.date or run_ts, settings) for u, p in pages.items()])
+        done = results()
         articles = [a for a in done if isinstance(a, Article)]
         batch.rejects.extend(r for r in done if isinstance(r, Reject))
         batch.pages_fetched = len(done)
@@ -128,7 +155,13 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
             report.rejects[f"{r.stage}:{r.reason}"] = report.rejects.get(f"{r.stage}:{r.reason}", 0) + 1
         progress.update(offset=max(resume_at, 0), done=resume_at < 0)
         save_progress(store, progress)  # after the batch commits: a crash redoes one batch at most
+
+    def flush(resume_at: int) -> None:
+        """Start this batch, then commit the one before it (batches commit in file order)."""
+        in_flight.append((extractor.submit([(p.body, u, p.date or run_ts) for u, p in pages.items()]), resume_at))
         pages.clear()
+        if len(in_flight) > 1:
+            commit(*in_flight.pop(0))
 
     for page in read_pages(lambda at: open_source(source, at, settings), filters, stats, start=progress["offset"]):
         report.pages += 1
@@ -141,6 +174,8 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
         if len(pages) >= batch_size:
             flush(page.next_offset)
     flush(-1)  # the end of the file: done
+    while in_flight:
+        commit(*in_flight.pop(0))
     report.records, report.skipped, report.done = stats.records, dict(stats.skipped), True
     log.info("backfill %s: %d records, %d pages, %d articles in %d batches, %d duplicates, skipped %s",
              source, report.records, report.pages, report.articles, len(report.batches), report.duplicates,
@@ -153,6 +188,6 @@ def backfill(settings: Settings, store: ObjectStore, sources: Sequence[str], fil
     """Every source file in turn (shared duplicate tracking); stages are the caller's."""
     known = known_entries(store)
     seen: set[str] = set()
-    with Extractor(workers) as extractor:
+    with Extractor(settings, workers) as extractor:
         return [backfill_file(settings, store, s, filters, run_ts=run_ts, seen=seen, known=known,
                               batch_size=batch_size, extractor=extractor) for s in sources]

@@ -14,13 +14,14 @@ measures the result against plain trafilatura on labelled pages (docs/articles.m
 
 from __future__ import annotations
 
-import copy
 import re
 from urllib.parse import urljoin
 
 import lxml.etree as etree
 import lxml.html
 import trafilatura
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import DEFAULT_CONFIG, set_date_params
 
 from pipeline.extract.attribution import visible_text as _visible
 from pipeline.extract.dates import parse_date
@@ -177,14 +178,29 @@ def _absolute(href: str | None, base: str) -> str | None:
         return None
 
 
+_DATE_PARAMS = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
+
+
 def _trafilatura(root: lxml.html.HtmlElement, url: str, precise: bool):  # noqa: ANN202
+    """The main text in one mode.  trafilatura copies the tree it is given, so ``root``
+    stays as it was; the metadata is read once, by ``_metadata``, for both modes."""
     try:
         return trafilatura.bare_extraction(
-            root, url=url, include_comments=False, favor_precision=precise, with_metadata=True,
+            root, url=url, include_comments=False, favor_precision=precise, with_metadata=False,
             include_tables=False, include_images=False, include_links=False,
             deduplicate=False,
         )
     except Exception:  # noqa: BLE001 - a third-party parser failing on one page is a reject
+        return None
+
+
+def _metadata(root: lxml.html.HtmlElement, url: str):  # noqa: ANN202
+    """trafilatura's metadata (author, date, tags, site name), with the parameters
+    ``bare_extraction(with_metadata=True)`` uses.  Read once: it is the same in both modes
+    and cost a sixth of the extraction time when each mode read it again."""
+    try:
+        return extract_metadata(root, url, _DATE_PARAMS, False, None)
+    except Exception:  # noqa: BLE001 - missing metadata is not a reason to reject the page
         return None
 
 
@@ -215,10 +231,11 @@ def extract_page(html: bytes | str, url: str) -> PageContent:
     _strip_active(root)
     fallback = _article_fallback(root)  # read before trafilatura touches the tree
 
-    doc = _trafilatura(copy.deepcopy(root), url, precise=True)
+    meta = _metadata(root, url)
+    doc = _trafilatura(root, url, precise=True)
     balanced_doc = _trafilatura(root, url, precise=False)
     # og:title is the editor's headline; trafilatura's title strips "| Site" from <title>.
-    doc_title = _clean(doc.title) if doc is not None else None
+    doc_title = _clean(meta.title) if meta is not None else None
     h1, raw_title = head["h1"], head["doc_title"]
     h1_in_title = h1 if h1 and raw_title and h1 in raw_title else None
     title = head["og_title"] or h1_in_title or doc_title or raw_title or h1
@@ -236,23 +253,21 @@ def extract_page(html: bytes | str, url: str) -> PageContent:
         # precision mode found nothing: the page's own <article> paragraphs keep its
         # structure better than the balanced mode's merged blocks
         paragraphs = article_paras
-    if paragraphs is balanced and balanced_doc is not None:
-        doc = balanced_doc
     if not paragraphs:
         paragraphs = article_paras
     if not paragraphs:
         raise ExtractError(f"no article text found at {url}", reason="no_main_text")
 
     authors = list(head["authors"])
-    if doc is not None and doc.author:
-        authors += [a.strip() for a in doc.author.split(";") if a.strip()]
+    if meta is not None and meta.author:
+        authors += [a.strip() for a in meta.author.split(";") if a.strip()]
     published = head["published"]
-    if published is None and doc is not None and doc.date:
-        published = parse_date(doc.date)
+    if published is None and meta is not None and meta.date:
+        published = parse_date(meta.date)
     tags = list(head["tags"])
-    if doc is not None:
-        tags += list(doc.tags or []) + list(doc.categories or [])
-    section = head["section"] or (_clean(doc.categories[0]) if doc is not None and doc.categories else None)
+    if meta is not None:
+        tags += list(meta.tags or []) + list(meta.categories or [])
+    section = head["section"] or (_clean(meta.categories[0]) if meta is not None and meta.categories else None)
     return PageContent(
         url=url,
         title=title,
@@ -261,9 +276,9 @@ def extract_page(html: bytes | str, url: str) -> PageContent:
         published=published,
         canonical_url=_absolute(head["canonical"], url),
         html_lang=head["html_lang"],
-        image_url=_absolute(head["image"] or (doc.image if doc is not None else None), url),
+        image_url=_absolute(head["image"] or (meta.image if meta is not None else None), url),
         tags=list(dict.fromkeys(t for t in tags if t)),
-        site_name=head["site_name"] or (_clean(doc.sitename) if doc is not None else None),
+        site_name=head["site_name"] or (_clean(meta.sitename) if meta is not None else None),
         section=section,
     )
 

@@ -3,7 +3,12 @@ articles Delta table, beside a plain ``pyarrow.parquet.write_table`` of the same
 rows to the same place (a local folder, then the S3-compatible test server, moto), commit
 included.  Target: lake rows/s >= 0.8 of the plain write.
 
-    python bench/lake_write_bench.py [--rows 10000] [--batches 5] [--where local,s3]
+    python bench/lake_write_bench.py [--rows 10000] [--batches 5] [--where local,s3] [--template-bodies]
+
+Article bodies are twelve real news sentences each (NTREX-128 English and Arabic, from the
+shared corpora), distinct per article.  ``--template-bodies`` gives the earlier stand-in,
+one sentence template repeated: about 28 distinct bodies per batch, which the plain
+writer's dictionary encoding stores once each, so it measures an archive no newsroom has.
 
 Both sides write the same ``pa.Table`` (built once from ``Article`` objects); the lake side
 is ``pipeline.lake.batches.write_batch`` (a new batch: one snappy Parquet file written by
@@ -15,7 +20,9 @@ objects (Arrow conversion included) is printed too.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import random
 import socket
 import sys
 import tempfile
@@ -34,34 +41,45 @@ from pipeline.lake.schema import articles_to_table  # noqa: E402
 from pipeline.lake.store import LocalStore, open_store  # noqa: E402
 from pipeline.models import Anchor, Article  # noqa: E402
 
-EN = ("On {d} March 2025 the ministry said 1,250 families in Basra received water after the plant "
-      "run by Gulf Water Co. began a trial. Officials including Minister Ahmed Saleh said output "
-      "would reach 50,000 cubic metres a day by June. ")
-AR = ("قالت وزارة الموارد المائية في {d} آذار ٢٠٢٥ إن ١٬٢٥٠ أسرة في البصرة حصلت على المياه بعد بدء "
-      "التشغيل التجريبي للمحطة، وأضاف الوزير أحمد صالح أن الإنتاج سيبلغ ٥٠ ألف متر مكعب يومياً. ")
+NTREX = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "parallel" / "ntrex-dev"
 
 
-def articles(n: int, offset: int) -> list[Article]:
+@functools.cache
+def _sentences() -> dict[str, list[str]]:
+    """Real news sentences (NTREX-128 English and its Arabic translation), read from the
+    shared corpora: article bodies of real text, not one template repeated (a repeated
+    template let the plain writer's dictionary encoding shrink every body to an index)."""
+    return {lang: (NTREX / f"newstest2019-{name}.txt").read_text(encoding="utf-8").splitlines()
+            for lang, name in (("en", "src.eng"), ("ar", "ref.arb"))}
+
+
+TEMPLATE = ("On {d} March 2025 the ministry said 1,250 families received water after the plant began a "
+            "trial; output would reach 50,000 cubic metres a day by June. ")
+
+
+def articles(n: int, offset: int, template: bool = False) -> list[Article]:
     out = []
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for j in range(n):
         i = offset + j
-        body = (EN if i % 2 else AR).format(d=i % 28 + 1) * 8
+        lang = "en" if i % 2 else "ar"
+        body = (TEMPLATE.format(d=i % 28 + 1) * 12 if template  # the old stand-in: ~28 distinct bodies
+                else " ".join(random.Random(i).sample(_sentences()[lang], 12)))  # ~2,000 characters, distinct per article
         ts = base + timedelta(hours=7 * i)  # a backfill spanning years: publication days scatter
         out.append(Article(
             article_id=f"{i:016x}", url=f"https://www.bench.example/news/{i}", canonical_url=f"https://bench.example/news/{i}",
             feed_url="https://bench.example/rss", source_domain="bench.example", guid=str(i), title=f"Story {i}",
-            summary=body[:200], body_text=body, language="en" if i % 2 else "ar", language_confidence=0.99,
+            summary=body[:200], body_text=body, language=lang, language_confidence=0.99,
             published_at=ts, published_at_source="feed", published_at_flag=None, fetched_at=ts,
             authors=["A. Writer"], anchors=[Anchor("number", "1250", 40), Anchor("year", "2025", 12)],
             content_hash=f"{i:064x}", section="World", site_name="Bench"))
     return out
 
 
-def run(store, plain_write, rows: int, batches: int, label: str) -> float:
+def run(store, plain_write, rows: int, batches: int, label: str, template: bool = False) -> float:
     tabs = []
     for b in range(batches):
-        arts = articles(rows, b * rows)
+        arts = articles(rows, b * rows, template)
         for a in arts:
             a.batch_id = f"20260101T{b:06d}Z-bench"
         tabs.append((f"20260101T{b:06d}Z-bench", arts, articles_to_table(arts)))
@@ -90,6 +108,8 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--where", default="local,s3")
+    ap.add_argument("--template-bodies", action="store_true",
+                    help="one repeated template body instead of real sentences (the figure before 2026-11-30)")
     a = ap.parse_args()
     where = a.where.split(",")
     ratios = []
@@ -98,7 +118,7 @@ def main() -> int:
             store = LocalStore(Path(tmp) / "lake")
             plain_dir = Path(tmp) / "plain"
             plain_dir.mkdir()
-            ratios.append(run(store, lambda t, i: pq.write_table(t, plain_dir / f"b{i}.parquet"), a.rows, a.batches, "local"))
+            ratios.append(run(store, lambda t, i: pq.write_table(t, plain_dir / f"b{i}.parquet"), a.rows, a.batches, "local", a.template_bodies))
     if "s3" in where:
         import boto3
         from moto.server import ThreadedMotoServer
@@ -118,7 +138,7 @@ def main() -> int:
         s3 = fs.S3FileSystem(endpoint_override=endpoint, scheme="http", region="us-east-1",
                              access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key=os.environ["AWS_SECRET_ACCESS_KEY"])
         ratios.append(run(store, lambda t, i: pq.write_table(t, f"newsflow-bench/plain/b{i}.parquet", filesystem=s3),
-                          a.rows, a.batches, "s3 (moto)"))
+                          a.rows, a.batches, "s3 (moto)", a.template_bodies))
         srv.stop()
     return 0 if all(r >= 0.8 for r in ratios) else 1
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -92,6 +93,7 @@ def exists(store: ObjectStore, kind: str) -> bool:
         any(True for _ in store.list(f"{table_key(kind)}/_delta_log/"))
 
 
+_FILES = ThreadPoolExecutor(1, thread_name_prefix="lake-file")  # see ``write``
 _OPEN: dict[tuple[int, str], object] = {}  # (pid, uri) -> DeltaTable, brought up to date on use
 
 
@@ -164,16 +166,24 @@ def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: d
     from pipeline.failpoints import failpoint
 
     data = _with_batch_columns(kind, batch_id, table, meta)
-    dt = open_table(store, kind)
     whole = kind in WHOLE_TABLE
+    # A new batch (the common case) becomes one file plus an append commit.  The file is
+    # written in a thread while the table state is brought up to date (pyarrow and
+    # delta-rs both release the GIL); if the batch turns out to need a replace, the file is
+    # dropped before anything references it.
+    file = None if whole else _FILES.submit(_write_file, store, kind, data)
+    dt = open_table(store, kind)
     # Replace the batch's rows only when some file may hold them (by the log's batch_id
     # statistics); a new batch is a plain append, which costs no scan.  Batch ids are unique
     # per writer (run and shard), so no two live writers append the same id.
     present = dt is not None and not whole and _may_hold(dt, batch_id)
     grows = dt is not None and not whole and bool(set(data.column_names) - {f.name for f in dt.schema().fields})
-    if dt is not None and not (whole or present or grows):
-        _append_file(store, kind, dt, data, batch_id)
-        return False
+    if file is not None:
+        path, size = file.result()
+        if dt is not None and not (present or grows):
+            _commit_file(store, kind, dt, path, size, data.num_rows, batch_id)
+            return False
+        store.delete(f"{table_key(kind)}/{path}")
     if present and before_replace is not None:
         before_replace()  # e.g. drop a quarantined file the overwrite would have to read
         dt = open_table(store, kind)
@@ -190,20 +200,14 @@ def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: d
     return present
 
 
-def _append_file(store: ObjectStore, kind: str, dt, data: pa.Table, batch_id: str) -> None:
-    """The common case, a new batch: one Parquet file written by pyarrow through the store
-    (atomic put), then one Delta commit adding it.  delta-rs' own writer took about twice
-    as long as ``pq.write_table`` for the same rows (see docs/lake.md, throughput); the
-    file and its log entry are the same as it would write.  A crash between the two leaves
-    an unreferenced file: invisible to every reader, removed by vacuum."""
-    import time
+def _write_file(store: ObjectStore, kind: str, data: pa.Table) -> tuple[str, int]:
+    """A new batch's Parquet file, written by pyarrow through the store (atomic put), not yet
+    referenced by the log; its path and size.  delta-rs' own writer took about twice as
+    long as ``pq.write_table`` for the same rows (see docs/lake.md, throughput); the file
+    and its log entry are the same as it would write."""
     import uuid
 
     import pyarrow.parquet as pq
-    from deltalake import CommitProperties
-    from deltalake.transaction import AddAction
-
-    from pipeline.failpoints import failpoint
 
     path = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"
     # long text: no statistics and no dictionary attempt (pyarrow tries one per page, then
@@ -217,8 +221,21 @@ def _append_file(store: ObjectStore, kind: str, dt, data: pa.Table, batch_id: st
         body = sink.getvalue().to_pybytes()
         store.put(f"{table_key(kind)}/{path}", body)
         size = len(body)
+    return path, size
+
+
+def _commit_file(store: ObjectStore, kind: str, dt, path: str, size: int, rows: int, batch_id: str) -> None:
+    """One Delta commit adding the file.  A crash before it leaves an unreferenced file:
+    invisible to every reader, removed by vacuum."""
+    import time
+
+    from deltalake import CommitProperties
+    from deltalake.transaction import AddAction
+
+    from pipeline.failpoints import failpoint
+
     failpoint("after_data_files")
-    stats = json.dumps({"numRecords": data.num_rows, "minValues": {"batch_id": batch_id},
+    stats = json.dumps({"numRecords": rows, "minValues": {"batch_id": batch_id},
                         "maxValues": {"batch_id": batch_id}, "nullCount": {"batch_id": 0}})
     add = AddAction(path, size, {}, int(time.time() * 1000), True, stats)
     failpoint("before_commit")
@@ -239,6 +256,7 @@ def _write_local(store: ObjectStore, kind: str, path: str, data: pa.Table, opts:
         return None
     final = store.root / table_key(kind) / path
     tmp = final.with_name(f".tmp-{final.name}")
+    final.parent.mkdir(parents=True, exist_ok=True)  # a new table's first file comes before its log
     try:
         pq.write_table(data, str(tmp), **opts)
         os.replace(tmp, final)

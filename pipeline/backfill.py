@@ -63,21 +63,23 @@ def save_progress(store: ObjectStore, progress: dict) -> None:
     store.put(_state_key(progress["source"]), json.dumps(progress, sort_keys=True).encode())
 
 
-_SETTINGS: Settings | None = None  # a worker's copy, sent once by the pool's initializer
+_WORKER: tuple[Settings, int] | None = None  # (settings, passes), sent once by the pool's initializer
 
 
-def _init_worker(settings: Settings) -> None:
-    global _SETTINGS
-    _SETTINGS = settings
+def _init_worker(settings: Settings, passes: int) -> None:
+    global _WORKER
+    _WORKER = (settings, passes)
 
 
-def _article(item: tuple[bytes, str, datetime], settings: Settings | None = None) -> Article | Reject:
+def _article(item: tuple[bytes, str, datetime], settings: Settings | None = None, passes: int = 2) -> Article | Reject:
     """One page through extraction and normalization, the path of a fetched teaser's page
     (``extract_page`` then ``build_article``), or its reject."""
     body, url, captured = item
+    if settings is None:
+        settings, passes = _WORKER
     try:
-        return build_article(Entry(feed_url=FEED, guid=url, link=url, title=""), extract_page(body, url),
-                             captured, settings or _SETTINGS, final_url=url)
+        return build_article(Entry(feed_url=FEED, guid=url, link=url, title=""),
+                             extract_page(body, url, passes=passes), captured, settings, final_url=url)
     except NewsflowError as exc:
         return Reject("page", url, exc.reason, str(exc))
     except Exception as exc:  # one bad page must never kill the batch
@@ -93,8 +95,8 @@ class Extractor:
     one while the workers extract, so the workers never wait for the reader or the lake.
     """
 
-    def __init__(self, settings: Settings, workers: int | None = None) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, workers: int | None = None, passes: int = 2) -> None:
+        self.settings, self.passes = settings, passes
         self.workers = workers or os.cpu_count() or 1
         self._pool = None
 
@@ -104,7 +106,7 @@ class Extractor:
             from concurrent.futures import ProcessPoolExecutor
 
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker, initargs=(self.settings,))
+                                             initializer=_init_worker, initargs=(self.settings, self.passes))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -114,7 +116,7 @@ class Extractor:
     def submit(self, items: list[tuple]) -> Callable[[], list[Article | Reject]]:
         """Start a batch; the returned function waits for its results, in order."""
         if self._pool is None or len(items) < 2 * self.workers:
-            done = [_article(i, self.settings) for i in items]
+            done = [_article(i, self.settings, self.passes) for i in items]
             return lambda: done
         size = max(1, len(items) // (4 * self.workers))
         futures = [self._pool.submit(_chunk, items[i:i + size]) for i in range(0, len(items), size)]
@@ -130,13 +132,13 @@ def _chunk(items: list[tuple]) -> list[Article | Reject]:
 
 def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: WarcFilter, *,
                   run_ts: datetime, seen: set[str], known: set[tuple[str, str]],
-                  batch_size: int = 500, extractor: Extractor | None = None) -> FileReport:
+                  batch_size: int = 500, extractor: Extractor | None = None, passes: int = 2) -> FileReport:
     """One WARC file into the lake, resumable (module docstring)."""
     progress = load_progress(store, source)
     report = FileReport(source, resumed_at=progress["offset"], done=progress["done"])
     if progress["done"]:
         return report
-    extractor = extractor or Extractor(settings, 1)
+    extractor = extractor or Extractor(settings, 1, passes)
     stats = ReadStats()
     pages: dict[str, WarcPage] = {}
     in_flight: list[tuple[Callable[[], list[Article | Reject]], int]] = []
@@ -184,10 +186,11 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
 
 
 def backfill(settings: Settings, store: ObjectStore, sources: Sequence[str], filters: WarcFilter, *,
-             run_ts: datetime, batch_size: int = 500, workers: int | None = None) -> list[FileReport]:
+             run_ts: datetime, batch_size: int = 500, workers: int | None = None,
+             passes: int = 2) -> list[FileReport]:
     """Every source file in turn (shared duplicate tracking); stages are the caller's."""
     known = known_entries(store)
     seen: set[str] = set()
-    with Extractor(settings, workers) as extractor:
+    with Extractor(settings, workers, passes) as extractor:
         return [backfill_file(settings, store, s, filters, run_ts=run_ts, seen=seen, known=known,
                               batch_size=batch_size, extractor=extractor) for s in sources]

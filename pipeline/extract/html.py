@@ -215,8 +215,12 @@ def _choose(precise: list[str], balanced: list[str]) -> list[str]:
     return balanced if ratio <= BALANCED_IF_AT_MOST or ratio >= BALANCED_IF_AT_LEAST else precise
 
 
-def extract_page(html: bytes | str, url: str) -> PageContent:
+def extract_page(html: bytes | str, url: str, *, passes: int = 2) -> PageContent:
     """Main text (paragraphs separated by a blank line) and metadata of an article page.
+
+    ``passes=1`` runs trafilatura's balanced mode only where the precision mode found
+    nothing: about 1.7 times the pages per second, at F1 0.950 instead of 0.958 on
+    ``corpora/html`` (plain trafilatura: 0.943); for archive backfills (docs/articles.md).
 
     Raises ``ExtractError`` with reason ``empty_page``, ``binary_content``, ``undecodable``,
     ``too_large``, ``too_deep`` or ``no_main_text``; never anything else for bad input.
@@ -233,7 +237,6 @@ def extract_page(html: bytes | str, url: str) -> PageContent:
 
     meta = _metadata(root, url)
     doc = _trafilatura(root, url, precise=True)
-    balanced_doc = _trafilatura(root, url, precise=False)
     # og:title is the editor's headline; trafilatura's title strips "| Site" from <title>.
     doc_title = _clean(meta.title) if meta is not None else None
     h1, raw_title = head["h1"], head["doc_title"]
@@ -243,10 +246,14 @@ def extract_page(html: bytes | str, url: str) -> PageContent:
     # (an <h1> that is not the title, e.g. a kicker, is article text).
     titles = {t for t in (head["og_title"], raw_title, h1_in_title) if t}
     precise = _filter(_paragraphs_from_body(doc.body), titles) if doc is not None and doc.body is not None else []
-    balanced = (
-        _filter(_paragraphs_from_body(balanced_doc.body), titles)
-        if balanced_doc is not None and balanced_doc.body is not None else []
-    )
+    if passes == 1 and precise:
+        balanced = precise
+    else:
+        balanced_doc = _trafilatura(root, url, precise=False)
+        balanced = (
+            _filter(_paragraphs_from_body(balanced_doc.body), titles)
+            if balanced_doc is not None and balanced_doc.body is not None else []
+        )
     paragraphs = _choose(precise, balanced)
     article_paras = _filter(fallback, titles)
     if not precise and sum(map(len, article_paras)) >= 0.8 * sum(map(len, balanced)):

@@ -154,3 +154,26 @@ def test_html_to_text_plain_and_empty() -> None:
     assert html_to_text("") == ""
     assert html_to_text("just text &amp; more\n\nsecond") == "just text & more\n\nsecond"
     assert html_to_text("<p>عربي</p><p>نص</p>") == "عربي\n\nنص"
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_one_pass_keeps_the_metadata_and_leaks_no_chrome(name: str, monkeypatch) -> None:
+    """``passes=1`` (archive backfills): the balanced pass runs only where the precision
+    pass found no text; what the page's head decides is the same as with two passes."""
+    import pipeline.extract.html as html
+
+    calls: list[bool] = []
+    real = html._trafilatura
+    monkeypatch.setattr(html, "_trafilatura", lambda root, url, precise: calls.append(precise) or real(root, url, precise))
+    expected = json.loads((PAGES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    raw = (PAGES / f"{name}.html").read_bytes()
+    one = extract_page(raw, expected["url"], passes=1)
+    precise_found = calls == [True]
+    calls.clear()
+    two = extract_page(raw, expected["url"])
+    assert calls == [True, False]
+    assert precise_found or one.text == two.text  # no precise text: both passes ran, as with two
+    assert (one.title, one.canonical_url, one.published, one.authors) == (two.title, two.canonical_url,
+                                                                           two.published, two.authors)
+    for chrome in expected["must_not_contain"]:
+        assert chrome not in one.text

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, AssetWatcher, dag, task
+from newsflow_dag_args import default_args
 
 log = logging.getLogger(__name__)
 
@@ -72,38 +73,7 @@ def _schedule() -> Any:
                   watchers=[AssetWatcher(name="newsflow_lake_drops_sqs", trigger=trigger)])
     return ARTICLES | drops
 
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "newsflow-data-eng",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=1),
-    # Airflow 3.3: a multiplier (True is still accepted and read as 2.0; 0 disables it)
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=20),
-    "execution_timeout": timedelta(hours=1),
-}
-
-
-# Callbacks import the plugin lazily: nothing heavier than airflow.sdk at parse time.
-def _metrics_success(context: Any) -> None:
-    from newsflow_airflow.metrics import on_success
-
-    on_success(context)
-
-
-def _metrics_failure(context: Any) -> None:
-    from newsflow_airflow.metrics import on_failure
-
-    on_failure(context)
-
-
-def _metrics_retry(context: Any) -> None:
-    from newsflow_airflow.metrics import on_retry
-
-    on_retry(context)
-
-
-DEFAULT_ARGS.update(on_success_callback=_metrics_success, on_failure_callback=_metrics_failure,
-                    on_retry_callback=_metrics_retry)
+DEFAULT_ARGS = default_args(execution_timeout=timedelta(hours=1))
 
 
 @dag(

@@ -30,7 +30,10 @@ _HELD = threading.local()
 
 
 def load_fts(conn: duckdb.DuckDBPyConnection) -> bool:
-    """Load the fts extension from the ``duckdb-extension-fts`` wheel (offline)."""
+    """Load the fts extension from the ``duckdb-extension-fts`` wheel (offline).
+
+    Only analysts' on-demand full text needs it (``newsflow warehouse fts``, sql/README.md):
+    search runs on the engine (``pipeline.search``), so connections no longer load it."""
     try:
         import duckdb_extension_fts
 
@@ -128,9 +131,6 @@ class DuckDBBackend(Backend):
         self.conn, self.path, self.read_only, self._lock = conn, path, read_only, lock
         self._reader: _Reader | None = None
         self._idle = 0.0
-        if not read_only and not load_fts(conn):  # readers load it in _open_reader
-            raise WarehouseError("DuckDB's fts extension did not load: search postings are stemmed with it; "
-                                 "install the duckdb-extension-fts wheel matching duckdb " + duckdb.__version__)
         self._depth = 0
 
     @classmethod
@@ -171,7 +171,6 @@ class DuckDBBackend(Backend):
                 if reader is None and getattr(_HELD, key, 0) == 0:
                     try:
                         reader = _Reader(duckdb.connect(path, read_only=True))
-                        load_fts(reader.conn)
                         _READERS[key] = reader
                     except (duckdb.IOException, duckdb.ConnectionException) as exc:  # a writer holds it
                         if time.monotonic() > deadline:

@@ -91,7 +91,10 @@ def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: 
     from pipeline.warehouse.feed_health import load_feed_health
 
     be.migrate()
-    backfilled = loads.sync_search_docs(be)
+    if settings.search_pg_tsvector and be.name == "postgres":  # optional analyst full text (issue 15)
+        with be.transaction():
+            be.lock("migrations")
+            be.script("fts_enable")
     loaded = be.loaded_batches("articles")
     failed: dict[str, str] = {}
     for manifest in list_batches(store, "articles"):
@@ -117,9 +120,9 @@ def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: 
         # stories applied by a load that predates story_aliases (migration 009): catch up
         loads.replace_story_aliases(be, generation.generation_id, generation.aliases, run_ts)
     loads.load_corrections(be, lake_corrections.read_all(store))  # editors' corrections (issue 17)
-    indexed = False
-    if done.batches or backfilled:
-        indexed = loads.rebuild_search(be)
+    from pipeline.search import sync as search_sync
+
+    indexed = search_sync.sync(be, settings).rows > 0  # ledgered batches + re-pointed stories
     done_rejects = be.loaded_batches("rejects")
     for manifest in list_batches(store, "rejects"):
         if manifest.batch_id not in done_rejects:

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import Failure
-from pipeline.search.analysis import ANALYSIS_VERSION, GROUPS, group_of, query_terms
+from pipeline.search.analysis import ANALYSIS_VERSION, GROUPS, query_terms
 
 META = "newsflow-index.json"
 SCHEMA_VERSION = 1
+_FIELD = {"en": "t_en", "ar": "t_ar"}
 REINDEX_HINT = "run `newsflow warehouse reindex` (it rebuilds the index from the warehouse rows)"
 
 
@@ -48,7 +49,7 @@ class EngineHit:
     article_id: str
     story_id: str | None
     score: float
-    published: datetime | None
+    published: int | None  # epoch seconds
 
 
 @dataclass
@@ -80,7 +81,7 @@ def build_schema():
     sb.add_text_field("story_id", stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("lang", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("outlet", tokenizer_name="raw", index_option="basic")
-    sb.add_date_field("published", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("published", stored=True, indexed=True, fast=True)
     for g in GROUPS:
         sb.add_text_field(f"t_{g}", tokenizer_name="whitespace", index_option="freq")
     return sb.build()
@@ -134,22 +135,24 @@ class IndexWriter:
 
     def upsert(self, rows: list[dict[str, Any]], texts: list[str]) -> None:
         """Add or replace the documents of ``rows`` (article_id, story_id, language,
-        source_domain, published_at) with their analysed ``texts``."""
+        source_domain, published_s: epoch seconds) with their analysed ``texts``."""
         import tantivy
 
+        add, delete = self.writer.add_document, self.writer.delete_documents_by_term
         for r, text in zip(rows, texts, strict=True):
-            aid = r["article_id"]
-            fields: dict[str, Any] = {"article_id": aid, "lang": r.get("language") or "",
-                                      "outlet": r.get("source_domain") or ""}
-            if r.get("story_id"):
-                fields["story_id"] = r["story_id"]
-            when = r.get("published_at")
-            if when is not None:
-                fields["published"] = when if when.tzinfo else when.replace(tzinfo=UTC)
+            aid, lang = r["article_id"], r["language"]
+            d = tantivy.Document()
+            d.add_text("article_id", aid)
+            d.add_text("lang", lang or "")
+            d.add_text("outlet", r["source_domain"] or "")
+            if r["story_id"]:
+                d.add_text("story_id", r["story_id"])
+            if r["published_s"] is not None:
+                d.add_integer("published", int(r["published_s"]))
             if text:
-                fields[f"t_{group_of(r.get('language'))}"] = text
-            self.writer.delete_documents_by_term("article_id", aid)
-            self.writer.add_document(tantivy.Document(**fields))
+                d.add_text(_FIELD.get(lang, "t_other"), text)
+            delete("article_id", aid)
+            add(d)
         self.added += len(rows)
 
     def commit(self, held: set[str]) -> IndexMeta:
@@ -225,6 +228,8 @@ class Reader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if not (path / META).is_file() and not (path / "meta.json").is_file():
+            raise SearchIndexError(f"no search index at {path}")
         self.meta = check_meta(path, read_meta(path))
         self.index = _open_tantivy(path, create=False)
         self.schema = self.index.schema
@@ -263,8 +268,10 @@ class Reader:
         if outlet:
             flt(Query.term_query(self.schema, "outlet", outlet))
         if since or until:
-            flt(Query.range_query(self.schema, "published", tantivy.FieldType.Date, since, until,
-                                  include_upper=until is None))
+            lo = int(since.timestamp()) if since else None
+            hi = int(until.timestamp()) if until else None  # exclusive: whole seconds, as stored
+            flt(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
+                                  include_upper=hi is None))
         query = Query.boolean_query(clauses)
         searcher = self.index.searcher()
         fetch = limit * (4 if collapse else 1) + 10
@@ -286,7 +293,7 @@ class Reader:
 
 
 def _order(h: EngineHit) -> tuple:
-    return (-h.score, -(h.published.timestamp() if h.published else float("-inf")), h.article_id)
+    return (-h.score, -(h.published if h.published is not None else float("-inf")), h.article_id)
 
 
 def _collapse(hits: list[EngineHit]) -> list[EngineHit]:

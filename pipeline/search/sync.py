@@ -75,18 +75,20 @@ def _texts(rows: list[dict]) -> list[tuple]:
 
 
 class _Ahead:
-    """Analysis one unit ahead of the writer: the pool works on unit n+1 (and the main
-    thread reads it) while the engine takes unit n."""
+    """Analysis submitted ahead of the writer: the pool works on the next unit (and the
+    main thread reads it, or merges it into the warehouse) while the engine takes this one."""
 
     def __init__(self, pool: Executor | None) -> None:
         self.pool = pool
 
-    def submit(self, rows: list[dict]) -> Future | list[str]:
-        if self.pool is None or len(rows) < POOL_MIN_DOCS:
-            return analyze_many(_texts(rows))
-        chunk = max(500, len(rows) // (2 * max(1, getattr(self.pool, "_max_workers", 2))))
-        parts = [self.pool.submit(analyze_many, _texts(rows[i:i + chunk])) for i in range(0, len(rows), chunk)]
-        return parts  # type: ignore[return-value]
+    def submit(self, rows: list[dict]) -> list[Future] | list[str]:
+        return self.submit_texts(_texts(rows))
+
+    def submit_texts(self, texts: list[tuple]) -> list[Future] | list[str]:
+        if self.pool is None or len(texts) < POOL_MIN_DOCS:
+            return analyze_many(texts)
+        chunk = max(500, len(texts) // (2 * max(1, getattr(self.pool, "_max_workers", 2))))
+        return [self.pool.submit(analyze_many, texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
 
     @staticmethod
     def result(pending: Any) -> list[str]:
@@ -98,23 +100,78 @@ class _Ahead:
         return pending
 
 
-def _write_units(w: IndexWriter, units: Iterator[list[dict]], pool: Executor | None) -> int:
-    ahead, pending, n = _Ahead(pool), None, 0
-    for rows in units:
-        nxt = (rows, ahead.submit(rows)) if rows else None
-        if pending:
-            w.upsert(pending[0], ahead.result(pending[1]))
-            n += len(pending[0])
-        pending = nxt
-    if pending:
-        w.upsert(pending[0], ahead.result(pending[1]))
-        n += len(pending[0])
+class Prepared:
+    """Analysis started while the warehouse merges (the load's own batches): the pool
+    analyses batch n while the main process upserts it, so the index step that follows
+    only adds documents.  Keyed by batch id; the rows' ``story_id`` is read from the
+    warehouse at sync time (after the dedup generation), never taken from here."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool: Executor | None = None
+        self.batches: dict[str, tuple[list[dict], Any]] = {}
+
+    def add(self, batch_id: str, table: pa.Table) -> None:
+        """Start analysing one lake batch (as the warehouse will hold it: one row per id)."""
+        if table.num_rows >= POOL_MIN_DOCS and self.pool is None:
+            self.pool = make_pool(workers(self.settings.search_workers))
+        import pyarrow.compute as pc
+
+        cols = {c: table[c].to_pylist() for c in ("article_id", "language", "source_domain", "title", "body_text")}
+        seconds = pc.cast(table["published_at"], pa.timestamp("s", tz="UTC"), safe=False)
+        when = pc.cast(seconds, pa.int64()).to_pylist()
+        rows = [{"article_id": a, "language": lang, "source_domain": d, "published_s": w}
+                for a, lang, d, w in zip(cols["article_id"], cols["language"], cols["source_domain"], when, strict=True)]
+        texts = list(zip(cols["language"], cols["title"], cols["body_text"], strict=True))
+        self.batches[batch_id] = (rows, _Ahead(self.pool).submit_texts(texts))
+
+    def discard(self, batch_id: str) -> None:
+        self.batches.pop(batch_id, None)
+
+    def take(self, be: Any, batch_id: str) -> tuple[list[dict], Any] | None:
+        got = self.batches.pop(batch_id, None)
+        if got is None:
+            return None
+        stories = {r["article_id"]: r["story_id"] for r in be.query("search_batch_stories", {"batch_id": batch_id})}
+        for r in got[0]:
+            r["story_id"] = stories.get(r["article_id"])
+        return got
+
+    def close(self) -> None:
+        self.batches.clear()
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+def _write_units(w: IndexWriter, units: Iterator[tuple[list[dict], Any]]) -> int:
+    """Upsert (rows, pending analysis) units in order, each once its analysis is done."""
+    n = 0
+    for rows, pending in units:
+        w.upsert(rows, _Ahead.result(pending))
+        n += len(rows)
     return n
 
 
-def sync(be: Any, settings: Settings, *, path: Path | None = None) -> SyncReport:
+def _read_ahead(rows_iter: Iterator[list[dict]], pool: Executor | None) -> Iterator[tuple[list[dict], Any]]:
+    """Rows read from the warehouse, their analysis submitted one unit ahead of the writer."""
+    ahead = _Ahead(pool)
+    pending = None
+    for rows in rows_iter:
+        if not rows:
+            continue
+        nxt = (rows, ahead.submit(rows))
+        if pending is not None:
+            yield pending
+        pending = nxt
+    if pending is not None:
+        yield pending
+
+
+def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Prepared | None = None) -> SyncReport:
     """Bring the index up to the warehouse ``be`` (a writer connection): ledgered batches
-    it lacks, then queued story changes; commit; clear the queue rows it committed."""
+    it lacks, then queued story changes; commit; clear the queue rows it committed.
+    ``prepared``: analysis the load started for its own batches (else rows are read back)."""
     from pipeline.failpoints import failpoint
 
     path = path or index_path(settings)
@@ -132,13 +189,17 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None) -> SyncReport
         if not missing and not queued:
             report.version = w.meta.version
             return report
-        todo = sum(ledger[b] for b in missing) + len(queued)
+        todo = sum(ledger[b] for b in missing if not (prepared and b in prepared.batches)) + len(queued)
         pool = make_pool(workers(settings.search_workers)) if todo >= POOL_MIN_DOCS else None
         try:
             indexed: set[str] = set()
 
-            def units() -> Iterator[list[dict]]:
+            taken: set[str] = set()
+
+            def read() -> Iterator[list[dict]]:
                 for b in missing:
+                    if b in taken:
+                        continue
                     rows = _rows(be, "search_rows_batch", {"batch_id": b})
                     indexed.update(r["article_id"] for r in rows)
                     yield rows
@@ -148,7 +209,16 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None) -> SyncReport
                     report.restories += len(rows)
                     yield rows
 
-            report.rows = _write_units(w, units(), pool)
+            def units() -> Iterator[tuple[list[dict], Any]]:
+                for b in missing:  # the load's own batches first, in load order
+                    got = prepared.take(be, b) if prepared is not None else None
+                    if got is not None:
+                        taken.add(b)
+                        indexed.update(r["article_id"] for r in got[0])
+                        yield got
+                yield from _read_ahead(read(), pool)
+
+            report.rows = _write_units(w, units())
         finally:
             if pool is not None:
                 pool.shutdown()
@@ -189,7 +259,7 @@ def reindex(be: Any, settings: Settings, *, path: Path | None = None) -> SyncRep
                     after = rows[-1]["article_id"]
                     yield rows
 
-            report.rows = _write_units(w, pages(), pool)
+            report.rows = _write_units(w, _read_ahead(pages(), pool))
         finally:
             if pool is not None:
                 pool.shutdown()

@@ -86,6 +86,17 @@ class _Progress:
 
 def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: set[str] | None,
           done: _Progress) -> LoadReport:
+    from pipeline.search.sync import Prepared
+
+    prepared = Prepared(settings)
+    try:
+        return _load_with(be, settings, store, run_ts, wanted, done, prepared)
+    finally:
+        prepared.close()
+
+
+def _load_with(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: set[str] | None,
+               done: _Progress, prepared) -> LoadReport:
     from pipeline.failpoints import failpoint
     from pipeline.warehouse import loads
     from pipeline.warehouse.feed_health import load_feed_health
@@ -101,8 +112,11 @@ def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: 
         if manifest.batch_id in loaded or (wanted is not None and manifest.batch_id not in wanted):
             continue
         try:
-            n = loads.load_articles(be, manifest.batch_id, read_batch(store, manifest), run_ts)
+            table = read_batch(store, manifest)
+            prepared.add(manifest.batch_id, table)  # the index's analysis runs while the warehouse merges
+            n = loads.load_articles(be, manifest.batch_id, table, run_ts)
         except Exception as exc:  # the batch rolled back; the ledger will retry it
+            prepared.discard(manifest.batch_id)
             if be.is_connection_lost(exc):
                 raise  # not this batch's fault: reconnect and go on (session.with_writer)
             log.error("load: batch %s failed and rolled back: %s", manifest.batch_id, _one_line(exc))
@@ -122,7 +136,7 @@ def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: 
     loads.load_corrections(be, lake_corrections.read_all(store))  # editors' corrections (issue 17)
     from pipeline.search import sync as search_sync
 
-    indexed = search_sync.sync(be, settings).rows > 0  # ledgered batches + re-pointed stories
+    indexed = search_sync.sync(be, settings, prepared=prepared).rows > 0  # ledgered batches + re-pointed stories
     done_rejects = be.loaded_batches("rejects")
     for manifest in list_batches(store, "rejects"):
         if manifest.batch_id not in done_rejects:

@@ -272,24 +272,43 @@ class Reader:
             hi = int(until.timestamp()) if until else None  # exclusive: whole seconds, as stored
             flt(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
                                   include_upper=hi is None))
-        query = Query.boolean_query(clauses)
+        return self._top(Query.boolean_query(clauses), limit, collapse)
+
+    def _top(self, query: Any, limit: int, collapse: bool) -> list[EngineHit]:
+        """The first ``limit`` hits by (score, newest, article id).  The engine ranks by
+        score; the publication dates come from a fast field for every candidate, and stored
+        ids are read only for the prefix that is returned (plus ties at its end)."""
         searcher = self.index.searcher()
         fetch = limit * (4 if collapse else 1) + 10
         while True:
             found = searcher.search(query, fetch, count=False).hits
-            hits = []
-            for score, addr in found:
-                d = searcher.doc(addr)
-                pub = d.get_first("published")
-                hits.append(EngineHit(d.get_first("article_id"), d.get_first("story_id"), float(score), pub))
+            pubs = searcher.fast_field_values("published", [a for _, a in found]) if found else []
+            cands = sorted(((float(sc), p, a) for (sc, a), p in zip(found, pubs, strict=True)),
+                           key=lambda c: (-c[0], -c[1] if c[1] is not None else float("inf")))
+            complete = len(found) < fetch or fetch >= MAX_FETCH
+            hits: list[EngineHit] = []
+            stories: set[str] = set()
+            i = 0
+            while i < len(cands) and (len(stories) if collapse else len(hits)) < limit:
+                end = i + 1  # take the whole group of equal (score, date): the id orders it
+                while end < len(cands) and cands[end][:2] == cands[i][:2]:
+                    end += 1
+                for sc, pub, addr in cands[i:end]:
+                    d = searcher.doc(addr)
+                    hit = EngineHit(d.get_first("article_id"), d.get_first("story_id"), sc, pub)
+                    hits.append(hit)
+                    stories.add(hit.story_id or "\x00" + hit.article_id)
+                i = end
             hits.sort(key=_order)
             out = _collapse(hits) if collapse else hits
-            complete = len(found) < fetch
-            # a tie at the cut could hide a document that sorts first: fetch more then
-            tie = bool(out) and len(out) >= limit and hits[-1].score == out[limit - 1].score
-            if complete or (len(out) >= limit and not tie):
+            # the engine cuts by score alone: every document scoring at least as high as the
+            # last one kept is among the candidates only if some candidate scores lower
+            if complete or (len(out) >= limit and cands[-1][0] < cands[i - 1][0]):
                 return out[:limit]
             fetch *= 4
+
+
+MAX_FETCH = 20_000  # candidates read at most (a query whose top is all ties stops here)
 
 
 def _order(h: EngineHit) -> tuple:

@@ -100,7 +100,10 @@ def arabic_token(word: str) -> str:
     rest = word
     if rest[0] in "وف" and len(rest) >= 4:
         rest = rest[1:]
-    if rest[0] in "بلك" and len(rest) >= 4 and not rest.startswith("ال"):
+        stripped, article = _light_stem(rest)  # و + an article form: وللتحلية, فالمدرسة
+        if article:
+            return whole if stripped == whole else f"{whole} {stripped}"
+    if rest[0] in "بلك" and len(rest) >= 4:
         rest = rest[1:]
     if rest == word or rest in AR_STOPWORDS:
         return whole
@@ -190,9 +193,10 @@ def workers(setting: int) -> int:
 def make_pool(n: int) -> Executor | None:
     """A process pool for analysis (``spawn``: never fork a process holding a database
     connection and engine threads), or None when one process is all there is."""
-    if n <= 1:
-        return None
     import multiprocessing
+
+    if n <= 1 or multiprocessing.current_process().daemon:  # e.g. a Celery prefork child: no children allowed
+        return None
     from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))

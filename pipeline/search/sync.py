@@ -88,7 +88,12 @@ class _Ahead:
         if self.pool is None or len(texts) < POOL_MIN_DOCS:
             return analyze_many(texts)
         chunk = max(500, len(texts) // (2 * max(1, getattr(self.pool, "_max_workers", 2))))
-        return [self.pool.submit(analyze_many, texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
+        try:
+            return [self.pool.submit(analyze_many, texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
+        except RuntimeError as exc:  # a broken or refused pool: analyse here, slower but the same
+            log.warning("search analysis pool unavailable (%s); analysing in this process", exc)
+            self.pool = None
+            return analyze_many(texts)
 
     @staticmethod
     def result(pending: Any) -> list[str]:

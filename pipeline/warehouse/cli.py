@@ -81,7 +81,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of this command
     report = load_warehouse(settings_from_args(args), run_ts=run_ts, batch_ids=args.batch or None)
     print(f"loaded {report.batches_loaded} batch(es), {report.rows_loaded} rows; dedup {report.dedup_generation or '-'}; "
-          f"search index {'rebuilt' if report.search_indexed else 'unchanged'}; failed {report.batches_failed}")
+          f"search index {'updated' if report.search_indexed else 'unchanged'}; failed {report.batches_failed}")
     for f in report.failures:
         print(f"  failed: {f}", file=sys.stderr)
     if report.deferred:

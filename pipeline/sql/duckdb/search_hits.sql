@@ -1,3 +1,3 @@
 -- The warehouse rows of search hits ($ids: the engine's article ids), for titles and snippets.
 SELECT article_id, title, url, source_domain, language, published_at, story_id, body_text
-FROM articles WHERE list_contains($ids, article_id);
+FROM articles WHERE article_id IN (SELECT unnest($ids));

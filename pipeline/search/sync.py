@@ -54,7 +54,10 @@ def index_path(settings: Settings) -> Path:
     if settings.warehouse_backend == "duckdb":
         db = settings.duckdb_path
         if db == ":memory:":
-            raise ValueError("an in-memory warehouse has no place for a search index; set NEWSFLOW_SEARCH_INDEX")
+            from pipeline.errors import ConfigError
+
+            raise ConfigError("an in-memory warehouse has no folder for its search index",
+                              "set NEWSFLOW_SEARCH_INDEX to a folder")
         return Path(db).with_suffix(".search")
     from urllib.parse import urlsplit
 

@@ -66,12 +66,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _index_lag(be, settings) -> dict | None:
+    from pipeline.errors import ConfigError
     from pipeline.search.index import SearchIndexError
     from pipeline.search.sync import lag
 
     try:
         return lag(be, settings)
-    except (SearchIndexError, ValueError) as exc:
+    except (SearchIndexError, ConfigError) as exc:
         return {"path": "?", "exists": False, "error": str(exc)}
 
 

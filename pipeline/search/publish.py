@@ -8,7 +8,8 @@ most every ``search_pull_seconds``.
 Layout under the lake (``search/``): tantivy's segment files are immutable (their names
 carry a segment id, delete files an opstamp), so they go once to ``files/<name>``; each
 commit adds ``versions/<n>.json`` (tantivy's ``meta.json`` text, our metadata, the file
-list), written only after its files, and then ``LATEST`` names it.  A replica fetches the
+list), written only after its files, and then ``LATEST`` names it.  The last three versions
+and their files are kept; older manifests and files no kept version lists are deleted.  A replica fetches the
 files it lacks, then swaps in ``meta.json`` and our metadata (each by atomic rename), so a
 reader sees the old commit or the new one, never a mix.  Files of the previous version are
 kept locally one more round for readers still on it.
@@ -54,7 +55,27 @@ def publish(settings: Settings, path: Path) -> bool:
     store.put(key, json.dumps(manifest).encode())
     store.put(f"{PREFIX}/LATEST", key.encode())
     log.info("search index version %d published (%d files)", meta.version, len(files))
+    _prune(store)
     return True
+
+
+KEEP_VERSIONS = 3  # replicas still pulling an older version find its files for two more commits
+
+
+def _prune(store) -> None:
+    """Delete version manifests older than the last ``KEEP_VERSIONS`` and the segment files
+    none of the kept versions lists (merges retire segments; without this they pile up)."""
+    versions = sorted(k for k in store.list(f"{PREFIX}/versions/") if k.endswith(".json"))
+    if len(versions) <= KEEP_VERSIONS:
+        return
+    keep: set[str] = set()
+    for k in versions[-KEEP_VERSIONS:]:
+        keep |= set(json.loads(store.get(k))["files"])
+    for k in store.list(f"{PREFIX}/files/"):
+        if k.rsplit("/", 1)[-1] not in keep:
+            store.delete(k)
+    for k in versions[:-KEEP_VERSIONS]:
+        store.delete(k)
 
 
 def pull(settings: Settings, path: Path) -> bool:

@@ -206,6 +206,13 @@ def test_published_index_serves_replicas(tmp_path, s3_server):
     assert len(search(replica, "quokka", limit=100)) == 40  # pulled the newer committed version
     assert read_meta(tmp_path / "replica").version == 2
     assert _answers(replica) == _answers(writer)
+    for k in range(3, 6):  # more commits: only the last three versions stay published
+        extra, _ = make_articles(5, start=2000 + 10 * k, batch_id=f"r-{k}", seed=k)
+        write_batch(store, "articles", f"r-{k}", extra)
+        load_warehouse(writer, run_ts=RUN_TS, store=store)
+    versions = [k for k in store.list("search/versions/")]
+    assert len(versions) == 3 and versions[-1].endswith(f"{read_meta(index_path(writer)).version:010d}.json")
+    assert _answers(replica) == _answers(writer)
 
 
 def test_duckdb_and_postgres_give_the_same_ranking(tmp_path):

@@ -74,8 +74,8 @@ class Settings:
     warehouse_schema: str | None = None
     warehouse_busy_timeout: float = 10.0
     warehouse_busy_timeout_write: float = 600.0
-    # DuckDB readers keep their read-only connection this long after the last query (loading
-    # the fts extension costs ~0.1-0.3 s per connection), then release the file to writers.
+    # DuckDB readers keep their read-only connection this long after the last query (opening
+    # one costs milliseconds per request), then release the file to writers.
     warehouse_reader_idle_seconds: float = 1.0
     # Search (issue 15, docs/warehouse.md#search): the tantivy index directory (default: beside
     # the DuckDB file, ``<file>.search``; for PostgreSQL ``<data dir>/search/<db>-<schema>``),

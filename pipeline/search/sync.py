@@ -200,9 +200,8 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
         todo = sum(ledger[b] for b in missing if not (prepared and b in prepared.batches)) + len(queued)
         pool = make_pool(workers(settings.search_workers)) if todo >= POOL_MIN_DOCS else None
         try:
-            indexed: set[str] = set()
-
-            taken: set[str] = set()
+            indexed: set[str] = set()  # articles this sync wrote (their rows are current)
+            taken: set[str] = set()  # batches whose analysis the load prepared
 
             def read() -> Iterator[list[dict]]:
                 for b in missing:

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: chromium screenshots demo test test-floors lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-lake bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: chromium screenshots demo test test-floors lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-search-1m bench-lake bench-related bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,8 +73,13 @@ bench-dedup-real: install-test
 bench-warc: install-test
 	$(BIN)/python bench/warc_bench.py
 
+# both backends at 200,000 articles by default; e.g. `make bench-warehouse WAREHOUSE_ARGS="--n 50000"`
 bench-warehouse: install-test
-	$(BIN)/python bench/warehouse_bench.py
+	$(BIN)/python bench/warehouse_bench.py $(WAREHOUSE_ARGS)
+
+# issue 15: search latency in the engine at 1,000,000 articles (minutes; not part of make test)
+bench-search-1m: install-test
+	$(BIN)/python bench/warehouse_bench.py --engine-only --n 1000000
 
 # issue 14: 10,000-row batches into the articles Delta table vs plain pq.write_table (local, S3)
 bench-lake: install-test

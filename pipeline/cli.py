@@ -35,7 +35,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     try:
         hits = search(_settings(args), args.query, language=args.lang, outlet=args.outlet, since=args.since,
-                      until=args.until, limit=args.limit, expand=args.expand)
+                      until=args.until, limit=args.limit, expand=args.expand, collapse=args.collapse)
     except SearchError as exc:
         print(f"newsflow search: {exc}", file=sys.stderr)
         return 2
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="poll every feed, even parked or not yet due ones")
     s.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("search", help="full-text search in the warehouse")
+    s = sub.add_parser("search", help="full-text search (the search index beside the warehouse)")
     s.add_argument("query", help="query text (BM25; Arabic and English stemming)")
     s.add_argument("--lang", help="only this language")
     s.add_argument("--outlet", help="only this source domain")
@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--since", help="published at or after this ISO date/time (UTC)")
     s.add_argument("--until", help="published before this ISO date/time (UTC)")
     s.add_argument("--expand", action="store_true", help="bring each hit's story: copies and translations")
+    s.add_argument("--collapse", action="store_true", help="one hit per story (its best-ranked copy)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_search)
 

@@ -34,7 +34,7 @@ _POSITIVE = {"fetch_timeout", "max_feed_bytes", "max_page_bytes", "fetch_concurr
              "s3_max_attempts", "s3_timeout", "park_after"}
 _NON_NEGATIVE = {"max_redirects", "host_min_delay", "poll_min_interval", "backoff_base", "backoff_max",
                  "backoff_jitter", "warehouse_reader_idle_seconds", "api_cache_seconds", "api_max_age",
-                 "dedup_window_days", "min_text_chars"}
+                 "dedup_window_days", "min_text_chars", "search_workers", "search_pull_seconds"}
 _CHOICES = {"related_index": ("hnsw", "exact")}
 
 
@@ -74,9 +74,21 @@ class Settings:
     warehouse_schema: str | None = None
     warehouse_busy_timeout: float = 10.0
     warehouse_busy_timeout_write: float = 600.0
-    # DuckDB readers keep their read-only connection this long after the last query (loading
-    # the fts extension costs ~0.1-0.3 s per connection), then release the file to writers.
+    # DuckDB readers keep their read-only connection this long after the last query (opening
+    # one costs milliseconds per request), then release the file to writers.
     warehouse_reader_idle_seconds: float = 1.0
+    # Search (issue 15, docs/warehouse.md#search): the tantivy index directory (default: beside
+    # the DuckDB file, ``<file>.search``; for PostgreSQL ``<data dir>/search/<db>-<schema>``),
+    # analysis processes for large loads (0: every core), publishing each commit to the lake's
+    # object store, and serving the published index (API replicas pull newer commits, checking
+    # at most every ``search_pull_seconds``).  ``search_pg_tsvector``: the optional native
+    # tsvector column with GIN for analysts on PostgreSQL (off by default).
+    search_index: str | None = None
+    search_workers: int = 0
+    search_publish: bool = False
+    search_replica: bool = False
+    search_pull_seconds: float = 5.0
+    search_pg_tsvector: bool = False
     s3_region: str | None = None
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None

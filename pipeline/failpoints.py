@@ -22,6 +22,7 @@ Where they sit, in run order (``newsflow run``):
 ``after_feed_state``  feed states are saved (ingest done)
 ``mid_dedup``         one article batch's dedup edges are written, not the generation
 ``mid_load``          one article batch is merged into the warehouse, not the rest
+``before_index_commit``  the warehouse load committed, the search index's commit not yet made
 ``mid_related``       related lists are computed, not yet stored
 ===================  ==========================================================
 """

@@ -377,6 +377,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit: int = Query(10, ge=1, le=100, description="results per page"),
         offset: int = Query(0, ge=0, le=SEARCH_MAX_OFFSET, description="results to skip (the previous page's `next_offset`)"),
     ) -> Response:
+        from pipeline.search.index import SearchIndexError
         from pipeline.warehouse.queries import SearchError, WarehouseUnavailable
         from pipeline.warehouse.queries import search as run_search
 
@@ -385,8 +386,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               limit=offset + limit + 1)  # one more: is there a next page?
         except SearchError as exc:
             return _error(422, f"q: {exc}")
-        except WarehouseUnavailable as exc:
-            log.warning("search: warehouse unavailable: %s", exc)
+        except (WarehouseUnavailable, SearchIndexError) as exc:
+            log.warning("search: warehouse or search index unavailable: %s", exc)
             return JSONResponse({"detail": "warehouse unavailable"}, status_code=503, headers={"Retry-After": "5"})
         results = [{"article_id": h.article_id, "title": h.title, "url": h.url, "source_domain": h.source_domain,
                     "language": h.language, "published_at": h.published_at.isoformat() if h.published_at else None,

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,13 +26,24 @@ import pyarrow as pa
 from pipeline.config import Settings
 from pipeline.warehouse.backend import Backend, Params, WarehouseBusy, WarehouseError
 
+# DuckDB's Python binding tries ``import pandas`` several times per parameterized query to
+# check the parameters' types; without pandas installed each try searches the whole
+# sys.path again (a failed import is not cached): about 5 ms per query, more than a search
+# in the engine.  Recording the absence once makes those imports fail at once, exactly as
+# they would anyway.  Nothing changes where pandas is installed.
+if importlib.util.find_spec("pandas") is None:
+    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
+
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 _HELD = threading.local()
 
 
 def load_fts(conn: duckdb.DuckDBPyConnection) -> bool:
-    """Load the fts extension from the ``duckdb-extension-fts`` wheel (offline)."""
+    """Load the fts extension from the ``duckdb-extension-fts`` wheel (offline).
+
+    Only analysts' on-demand full text needs it (``newsflow warehouse fts``, sql/README.md):
+    search runs on the engine (``pipeline.search``), so connections no longer load it."""
     try:
         import duckdb_extension_fts
 
@@ -128,9 +141,6 @@ class DuckDBBackend(Backend):
         self.conn, self.path, self.read_only, self._lock = conn, path, read_only, lock
         self._reader: _Reader | None = None
         self._idle = 0.0
-        if not read_only and not load_fts(conn):  # readers load it in _open_reader
-            raise WarehouseError("DuckDB's fts extension did not load: search postings are stemmed with it; "
-                                 "install the duckdb-extension-fts wheel matching duckdb " + duckdb.__version__)
         self._depth = 0
 
     @classmethod
@@ -171,7 +181,6 @@ class DuckDBBackend(Backend):
                 if reader is None and getattr(_HELD, key, 0) == 0:
                     try:
                         reader = _Reader(duckdb.connect(path, read_only=True))
-                        load_fts(reader.conn)
                         _READERS[key] = reader
                     except (duckdb.IOException, duckdb.ConnectionException) as exc:  # a writer holds it
                         if time.monotonic() > deadline:

@@ -1,4 +1,4 @@
-"""``newsflow warehouse migrate|status|load`` and the ``newsflow search`` output."""
+"""``newsflow warehouse migrate|status|load|reindex|fts|copy`` and the ``newsflow search`` output."""
 
 from __future__ import annotations
 
@@ -41,11 +41,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts = {r["table_name"]: r["n"] for r in be.query("warehouse_counts")} if not pending else {}
         size = be.size_bytes()
         loaded = {k: len(be.loaded_batches(k)) for k in ("articles", "dedup", "rejects")} if not pending else {}
+        index = _index_lag(be, settings) if not pending else None
     if args.json:
         print(json.dumps({
             "warehouse": _redacted(settings.warehouse), "backend": be.name, "size_bytes": size,
             "migrations": [{"version": s.version, "name": s.name, "applied_at": s.applied_at and s.applied_at.isoformat()} for s in status],
-            "pending": [s.version for s in pending], "rows": counts, "ledger": loaded,
+            "pending": [s.version for s in pending], "rows": counts, "ledger": loaded, "search_index": index,
         }, indent=1))
         return 1 if pending else 0
     print(f"warehouse {_redacted(settings.warehouse)} ({be.name}, {size / 1e6:.1f} MB)")
@@ -55,9 +56,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {name:18} {n:>10,}")
     if loaded:
         print("  ledger: " + ", ".join(f"{k} {v}" for k, v in loaded.items()))
+    if index:
+        state = (f"version {index['version']}, {index['batches_behind']} batch(es) behind, {index['queued']} queued"
+                 if index["exists"] else "missing: run `newsflow warehouse reindex`")
+        print(f"  search index {index['path']}: {state}")
     if pending:
         print(f"{len(pending)} pending migration(s): run `newsflow warehouse migrate`")
     return 1 if pending else 0
+
+
+def _index_lag(be, settings) -> dict | None:
+    from pipeline.errors import ConfigError
+    from pipeline.search.index import SearchIndexError
+    from pipeline.search.sync import lag
+
+    try:
+        return lag(be, settings)
+    except (SearchIndexError, ConfigError) as exc:
+        return {"path": "?", "exists": False, "error": str(exc)}
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -66,7 +82,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     run_ts = datetime.now(UTC).replace(microsecond=0)  # the one clock read of this command
     report = load_warehouse(settings_from_args(args), run_ts=run_ts, batch_ids=args.batch or None)
     print(f"loaded {report.batches_loaded} batch(es), {report.rows_loaded} rows; dedup {report.dedup_generation or '-'}; "
-          f"search index {'rebuilt' if report.search_indexed else 'unchanged'}; failed {report.batches_failed}")
+          f"search index {'updated' if report.search_indexed else 'unchanged'}; failed {report.batches_failed}")
     for f in report.failures:
         print(f"  failed: {f}", file=sys.stderr)
     if report.deferred:
@@ -78,6 +94,45 @@ def cmd_load(args: argparse.Namespace) -> int:
 
         raise StageIncomplete(f"{report.batches_failed} batch(es) failed to load and rolled back",
                               "they are retried by the next load; see the lines above and docs/operations.md")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the search index from the warehouse rows (missing, corrupt, new analysis)."""
+    import time
+
+    from pipeline.search.sync import reindex
+    from pipeline.warehouse.backend import open_backend
+
+    settings = settings_from_args(args)
+    t0 = time.perf_counter()
+    with open_backend(settings) as be:
+        be.migrate()
+        report = reindex(be, settings)
+    print(f"search index rebuilt from the warehouse: {report.rows:,} articles, {report.batches} ledgered batch(es), "
+          f"version {report.version} in {time.perf_counter() - t0:.1f}s{'; published' if report.published else ''}")
+    return 0
+
+
+def cmd_fts(args: argparse.Namespace) -> int:
+    """Analysts' native full text: PostgreSQL's tsvector column + GIN, DuckDB's fts index."""
+    from pipeline.errors import ConfigError
+    from pipeline.warehouse.backend import open_backend
+    from pipeline.warehouse.backend_duckdb import load_fts
+
+    settings = settings_from_args(args)
+    with open_backend(settings) as be:
+        be.migrate()
+        if be.name == "duckdb" and not load_fts(be.conn):
+            raise ConfigError("DuckDB's fts extension did not load",
+                              "pip install duckdb-extension-fts matching duckdb's version")
+        with be.transaction():
+            be.lock("migrations")
+            be.script("fts_enable")
+    what = ("tsvector column articles.search_tsv with GIN index (kept current by PostgreSQL; set "
+            "NEWSFLOW_SEARCH_PG_TSVECTOR=1 so new warehouses get it too)" if be.name == "postgres" else
+            "fts index fts_main_articles built from the current rows (run again after loads)")
+    print(f"{_redacted(settings.warehouse)}: {what}; queries in sql/README.md")
     return 0
 
 
@@ -116,6 +171,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     ld = wsub.add_parser("load", help="merge committed lake batches and the latest dedup generation")
     ld.add_argument("--batch", action="append", help="only this batch id (repeatable)")
     ld.set_defaults(func=cmd_load)
+    ri = wsub.add_parser("reindex", help="rebuild the search index from the warehouse rows (missing or corrupt index)")
+    ri.set_defaults(func=cmd_reindex)
+    ft = wsub.add_parser("fts", help="analysts' native full text: PostgreSQL tsvector + GIN, or DuckDB's fts index")
+    ft.set_defaults(func=cmd_fts)
     cp = wsub.add_parser("copy", help="a consistent copy of a DuckDB warehouse for long analyst sessions")
     cp.add_argument("out", help="the copy's path, e.g. ~/newsflow-copy.duckdb (replaced atomically)")
     cp.set_defaults(func=cmd_copy)

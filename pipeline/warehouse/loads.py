@@ -17,29 +17,10 @@ from typing import TypeVar
 import pyarrow as pa
 
 from pipeline.warehouse.backend import Backend
-from pipeline.warehouse.searchtext import search_text
 
 log = logging.getLogger(__name__)
 
-# One BM25 analyzer per group (sql/<backend>/upsert_search_docs.sql): English, Arabic, the rest.
-SEARCH_GROUPS = ("en", "ar")
-# Bumped when search_text() changes: documents folded the old way are then rewritten.
-SEARCH_TEXT_VERSION = "s2"  # s2: documents also have postings (migration 008)
 T = TypeVar("T")
-
-
-def search_group(language: str | None) -> str:
-    return language if language in SEARCH_GROUPS else "other"
-
-
-def search_docs_table(article_ids: list, languages: list, hashes: list, titles: list, bodies: list) -> pa.Table:
-    """Search documents: title and body folded like queries (Arabic letter variants, digits)."""
-    return pa.table({
-        "article_id": pa.array(article_ids, pa.string()),
-        "lang_group": pa.array([search_group(x) for x in languages], pa.string()),
-        "content_hash": pa.array([f"{h}|{SEARCH_TEXT_VERSION}" if h else None for h in hashes], pa.string()),
-        "doc": pa.array([search_text(f"{t or ''}\n{b or ''}") for t, b in zip(titles, bodies, strict=True)], pa.string()),
-    })
 
 
 def with_retry(be: Backend, fn: Callable[[], T], *, attempts: int = 5) -> T:
@@ -56,16 +37,13 @@ def with_retry(be: Backend, fn: Callable[[], T], *, attempts: int = 5) -> T:
 
 
 def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetime) -> int:
-    """Upsert one lake batch of articles and its search documents; ledger it; all or nothing.
+    """Upsert one lake batch of articles; ledger it; all or nothing.
 
-    Returns the rows merged, or 0 when another loader merged this batch first.
+    Returns the rows merged, or 0 when another loader merged this batch first.  The search
+    index follows from the ledger after the load (``pipeline.search.sync``).
     """
     table = unique_by(table, ("article_id",), "article")  # one row per key, or the upsert aborts
     table = anchors_as_json(table)
-    docs = search_docs_table(
-        table["article_id"].to_pylist(), table["language"].to_pylist(), table["content_hash"].to_pylist(),
-        table["title"].to_pylist(), table["body_text"].to_pylist(),
-    )
 
     def run() -> int:
         with be.transaction():
@@ -74,8 +52,6 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
                 return 0
             be.stage("staged_articles", table, like="articles")
             be.execute("upsert_articles")
-            be.stage("staged_search_docs", docs)
-            be.script("upsert_search_docs")
             be.record_batch("articles", batch_id, table.num_rows, loaded_at)
         return table.num_rows
 
@@ -196,27 +172,6 @@ def load_rejects(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetim
             be.record_batch("rejects", batch_id, table.num_rows, loaded_at)
 
     with_retry(be, run)
-
-
-def sync_search_docs(be: Backend, chunk: int = 5000) -> int:
-    """Write search documents for articles that have none or a stale one (e.g. after
-    migrating a version-1 warehouse); returns how many were written."""
-    rows = be.query("search_docs_missing", {"version": "|" + SEARCH_TEXT_VERSION})
-    for i in range(0, len(rows), chunk):
-        part = rows[i : i + chunk]
-        docs = search_docs_table(*([r[k] for r in part] for k in ("article_id", "language", "content_hash", "title", "body_text")))
-        with be.transaction():
-            be.stage("staged_search_docs", docs)
-            be.script("upsert_search_docs")
-    return len(rows)
-
-
-def rebuild_search(be: Backend) -> bool:
-    """Refresh the corpus statistics BM25 reads (postings are kept by every load)."""
-    with be.transaction():
-        be.lock("search")
-        be.script("rebuild_search")
-    return True
 
 
 def replace_related(be: Backend, table: pa.Table | None) -> int:

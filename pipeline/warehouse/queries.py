@@ -2,8 +2,9 @@
 
 Both backends answer the same calls (``search``, ``related_for``, ``article``); DuckDB
 connections are opened read-only per call so readers never hold the file against writers.
-Search input is untrusted: it travels as a parameter after normalization, and anything
-unusable becomes a :class:`SearchError` with a plain message, never a SQL error.
+Search input is untrusted: it is folded and analysed into terms for the search engine
+(``pipeline.search``; it never reaches SQL), and anything unusable becomes a
+:class:`SearchError` with a plain message.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime
 
 from pipeline.config import Settings
 from pipeline.warehouse.backend import Backend, WarehouseError, open_backend, warehouse_exists
-from pipeline.warehouse.searchtext import search_text
+from pipeline.warehouse.searchtext import fold
 
 MAX_QUERY_CHARS = 20_000  # longer input is refused with a clear error
 MAX_QUERY_TERMS = 64  # the first distinct terms are searched; the rest would only cost time
@@ -67,7 +68,7 @@ class SearchHit:
 
 
 def _snippet(body: str, terms: list[str], width: int = 160) -> str:
-    norm = search_text(body)
+    norm = fold(body)
     for t in terms:
         pos = norm.find(t)
         if pos >= 0:
@@ -90,14 +91,19 @@ def _when(value: datetime | date | str | None, name: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def prepare_query(query: str) -> str:
-    """The query as the documents were indexed: folded, at most MAX_QUERY_TERMS terms."""
+def prepare_query(query: str) -> list[str]:
+    """The query's words as the documents were folded: at most MAX_QUERY_TERMS distinct ones."""
     if not isinstance(query, str):
         raise SearchError("the query must be text")
     if len(query) > MAX_QUERY_CHARS:
         raise SearchError(f"query too long: {len(query)} characters (at most {MAX_QUERY_CHARS})")
-    terms = list(dict.fromkeys(search_text(query).split()))
-    return " ".join(terms[:MAX_QUERY_TERMS])
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: drop what cannot be text
+        query = query.encode("utf-8", "ignore").decode("utf-8")
+    from pipeline.search.analysis import query_words
+
+    return query_words(query, MAX_QUERY_TERMS)
 
 
 def _filter_text(value: str | None, name: str) -> str | None:
@@ -123,6 +129,19 @@ def _passes(hit: SearchHit, language: str | None, outlet: str | None, since: dat
     return not (until and (hit.published_at is None or hit.published_at >= until))
 
 
+def _engine(settings: Settings):
+    """The search index reader (pulling a newer published version first on replicas)."""
+    from pipeline.search.index import reader
+    from pipeline.search.sync import index_path
+
+    path = index_path(settings)
+    if settings.search_replica:
+        from pipeline.search.publish import maybe_pull
+
+        maybe_pull(settings, path)
+    return reader(path)
+
+
 def search(
     settings: Settings,
     query: str,
@@ -133,49 +152,54 @@ def search(
     until: datetime | date | str | None = None,
     limit: int = 10,
     expand: bool = False,
+    collapse: bool = False,
 ) -> list[SearchHit]:
-    """BM25 over title and body per language, newest first on ties.
+    """BM25 through the search engine (``pipeline.search``), newest first on ties; the
+    warehouse gives the hits' rows (titles, snippets, current story ids).
 
-    ``expand``: each hit brings the other members of its story (copies, translations) right
-    after it, so an English query surfaces the Arabic translation of a matching article and
-    the reverse; filters then apply to what is shown (``language="ar"`` with an English
-    query lists the Arabic translations of the English matches).
+    ``collapse``: one hit per story (its best-ranked member).  ``expand``: each hit brings
+    the other members of its story (copies, translations) right after it, so an English
+    query surfaces the Arabic translation of a matching article and the reverse; filters
+    then apply to what is shown (``language="ar"`` with an English query lists the Arabic
+    translations of the English matches).
     """
     if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
     lo, hi = _when(since, "since"), _when(until, "until")
     language, outlet = _filter_text(language, "language"), _filter_text(outlet, "outlet")
-    normalized = prepare_query(query)
-    if not normalized:
+    words = prepare_query(query)
+    if not words:
         return []
-    terms = normalized.split()
-    params = {
-        "query": normalized,
-        "lang": None if expand else language,
-        "outlet": None if expand else outlet,
-        "since": None if expand else lo,
-        "until": None if expand else hi,
-        "limit": min(MAX_LIMIT, max(limit * 5, 50)) if expand else limit,
-    }
+    if not warehouse_exists(settings):
+        raise WarehouseUnavailable(f"no warehouse at {settings.duckdb_path}; run `newsflow run` first")
+    engine = _engine(settings)
+    if expand:
+        found = engine.search(words, limit=min(MAX_LIMIT, max(limit * 5, 50)), collapse=True)
+    else:
+        found = engine.search(words, language=language, outlet=outlet, since=lo, until=hi, limit=limit,
+                              collapse=collapse)
+    if not found:
+        return []
     with _reader(settings) as be:
-        rows = be.query("search", params)
+        rows = {r["article_id"]: r for r in be.query("search_hits", {"ids": [h.article_id for h in found]})}
         members: dict[str, list[dict]] = {}
-        story_ids = sorted({r["story_id"] for r in rows if r["story_id"]})
+        story_ids = sorted({r["story_id"] for r in rows.values() if r["story_id"]})
         if expand and story_ids:
             for m in be.query("story_members", {"story_ids": story_ids}):
                 members.setdefault(m["story_id"], []).append(m)
 
     def hit(r: dict, score: float, via: str | None) -> SearchHit:
         return SearchHit(r["article_id"], r["title"], r["url"], r["source_domain"], r["language"],
-                         r["published_at"], r["story_id"], score, _snippet(r["body_text"] or "", terms), via)
+                         r["published_at"], r["story_id"], score, _snippet(r["body_text"] or "", words), via)
 
+    ranked = [(rows[h.article_id], h.score) for h in found if h.article_id in rows]  # a row gone: skip it
     if not expand:
-        return [hit(r, float(r["score"]), None) for r in rows]
+        return [hit(r, score, None) for r, score in ranked]
     out: list[SearchHit] = []
     seen: set[str] = set()
-    for r in rows:
-        group = [hit(r, float(r["score"]), None)]
-        group += [hit(m, float(r["score"]), r["article_id"]) for m in members.get(r["story_id"], [])]
+    for r, score in ranked:
+        group = [hit(r, score, None)]
+        group += [hit(m, score, r["article_id"]) for m in members.get(r["story_id"], [])]
         for h in group:
             if h.article_id not in seen and _passes(h, language, outlet, lo, hi):
                 seen.add(h.article_id)

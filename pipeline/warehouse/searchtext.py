@@ -1,4 +1,5 @@
-"""Fast text folding for search documents and queries.
+"""Fast text folding for search documents and queries (``pipeline.search.analysis`` folds
+every word through it before its per-language analysis).
 
 ``pipeline.extract.textnorm.normalize_for_matching`` walks text character by character
 (about 1 ms per article), which dominated warehouse loads (200,000 articles: minutes).
@@ -60,15 +61,3 @@ def fold(text: str | None) -> str:
         text = tn.fold_number_separators(text)
     text = _OTHER_RE.sub(_keep_one, _DECIMAL.sub(_MARK, text))
     return tn._WS.sub(" ", text).strip()
-
-
-# The Snowball Arabic stemmer (DuckDB fts and PostgreSQL alike) stems a word differently
-# with and without the definite article: "المخطوطات" -> "مخطوط" but "مخطوطات" -> "مخطوطا".
-# Removing the article and its proclitic forms first (as light Arabic stemmers do) makes
-# both spellings meet.  Only Arabic-script tokens with 3+ letters left are touched.
-_ARABIC_ARTICLE = re.compile(r"(?<!\S)(?:وال|بال|كال|فال|لل|ال)(?=[\u0621-\u064a]{3,}(?:\s|$))")
-
-
-def search_text(text: str | None) -> str:
-    """What search indexes and queries are made of: ``fold`` plus Arabic article removal."""
-    return _ARABIC_ARTICLE.sub("", fold(text))

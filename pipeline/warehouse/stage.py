@@ -86,20 +86,37 @@ class _Progress:
 
 def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: set[str] | None,
           done: _Progress) -> LoadReport:
+    from pipeline.search.sync import Prepared
+
+    prepared = Prepared(settings)
+    try:
+        return _load_with(be, settings, store, run_ts, wanted, done, prepared)
+    finally:
+        prepared.close()
+
+
+def _load_with(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: set[str] | None,
+               done: _Progress, prepared) -> LoadReport:
     from pipeline.failpoints import failpoint
     from pipeline.warehouse import loads
     from pipeline.warehouse.feed_health import load_feed_health
 
     be.migrate()
-    backfilled = loads.sync_search_docs(be)
+    if settings.search_pg_tsvector and be.name == "postgres":  # optional analyst full text (issue 15)
+        with be.transaction():
+            be.lock("migrations")
+            be.script("fts_enable")
     loaded = be.loaded_batches("articles")
     failed: dict[str, str] = {}
     for manifest in list_batches(store, "articles"):
         if manifest.batch_id in loaded or (wanted is not None and manifest.batch_id not in wanted):
             continue
         try:
-            n = loads.load_articles(be, manifest.batch_id, read_batch(store, manifest), run_ts)
+            table = read_batch(store, manifest)
+            prepared.add(manifest.batch_id, table)  # the index's analysis runs while the warehouse merges
+            n = loads.load_articles(be, manifest.batch_id, table, run_ts)
         except Exception as exc:  # the batch rolled back; the ledger will retry it
+            prepared.discard(manifest.batch_id)
             if be.is_connection_lost(exc):
                 raise  # not this batch's fault: reconnect and go on (session.with_writer)
             log.error("load: batch %s failed and rolled back: %s", manifest.batch_id, _one_line(exc))
@@ -117,9 +134,9 @@ def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: 
         # stories applied by a load that predates story_aliases (migration 009): catch up
         loads.replace_story_aliases(be, generation.generation_id, generation.aliases, run_ts)
     loads.load_corrections(be, lake_corrections.read_all(store))  # editors' corrections (issue 17)
-    indexed = False
-    if done.batches or backfilled:
-        indexed = loads.rebuild_search(be)
+    from pipeline.search import sync as search_sync
+
+    indexed = search_sync.sync(be, settings, prepared=prepared).rows > 0  # ledgered batches + re-pointed stories
     done_rejects = be.loaded_batches("rejects")
     for manifest in list_batches(store, "rejects"):
         if manifest.batch_id not in done_rejects:

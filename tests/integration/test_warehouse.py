@@ -67,8 +67,19 @@ def snapshot(settings: Settings) -> dict:
         return {
             "counts": {r["table_name"]: r["n"] for r in be.query("warehouse_counts")},
             "ledger": sorted(be.loaded_batches("articles")),
-            "stale_docs": len(be.query("search_docs_missing", {"version": "|" + loads.SEARCH_TEXT_VERSION})),
+            "index_docs": index_docs(settings),
         }
+
+
+def index_docs(settings: Settings) -> int:
+    """Documents in the search index beside the warehouse (issue 15; 0 when there is none)."""
+    from pipeline.search.index import forget_readers, read_meta, reader
+    from pipeline.search.sync import index_path
+
+    if read_meta(index_path(settings)) is None:
+        return 0
+    forget_readers()
+    return reader(index_path(settings)).index.searcher().num_docs
 
 
 # -- migrations ---------------------------------------------------------------------------
@@ -117,7 +128,7 @@ def test_load_is_idempotent_and_ledgered(wh):
     with open_backend(wh) as be:
         assert loads.load_articles(be, "2026-b1", table, RUN_TS) == 0
     assert snapshot(wh) == before
-    assert before["counts"]["articles"] == 40 and before["counts"]["search_docs"] == 40
+    assert before["counts"]["articles"] == 40 and before["index_docs"] == 40
     assert before["counts"]["stories"] == len({a["story_id"] for a in assignments})
 
 
@@ -152,7 +163,7 @@ def test_failed_batch_rolls_back_and_is_retried_later(wh):
     after = snapshot(wh)
     assert after["ledger"] == ["2026-b1", "2026-b3"]
     assert after["counts"]["articles"] == before["counts"]["articles"] + 5
-    assert after["counts"]["search_docs"] == after["counts"]["articles"]
+    assert after["index_docs"] == after["counts"]["articles"]
     # fixed upstream (a corrected batch with the same id): the next load picks it up
     put_batch(wh, "2026-b2", make_articles(6, start=100)[0])
     report = load_warehouse(wh, run_ts=RUN_TS)
@@ -200,7 +211,7 @@ def test_concurrent_loads_of_different_batches_lose_no_rows(wh):
     snap = snapshot(wh)
     assert snap["ledger"] == [f"2026-b{k}" for k in range(4)]
     assert snap["counts"]["articles"] == len(ids) == 180
-    assert snap["counts"]["search_docs"] == 180
+    assert snap["index_docs"] == 180
 
 
 def test_duckdb_loads_from_two_processes_are_serialized(tmp_path):

@@ -131,7 +131,9 @@ def loaded(request, tmp_path_factory):
         return
     need(postgres_available(), f"PostgreSQL not reachable at {PG_URL}")
     with pg_schema() as schema:
-        settings = Settings.load(lake=str(root / "lake"), warehouse=PG_URL, warehouse_schema=schema)
+        # the optional native tsvector column on: the README's psql blocks query it
+        settings = Settings.load(lake=str(root / "lake"), warehouse=PG_URL, warehouse_schema=schema,
+                                 search_pg_tsvector=True)
         _build(settings)
         yield settings
 
@@ -155,6 +157,17 @@ def test_arabic_stemming_and_spelling_folds(loaded):
     assert _top(loaded, "\u200fمخطوطات\u200f", limit=3)[0] == ar  # RTL marks ignored
     _, ar_l = _ids(LIGHTHOUSE)
     assert _top(loaded, "المناره", limit=3)[0] == ar_l  # taa marbuta / haa folded alike
+
+
+def test_arabic_proclitics_are_stripped_both_ways(loaded):
+    """A word found with or without a one-letter proclitic (issue 15: تحلية / لتحلية)."""
+    _, ar = _ids(MANUSCRIPTS)
+    _, ar_l = _ids(LIGHTHOUSE)
+    assert _top(loaded, "لمخطوطات", limit=3)[0] == ar  # li- + the document's word
+    assert _top(loaded, "وبمخطوطات", limit=3)[0] == ar  # wa- + bi-
+    assert _top(loaded, "للمنارة", limit=3)[0] == ar_l  # li- + the article
+    assert _top(loaded, "بمساعدة", limit=3)[0] == ar  # the document's own proclitic form
+    assert _top(loaded, "مساعدة", limit=3)[0] == ar  # ... found without it
 
 
 def test_filters_language_outlet_dates(loaded):
@@ -182,6 +195,7 @@ def test_cli_search_prints_ranked_results(loaded, monkeypatch, capsys):
     from pipeline.cli import main
 
     monkeypatch.setenv("NEWSFLOW_WAREHOUSE", loaded.warehouse)
+    monkeypatch.setenv("NEWSFLOW_LAKE", loaded.lake)  # the search index lives beside a local lake (PostgreSQL)
     if loaded.warehouse_schema:
         monkeypatch.setenv("NEWSFLOW_WAREHOUSE_SCHEMA", loaded.warehouse_schema)
     assert main(["search", "lighthouse", "--lang", "ar", "--expand", "--limit", "2"]) == 0
@@ -220,22 +234,30 @@ def test_any_input_gives_results_or_a_clear_error(loaded):
 
 # -- sql/README.md: every documented query runs on both backends ----------------------------
 
+DOC_PAGES = (REPO / "sql" / "README.md", REPO / "docs" / "warehouse.md")
+
+
 def readme_blocks(kind: str) -> list[str]:
-    """SQL blocks of sql/README.md: ```sql runs on both, ```duckdb / ```psql on one."""
-    text = (REPO / "sql" / "README.md").read_text(encoding="utf-8")
+    """SQL blocks of sql/README.md and docs/warehouse.md: ```sql runs on both, ```duckdb /
+    ```psql on one."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in DOC_PAGES)
     return [m.group(2) for m in re.finditer(r"```(sql|duckdb|psql)\n(.*?)```", text, re.S) if m.group(1) in ("sql", kind)]
 
 
 def _run_blocks(settings: Settings, kind: str) -> list[int]:
+    """Run every block; DuckDB's on a writable connection (the fts block builds its index),
+    its ``LOAD`` of the fts extension by the wheel's path in this venv."""
     from pipeline.warehouse.backend import open_backend
+    from pipeline.warehouse.backend_duckdb import load_fts
 
     counts = []
-    with open_backend(settings, read_only=True) as be:
+    with open_backend(settings, read_only=kind == "psql") as be:
         for block in readme_blocks(kind):
             rows = []
             for statement in (s for s in block.split(";\n") if s.strip() and not s.strip().startswith("\\")):
                 if statement.strip().upper().startswith("LOAD"):
-                    continue  # the fts extension is already loaded by newsflow's connection
+                    assert load_fts(be.conn), "the fts extension (duckdb-extension-fts wheel)"
+                    continue
                 cur = be._execute(statement)
                 rows = cur.fetchall() if cur.description else []
             counts.append(len(rows))

@@ -74,7 +74,7 @@ TIERS = {
     "lake": 2,  # storage
     "feeds": 3, "normalize": 3, "ingest": 3, "backfill": 3,  # ingestion
     "dedup": 4,
-    "warehouse": 5,
+    "warehouse": 5, "search": 5,  # the search index follows the warehouse's ledger; loads call it
     "related": 6,
     "api": 7,
     # the front door and orchestration: every stage below, no stage imports them

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.extract.textnorm import normalize_for_matching
 from pipeline.warehouse.backend import SQL_ROOT, split_statements
-from pipeline.warehouse.searchtext import fold, search_text
+from pipeline.warehouse.searchtext import fold
 from tests.conftest import EXAMPLES
 
 DUCK = SQL_ROOT / "duckdb"
@@ -68,13 +68,6 @@ def test_fold_equals_normalize_for_matching():
     assert samples
     for s in samples:
         assert fold(s) == normalize_for_matching(s), s
-
-
-def test_search_text_meets_arabic_spellings():
-    assert search_text("المخطوطات") == search_text("مخطوطات") == "مخطوطات"
-    assert search_text("وللمكتبة") != ""  # untouched beyond the listed proclitics
-    assert search_text("الله") == "الله"  # too short once stripped: kept
-    assert search_text("Harbour, 1,250 tonnes") == "harbour 1250 tonnes"
 
 
 def test_clean_aliases_keeps_one_usable_row_per_alias():

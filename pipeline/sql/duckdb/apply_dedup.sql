@@ -3,6 +3,13 @@
 -- links and stories are replaced; article rows are touched only where something changed,
 -- which keeps re-applying the same generation a no-op and a new one proportional to its
 -- changes (a late original re-pointing its translations rewrites only those rows).
+-- Articles whose story changes are queued for the search index in this same transaction
+-- (migration 014): the index re-points them after it commits, even across a crash.
+INSERT INTO search_queue (article_id, story_id)
+SELECT a.article_id, s.story_id FROM articles a JOIN staged_assignments s ON s.article_id = a.article_id
+WHERE a.story_id IS DISTINCT FROM s.story_id
+ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id;
+
 UPDATE articles SET story_id = s.story_id, duplicate_of = s.duplicate_of,
        dup_kind = s.dup_kind, dup_score = s.dup_score
 FROM staged_assignments s

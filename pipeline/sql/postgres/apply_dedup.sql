@@ -2,6 +2,13 @@
 -- twin of sql/duckdb/apply_dedup.sql.  A generation describes the whole known corpus,
 -- so links and stories are replaced; article rows are touched only where something
 -- changed (re-applying a generation is a no-op; a late original re-points only its copies).
+-- Articles whose story changes are queued for the search index in this same transaction
+-- (migration 014): the index re-points them after it commits, even across a crash.
+INSERT INTO search_queue (article_id, story_id)
+SELECT a.article_id, s.story_id FROM articles a JOIN staged_assignments s ON s.article_id = a.article_id
+WHERE a.story_id IS DISTINCT FROM s.story_id
+ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id;
+
 UPDATE articles SET story_id = s.story_id, duplicate_of = s.duplicate_of,
        dup_kind = s.dup_kind, dup_score = s.dup_score
 FROM staged_assignments s

@@ -1,0 +1,352 @@
+"""The search index: a tantivy index of pre-analysed article text, with BM25 and filters.
+
+One document per article: ``article_id`` and ``story_id`` (stored, exact terms: an upsert
+deletes by ``article_id``), ``lang`` and ``outlet`` (exact terms, filters), ``published``
+(a date, range filters and the tie-break), and the analysed text in the field of its
+language group (``t_en``, ``t_ar``, ``t_other``: whitespace-tokenized, since
+:mod:`pipeline.search.analysis` did the analysis).  A query searches each group's field with
+that group's analysis of the query words (any term may match, BM25 sums them), so an
+English word finds English stems and an Arabic word Arabic stems, whatever the filters.
+
+Beside tantivy's files, ``newsflow-index.json`` records what the index holds: the article
+batches of the warehouse's load ledger it has indexed, the analysis version, a commit
+counter.  It is written (atomically) after each tantivy commit; a crash between the two
+means the next sync indexes those batches again, which is an idempotent upsert.
+Writers take ``<dir>/.newsflow.lock`` (flock), so loads in several processes take turns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import Failure
+from pipeline.search.analysis import ANALYSIS_VERSION, GROUPS, query_terms
+
+META = "newsflow-index.json"
+SCHEMA_VERSION = 1
+_FIELD = {"en": "t_en", "ar": "t_ar"}
+REINDEX_HINT = "run `newsflow warehouse reindex` (it rebuilds the index from the warehouse rows)"
+
+
+class SearchIndexError(Failure):
+    """The search index is missing, unreadable or made by another analysis: one line, the fix."""
+
+    default_hint = REINDEX_HINT
+
+
+@dataclass(frozen=True)
+class EngineHit:
+    article_id: str
+    story_id: str | None
+    score: float
+    published: int | None  # epoch seconds
+
+
+@dataclass
+class IndexMeta:
+    """What the index holds (``newsflow-index.json``)."""
+
+    held: set[str]
+    version: int = 0
+    analysis: str = ANALYSIS_VERSION
+    schema: int = SCHEMA_VERSION
+    committed_at: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({"held": sorted(self.held), "version": self.version, "analysis": self.analysis,
+                           "schema": self.schema, "committed_at": self.committed_at}, indent=0)
+
+    @classmethod
+    def from_json(cls, text: str) -> IndexMeta:
+        d = json.loads(text)
+        return cls(set(d.get("held") or ()), int(d.get("version") or 0), d.get("analysis") or "?",
+                   int(d.get("schema") or 0), d.get("committed_at"))
+
+
+def build_schema():
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("article_id", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("story_id", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("lang", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("outlet", tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("published", stored=True, indexed=True, fast=True)
+    for g in GROUPS:
+        sb.add_text_field(f"t_{g}", tokenizer_name="whitespace", index_option="freq")
+    return sb.build()
+
+
+def read_meta(path: Path) -> IndexMeta | None:
+    try:
+        return IndexMeta.from_json((path / META).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError) as exc:
+        raise SearchIndexError(f"search index {path}: {META} is unreadable ({exc})") from exc
+
+
+def write_meta(path: Path, meta: IndexMeta) -> None:
+    tmp = path / f".{META}.tmp"
+    tmp.write_text(meta.to_json(), encoding="utf-8")
+    os.replace(tmp, path / META)
+
+
+def _open_tantivy(path: Path, *, create: bool):
+    import tantivy
+
+    if not create and not (path / "meta.json").is_file():
+        raise SearchIndexError(f"no search index at {path}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return tantivy.Index(build_schema(), path=str(path), reuse=True)
+    except (OSError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SearchIndexError(f"search index {path} is unreadable: {first[:200]}") from exc
+
+
+def check_meta(path: Path, meta: IndexMeta | None) -> IndexMeta:
+    if meta is None:
+        raise SearchIndexError(f"search index {path} has no {META} (not made by newsflow, or never committed)")
+    if meta.analysis != ANALYSIS_VERSION or meta.schema != SCHEMA_VERSION:
+        raise SearchIndexError(f"search index {path} was built by analysis {meta.analysis}/schema {meta.schema}, "
+                               f"this newsflow uses {ANALYSIS_VERSION}/{SCHEMA_VERSION}")
+    return meta
+
+
+class IndexWriter:
+    """An open writer: upserts, story re-pointing, then one commit with the new metadata."""
+
+    def __init__(self, path: Path, meta: IndexMeta, heap_bytes: int, threads: int) -> None:
+        self.path, self.meta = path, meta
+        self.index = _open_tantivy(path, create=True)
+        self.writer = self.index.writer(heap_size=heap_bytes, num_threads=threads)
+        self.added = 0
+
+    def upsert(self, rows: list[dict[str, Any]], texts: list[str]) -> None:
+        """Add or replace the documents of ``rows`` (article_id, story_id, language,
+        source_domain, published_s: epoch seconds) with their analysed ``texts``."""
+        import tantivy
+
+        add, delete = self.writer.add_document, self.writer.delete_documents_by_term
+        for r, text in zip(rows, texts, strict=True):
+            aid, lang = r["article_id"], r["language"]
+            d = tantivy.Document()
+            d.add_text("article_id", aid)
+            d.add_text("lang", lang or "")
+            d.add_text("outlet", r["source_domain"] or "")
+            if r["story_id"]:
+                d.add_text("story_id", r["story_id"])
+            if r["published_s"] is not None:
+                d.add_integer("published", int(r["published_s"]))
+            if text:
+                d.add_text(_FIELD.get(lang, "t_other"), text)
+            delete("article_id", aid)
+            add(d)
+        self.added += len(rows)
+
+    def commit(self, held: set[str]) -> IndexMeta:
+        """Commit tantivy, then record what the index now holds."""
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        self.meta = IndexMeta(self.meta.held | held, self.meta.version + 1,
+                              committed_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        write_meta(self.path, self.meta)
+        return self.meta
+
+    def rollback(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.rollback()
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, timeout: float) -> Iterator[None]:
+    """Writers of one index take turns, across threads and processes."""
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".newsflow.lock", "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SearchIndexError(f"search index {path} is busy (another writer for {timeout:.0f}s)",
+                                           "the next load catches up; check for a stuck load") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def open_writer(path: Path, *, timeout: float = 600.0, heap_bytes: int = 256_000_000,
+                threads: int = 0, fresh: bool = False) -> Iterator[IndexWriter]:
+    """The index at ``path`` for writing (created when absent; ``fresh``: emptied first)."""
+    with writer_lock(path, timeout):
+        if fresh:
+            _clear(path)
+        meta = read_meta(path)
+        if meta is None or fresh:
+            if (path / "meta.json").is_file() and not fresh:  # tantivy files without ours: start over
+                _clear(path)
+            meta = IndexMeta(set())
+        else:
+            check_meta(path, meta)
+        threads = threads or min(4, max(1, len(os.sched_getaffinity(0))))
+        w = IndexWriter(path, meta, heap_bytes, threads)
+        try:
+            yield w
+        except BaseException:
+            w.rollback()
+            raise
+        finally:
+            del w.writer  # releases tantivy's own writer lock
+
+
+def _clear(path: Path) -> None:
+    for p in path.iterdir():
+        if p.name != ".newsflow.lock" and p.is_file():
+            p.unlink()
+
+
+# -- reading --------------------------------------------------------------------------------
+
+class Reader:
+    """A committed index opened for search; reloads when a writer commits."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not (path / META).is_file() and not (path / "meta.json").is_file():
+            raise SearchIndexError(f"no search index at {path}")
+        self.meta = check_meta(path, read_meta(path))
+        self.index = _open_tantivy(path, create=False)
+        self.schema = self.index.schema
+        self._stamp = self._meta_stamp()
+
+    def _meta_stamp(self) -> tuple[int, int]:
+        st = os.stat(self.path / META)
+        return st.st_mtime_ns, st.st_size
+
+    def refresh(self) -> None:
+        stamp = self._meta_stamp()
+        if stamp != self._stamp:
+            self.meta = check_meta(self.path, read_meta(self.path))
+            self.index.reload()
+            self._stamp = stamp
+
+    def search(self, words: list[str], *, language: str | None = None, outlet: str | None = None,
+               since: datetime | None = None, until: datetime | None = None, limit: int = 10,
+               collapse: bool = False) -> list[EngineHit]:
+        """BM25 top ``limit``: score, then newest, then article id (the same on any machine);
+        ``collapse``: the best hit of each story only (articles without a story stand alone)."""
+        import tantivy
+        from tantivy import Occur, Query
+
+        should = [(Occur.Should, Query.term_query(self.schema, f"t_{g}", t, index_option="freq"))
+                  for g in GROUPS for t in query_terms(words, g)]
+        if not should:
+            return []
+        clauses = [(Occur.Must, Query.boolean_query(should))]
+
+        def flt(q: Any) -> None:
+            clauses.append((Occur.Must, Query.const_score_query(q, 0.0)))
+
+        if language:
+            flt(Query.term_query(self.schema, "lang", language))
+        if outlet:
+            flt(Query.term_query(self.schema, "outlet", outlet))
+        if since or until:
+            lo = int(since.timestamp()) if since else None
+            hi = int(until.timestamp()) if until else None  # exclusive: whole seconds, as stored
+            flt(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
+                                  include_upper=hi is None))
+        return self._top(Query.boolean_query(clauses), limit, collapse)
+
+    def _top(self, query: Any, limit: int, collapse: bool) -> list[EngineHit]:
+        """The first ``limit`` hits by (score, newest, article id).  The engine ranks by
+        score; the publication dates come from a fast field for every candidate, and stored
+        ids are read only for the prefix that is returned (plus ties at its end)."""
+        searcher = self.index.searcher()
+        fetch = limit * (4 if collapse else 1) + 10
+        while True:
+            found = searcher.search(query, fetch, count=False).hits
+            pubs = searcher.fast_field_values("published", [a for _, a in found]) if found else []
+            cands = sorted(((float(sc), p, a) for (sc, a), p in zip(found, pubs, strict=True)),
+                           key=lambda c: (-c[0], -c[1] if c[1] is not None else float("inf")))
+            complete = len(found) < fetch or fetch >= MAX_FETCH
+            hits: list[EngineHit] = []
+            stories: set[str] = set()
+            i = 0
+            while i < len(cands) and (len(stories) if collapse else len(hits)) < limit:
+                end = i + 1  # take the whole group of equal (score, date): the id orders it
+                while end < len(cands) and cands[end][:2] == cands[i][:2]:
+                    end += 1
+                for sc, pub, addr in cands[i:end]:
+                    d = searcher.doc(addr)
+                    hit = EngineHit(d.get_first("article_id"), d.get_first("story_id"), sc, pub)
+                    hits.append(hit)
+                    stories.add(hit.story_id or "\x00" + hit.article_id)
+                i = end
+            hits.sort(key=_order)
+            out = _collapse(hits) if collapse else hits
+            # the engine cuts by score alone: every document scoring at least as high as the
+            # last one kept is among the candidates only if some candidate scores lower
+            if complete or (len(out) >= limit and cands[-1][0] < cands[i - 1][0]):
+                return out[:limit]
+            fetch *= 4
+
+
+MAX_FETCH = 20_000  # candidates read at most (a query whose top is all ties stops here)
+
+
+def _order(h: EngineHit) -> tuple:
+    return (-h.score, -(h.published if h.published is not None else float("-inf")), h.article_id)
+
+
+def _collapse(hits: list[EngineHit]) -> list[EngineHit]:
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        key = h.story_id or "\x00" + h.article_id
+        if key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
+
+
+_READERS: dict[str, Reader] = {}
+_GUARD = threading.Lock()
+
+
+def reader(path: Path) -> Reader:
+    """The process's reader of ``path`` (opened once, refreshed after commits)."""
+    key = str(path.resolve())
+    with _GUARD:
+        r = _READERS.get(key)
+        if r is None:
+            r = _READERS[key] = Reader(path)
+        else:
+            try:
+                r.refresh()
+            except (FileNotFoundError, SearchIndexError):
+                del _READERS[key]
+                raise
+    return r
+
+
+def forget_readers() -> None:
+    """Drop cached readers (tests; after a reindex replaced the files)."""
+    with _GUARD:
+        _READERS.clear()

@@ -1,5 +1,0 @@
--- Refresh the corpus statistics BM25 reads (documents and mean length per analyzer group);
--- the postings themselves are maintained by every load (upsert_search_docs.sql).
-DELETE FROM search_stats;
-INSERT INTO search_stats (lang_group, n_docs, avg_len)
-SELECT lang_group, count(*), coalesce(avg(doc_len), 0) FROM search_docs GROUP BY lang_group;

@@ -1,0 +1,5 @@
+-- Clear the queue rows the search index committed (staged_queue_done: article_id, story_id);
+-- a row changed again meanwhile (another story) stays for the next sync.
+DELETE FROM search_queue
+WHERE EXISTS (SELECT 1 FROM staged_queue_done d
+              WHERE d.article_id = search_queue.article_id AND d.story_id IS NOT DISTINCT FROM search_queue.story_id);

@@ -1,6 +1,0 @@
--- Articles whose search document is missing or stale: a warehouse migrated from version 1,
--- or documents folded by an older search_text() (%(version)s: '|' + its version).
-SELECT a.article_id, a.language, a.content_hash, a.title, a.body_text
-FROM articles a LEFT JOIN search_docs s ON s.article_id = a.article_id
-WHERE s.article_id IS NULL OR s.content_hash IS DISTINCT FROM a.content_hash || %(version)s
-ORDER BY a.article_id;

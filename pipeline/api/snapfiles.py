@@ -1,0 +1,292 @@
+"""Serving snapshots as immutable directories of Arrow IPC files, built outside the workers.
+
+Why (issue 15): each API worker used to rebuild its own in-memory snapshot on every
+warehouse change: at 101k articles a reload stalled the worker (slowest request 338 ms)
+and every worker held its own 420 MB copy.  Now one *builder* (the ``newsflow serve``
+supervisor's builder process, or the first worker that needs one when the API runs
+without a supervisor, as in tests) reads the warehouse once, writes a new version
+directory and atomically replaces ``CURRENT``; workers memory-map the files
+(``pipeline.api.mapped``), so the page cache holds one copy for all of them and a swap
+costs a few file opens, never a rebuild.
+
+Layout of the snapshot root (``Settings.api_snapshot_root``)::
+
+    CURRENT                 name of the published version directory (os.replace'd)
+    build.lock              builders take turns (flock)
+    v-<stamp>-<version>/    meta.json, articles, stories, members, related, aliases (.arrow)
+
+A version directory is never modified after ``CURRENT`` names it.  Workers hold a shared
+``flock`` on its ``meta.json`` while they use it; :func:`collect` deletes a version that is
+neither current nor locked, so old versions go once no worker (or in-flight request)
+uses them.  Lookups use sorted 64-bit keys (``key_of``) searched with numpy, never a
+per-worker dict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.api.snapshot import _dumps, _iso
+from pipeline.config import Settings
+
+log = logging.getLogger(__name__)
+CURRENT = "CURRENT"
+TABLES = ("articles", "stories", "members", "related", "aliases")
+FORMAT = 1  # bumped when the files change shape: a worker never maps a version it cannot read
+
+
+def key_of(text: str) -> int:
+    """The 64-bit lookup key of an id: blake2b, so keys spread evenly and are stable across
+    processes and Python versions (``hash()`` is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _keys(values: list[str]) -> np.ndarray:
+    return np.fromiter((key_of(v) for v in values), dtype=np.uint64, count=len(values))
+
+
+def read_current(root: Path) -> str | None:
+    """The published version directory's name, or None before the first publish."""
+    try:
+        name = (root / CURRENT).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def read_meta(root: Path, name: str) -> dict[str, Any]:
+    return json.loads((root / name / "meta.json").read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """One builder at a time per root (processes and threads alike: flock on a fresh fd)."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / "build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _write_table(path: Path, table: pa.Table) -> None:
+    table = table.combine_chunks()
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(table.num_rows, 1))  # one batch: contiguous columns
+
+
+def build_tables(arts: pa.Table, lists: pa.Table, aliases: pa.Table | None) -> tuple[dict[str, pa.Table], list[str]]:
+    """The snapshot's tables from the warehouse's rows (``api_articles``, ``api_related_lists``,
+    ``api_story_aliases``), with the selection rules of :class:`pipeline.api.snapshot.Snapshot`
+    precomputed: articles sorted by key, each article's related span, its story, its
+    language code and its JSON fragment; stories with their members canonical first and in
+    time order (the "member in the reader's language" pick).  Returns (tables, languages)."""
+    n = arts.num_rows
+    keys = _keys(arts["article_id"].to_pylist())
+    order = np.argsort(keys, kind="stable")
+    arts = arts.take(pa.array(order))
+    keys = keys[order]
+    d = arts.to_pydict()
+    ids, lang, dup_of, story = d["article_id"], d["language"], d["duplicate_of"], d["story_id"]
+    pos = {a: i for i, a in enumerate(ids)}
+    published = [_iso(v) for v in d["published_at"]]
+    languages = sorted({x for x in lang if x is not None})
+    code = {x: c for c, x in enumerate(languages)}
+    lang_code = np.array([code.get(x, -1) if x is not None else -1 for x in lang], dtype=np.int16)
+
+    by_story: dict[str, list[int]] = {}
+    for i, s in enumerate(story):
+        if s is not None:
+            by_story.setdefault(s, []).append(i)
+    story_ids = sorted(by_story, key=key_of)
+    story_keys = _keys(story_ids)
+    story_idx = np.full(n, -1, dtype=np.int32)
+    canon_order: list[int] = []
+    time_order: list[int] = []
+    starts = np.zeros(len(story_ids) + 1, dtype=np.int64)
+    for s_i, s in enumerate(story_ids):
+        idx = by_story[s]
+        story_idx[idx] = s_i
+        canon_order += sorted(idx, key=lambda i: (dup_of[i] is not None, published[i] or "\uffff", ids[i]))
+        time_order += sorted(idx, key=lambda i: (published[i] or "\uffff", ids[i]))
+        starts[s_i + 1] = len(canon_order)
+
+    owners = lists["article_id"].to_pylist()
+    rel = np.array([pos.get(r, -1) for r in lists["related_id"].to_pylist()], dtype=np.int32)
+    score = np.asarray(lists["score"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    spans: dict[str, tuple[int, int]] = {}
+    start = 0
+    for i in range(1, len(owners) + 1):
+        if i == len(owners) or owners[i] != owners[start]:
+            spans[owners[start]] = (start, i)
+            start = i
+    span = np.array([spans.get(dup_of[i] or ids[i], (0, 0)) for i in range(n)], dtype=np.int64).reshape(n, 2)
+    frag = [_dumps({"article_id": ids[i], "title": d["title"][i], "url": d["url"][i],
+                    "source_domain": d["source_domain"][i], "language": lang[i],
+                    "published_at": published[i]})[:-1] for i in range(n)]
+
+    alias_pairs = list(zip(aliases["alias"].to_pylist(), aliases["story_id"].to_pylist(), strict=True)) \
+        if aliases is not None and aliases.num_rows else []
+    alias_pairs.sort(key=lambda p: key_of(p[0]))
+    tables = {
+        "articles": pa.table({
+            "key": pa.array(keys, pa.uint64()), "article_id": pa.array(ids, pa.string()),
+            "title": pa.array(d["title"], pa.string()), "url": pa.array(d["url"], pa.string()),
+            "source_domain": pa.array(d["source_domain"], pa.string()), "language": pa.array(lang, pa.string()),
+            "published_at": pa.array(published, pa.string()), "story_id": pa.array(story, pa.string()),
+            "duplicate_of": pa.array(dup_of, pa.string()), "dup_kind": pa.array(d["dup_kind"], pa.string()),
+            "lang_code": pa.array(lang_code), "story_idx": pa.array(story_idx),
+            "span_start": pa.array(span[:, 0]), "span_end": pa.array(span[:, 1]),
+            "frag": pa.array(frag, pa.large_string()),
+        }),
+        "stories": pa.table({"key": pa.array(story_keys, pa.uint64()), "story_id": pa.array(story_ids, pa.string()),
+                             "start": pa.array(starts[:-1]), "end": pa.array(starts[1:])}),
+        "members": pa.table({"canonical_first": pa.array(np.array(canon_order, dtype=np.int32)),
+                             "by_time": pa.array(np.array(time_order, dtype=np.int32))}),
+        "related": pa.table({"rel": pa.array(rel), "score": pa.array(score)}),
+        "aliases": pa.table({"key": pa.array(_keys([a for a, _ in alias_pairs]), pa.uint64()),
+                             "alias": pa.array([a for a, _ in alias_pairs], pa.string()),
+                             "story_id": pa.array([s for _, s in alias_pairs], pa.string())}),
+    }
+    return tables, languages
+
+
+def write_version(root: Path, version: str, arts: pa.Table, lists: pa.Table, aliases: pa.Table | None,
+                  *, floor: float = 0.0, last_load: Any = None, last_counts: list[dict] | None = None) -> str:
+    """Write one immutable version directory (not yet published); returns its name."""
+    t0 = time.perf_counter()
+    tables, languages = build_tables(arts, lists, aliases)
+    name = f"v-{time.time_ns():020d}-{version}"
+    tmp = root / f"tmp-{name}-{os.getpid()}"
+    tmp.mkdir(parents=True)
+    for table_name, table in tables.items():
+        _write_table(tmp / f"{table_name}.arrow", table)
+    meta = {"format": FORMAT, "version": version, "floor": floor, "languages": languages,
+            "articles": arts.num_rows, "lists": len(set(lists["article_id"].to_pylist())) if lists.num_rows else 0,
+            "last_load": _iso(last_load), "last_counts": last_counts or [],
+            "build_seconds": round(time.perf_counter() - t0, 3)}
+    (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    os.rename(tmp, root / name)
+    return name
+
+
+def publish(root: Path, name: str) -> None:
+    """Point ``CURRENT`` at ``name`` atomically (a reader sees the old name or the new one)."""
+    tmp = root / f".{CURRENT}.{os.getpid()}"
+    tmp.write_text(name + "\n", encoding="ascii")
+    os.replace(tmp, root / CURRENT)
+
+
+def collect(root: Path, *, tmp_age: float = 3600.0) -> list[str]:
+    """Delete versions no worker uses (neither ``CURRENT`` nor share-locked); returns them.
+
+    A worker share-locks ``meta.json`` of the version it serves until its last request on it
+    ends, so a version goes only when nothing can read it any more."""
+    current = read_current(root)
+    removed = []
+    for path in sorted(root.glob("v-*")):
+        if path.name == current or not path.is_dir():
+            continue
+        try:
+            fd = os.open(path / "meta.json", os.O_RDONLY)
+        except FileNotFoundError:
+            shutil.rmtree(path, ignore_errors=True)  # a half-deleted version
+            removed.append(path.name)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)  # still served
+            continue
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+        finally:
+            os.close(fd)
+    for path in root.glob("tmp-v-*"):  # a builder that died mid-write
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - path.stat().st_mtime > tmp_age:
+                shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+def snapshot_root(settings: Settings) -> Path:
+    """Where the snapshots live: ``api_snapshot_dir``, else beside a DuckDB file, else a
+    per-warehouse folder in the temp directory (PostgreSQL)."""
+    if settings.api_snapshot_dir:
+        return Path(settings.api_snapshot_dir).expanduser()
+    if settings.warehouse_backend == "duckdb" and settings.duckdb_path != ":memory:":
+        return Path(settings.duckdb_path + ".api")
+    import tempfile
+
+    tag = hashlib.sha256(f"{settings.warehouse}|{settings.warehouse_schema}".encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"newsflow-api-{tag}"
+
+
+def refresh(settings: Settings, root: Path | None = None) -> str | None:
+    """Build and publish a new version when the warehouse changed; collect old ones.
+
+    Returns the published name when a new version was written, else None.  One short
+    read-only warehouse connection; builders on one root take turns (``build.lock``), and a
+    builder that finds the warehouse's version already published does nothing."""
+    from pipeline.api.snapshot import _fetch_table, read_version
+    from pipeline.warehouse.backend import open_backend
+
+    root = root or snapshot_root(settings)
+    with build_lock(root):
+        current = read_current(root)
+        with open_backend(settings, read_only=True) as be:
+            version, floor = read_version(be)
+            if current is not None and _meta_version(root, current) == version:
+                collect(root)
+                return None
+            arts = _fetch_table(be, "api_articles")
+            lists = _fetch_table(be, "api_related_lists")
+            # a warehouse not yet migrated to 009 has no aliases; everything else is served
+            aliases = _fetch_table(be, "api_story_aliases") if be.query("table_columns", {"table": "story_aliases"}) \
+                else None
+            last_load = be.query("api_version")[0]["last_load"]
+            counts = [{"kind": r["kind"], "rows": int(r["rows"]), "batches": int(r["batches"])}
+                      for r in be.query("api_last_load")]
+        name = write_version(root, version, arts, lists, aliases, floor=floor, last_load=last_load, last_counts=counts)
+        publish(root, name)
+        removed = collect(root)
+    log.info("api snapshot %s published: %d articles (%d old versions collected)", name, arts.num_rows, len(removed))
+    return name
+
+
+def _meta_version(root: Path, name: str) -> str | None:
+    try:
+        meta = read_meta(root, name)
+    except (FileNotFoundError, ValueError):
+        return None
+    return meta.get("version") if meta.get("format") == FORMAT else None
+
+
+def watch(settings: Settings, root: Path, interval: float, stop: Any = None) -> None:
+    """The builder loop (``newsflow serve``'s builder process): refresh every ``interval``
+    seconds until ``stop`` (an Event) is set; a failure is logged and the workers keep
+    serving the published version."""
+    while stop is None or not stop.is_set():
+        try:
+            refresh(settings, root)
+        except Exception as exc:  # keep the published version; /readyz reports age
+            log.warning("api snapshot not refreshed: %s: %s", type(exc).__name__, exc)  # redacted log
+        if stop is not None:
+            stop.wait(interval)
+        else:
+            time.sleep(interval)

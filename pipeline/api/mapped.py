@@ -67,12 +67,29 @@ def _np(table: pa.Table, name: str) -> np.ndarray:
     return _array(table, name).to_numpy(zero_copy_only=True)
 
 
-def _find(keys: np.ndarray, ids: pa.Array, text: str) -> int | None:
+class _Strings:
+    """A NULL-free string column as its offsets and bytes: ``equals(j, text)`` without
+    making an Arrow scalar (the id check after each key search)."""
+
+    __slots__ = ("off", "data")
+
+    def __init__(self, arr: pa.Array) -> None:
+        bufs = arr.buffers()
+        wide = pa.types.is_large_string(arr.type)
+        self.off = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)[arr.offset: arr.offset + len(arr) + 1]
+        self.data = memoryview(bufs[2]) if len(arr) and bufs[2] is not None else memoryview(b"")
+
+    def bytes(self, j: int) -> bytes:
+        return bytes(self.data[self.off[j]:self.off[j + 1]])
+
+
+def _find(keys: np.ndarray, ids: _Strings, text: str) -> int | None:
     k = np.uint64(key_of(text))
-    j = int(np.searchsorted(keys, k))
+    j = int(keys.searchsorted(k))
     n = len(keys)
+    raw = text.encode("utf-8")
     while j < n and keys[j] == k:
-        if ids[j].as_py() == text:
+        if ids.bytes(j) == raw:
             return j
         j += 1
     return None
@@ -101,29 +118,26 @@ class MappedSnapshot:
         self._code = {x: c for c, x in enumerate(self.languages)}
         a = self.tables["articles"]
         self._keys = _np(a, "key")
-        self._ids = _array(a, "article_id")
+        self._ids = _Strings(_array(a, "article_id"))
         self._lang = _np(a, "lang_code")
         self._story = _np(a, "story_idx")
         self._start, self._end = _np(a, "span_start"), _np(a, "span_end")
-        frag = _array(a, "frag")
-        bufs = frag.buffers()
-        self._frag_off = np.frombuffer(bufs[1], dtype=np.int64)[frag.offset: frag.offset + len(frag) + 1]
-        self._frag_data = memoryview(bufs[2]) if bufs[2] is not None else memoryview(b"")
+        self._frag = _Strings(_array(a, "frag"))
         s = self.tables["stories"]
-        self._story_keys, self._story_ids = _np(s, "key"), _array(s, "story_id")
+        self._story_keys, self._story_ids = _np(s, "key"), _Strings(_array(s, "story_id"))
         self._mem_start, self._mem_end = _np(s, "start"), _np(s, "end")
         m = self.tables["members"]
         self._canon, self._by_time = _np(m, "canonical_first"), _np(m, "by_time")
         r = self.tables["related"]
         self._rel, self._score = _np(r, "rel"), _np(r, "score")
         al = self.tables["aliases"]
-        self._alias_keys, self._alias_ids, self._alias_to = _np(al, "key"), _array(al, "alias"), _array(al, "story_id")
-        self.ids = _Column(self._ids)
+        self._alias_keys, self._alias_ids = _np(al, "key"), _Strings(_array(al, "alias"))
+        self._alias_to = _Column(_array(al, "story_id"))
+        self.ids = _Column(_array(a, "article_id"))
         self.title, self.url = _Column(_array(a, "title")), _Column(_array(a, "url"))
         self.domain, self.lang = _Column(_array(a, "source_domain")), _Column(_array(a, "language"))
         self.published, self.story = _Column(_array(a, "published_at")), _Column(_array(a, "story_id"))
         self.dup_of, self.dup_kind = _Column(_array(a, "duplicate_of")), _Column(_array(a, "dup_kind"))
-        self.pos = _Positions(self)
 
     @classmethod
     def open_current(cls, root: Path, attempts: int = 5) -> MappedSnapshot | None:
@@ -139,6 +153,12 @@ class MappedSnapshot:
                 if n == attempts - 1:
                     raise
         return None
+
+    @property
+    def pos(self) -> _Positions:
+        """``pos.get(id)`` / ``id in pos`` (made per use: a stored one would be a reference
+        cycle, keeping a replaced version mapped and locked until the cyclic GC ran)."""
+        return _Positions(self)
 
     def close(self) -> None:
         """Release the version now (tests; normally the last reference going does it)."""
@@ -165,34 +185,46 @@ class MappedSnapshot:
     def _picks(self, i: int, k: int, language: str | None) -> list[tuple[int, float]]:
         """``Snapshot._picks`` over integer codes: language and story as small ints, a
         missing language as -1 (so a reader without one matches members without one, as
-        there), a language the snapshot does not hold as -2 (matches nothing)."""
-        lang, story = self._lang, self._story
+        there), a language the snapshot does not hold as -2 (matches nothing).  The list's
+        columns are gathered with one numpy take each, then walked as plain ints."""
+        lang = self._lang
         reader = int(lang[i]) if not language else self._code.get(language, -2)
-        own = int(story[i])
+        own = int(self._story[i])
         start, end = int(self._start[i]), int(self._end[i])
-        rels = self._rel[start:end].tolist()
+        if start == end:
+            return []
+        rel = self._rel[start:end]
+        at = np.where(rel >= 0, rel, 0)
+        stories, langs = self._story[at].tolist(), lang[at].tolist()
         scores = self._score[start:end].tolist()
         floor = self.floor
         seen: set[int] = set()
         picked = []
-        for off, (j, sc) in enumerate(zip(rels, scores, strict=True)):
-            if j < 0:
-                continue
-            s = int(story[j])
-            if s < 0 or s == own or s in seen:
+        for off, j in enumerate(rel.tolist()):
+            s = stories[off]
+            if j < 0 or s < 0 or s == own or s in seen:
                 continue
             seen.add(s)
-            m = j if lang[j] == reader else self._pick(s, reader, j)
-            preferred = lang[m] == reader and sc >= floor
-            picked.append((not preferred, -sc, start + off, m))
+            sc = scores[off]
+            if langs[off] == reader:
+                m, same = j, True
+            else:
+                m = self._pick(s, reader)
+                m, same = (j, False) if m < 0 else (m, True)
+            picked.append((not (same and sc >= floor), -sc, off, m))
         picked.sort()
         return [(m, -neg) for _, neg, _, m in picked[:k]]
 
-    def _pick(self, s: int, reader: int, default: int) -> int:
-        """The story's first member (by time) in the reader's language, else ``default``."""
-        members = self._by_time[int(self._mem_start[s]):int(self._mem_end[s])]
-        hits = members[self._lang[members] == reader]
-        return int(hits[0]) if len(hits) else default
+    def _pick(self, s: int, reader: int) -> int:
+        """The story's first member (by time) in the reader's language, else -1."""
+        a, b = int(self._mem_start[s]), int(self._mem_end[s])
+        if b - a < 2:  # a story of one: that member is the one already looked at
+            return -1
+        members = self._by_time[a:b]
+        for m, code in zip(members.tolist(), self._lang[members].tolist(), strict=True):
+            if code == reader:
+                return m
+        return -1
 
     def related(self, article_id: str, k: int, language: str | None) -> list[dict] | None:
         i = self.find(article_id)
@@ -205,9 +237,14 @@ class MappedSnapshot:
         i = self.find(article_id)
         if i is None:
             return None
-        off, data = self._frag_off, self._frag_data
-        parts = [bytes(data[off[m]:off[m + 1]]) + b',"score":' + repr(round(score, 6)).encode() + b"}"
-                 for m, score in self._picks(i, k, language)]
+        picks = self._picks(i, k, language)
+        if picks:
+            at = np.fromiter((m for m, _ in picks), dtype=np.int64, count=len(picks))
+            starts, ends, data = self._frag.off[at].tolist(), self._frag.off[at + 1].tolist(), self._frag.data
+            parts = [bytes(data[a:b]) + b',"score":' + repr(round(score, 6)).encode() + b"}"
+                     for a, b, (_, score) in zip(starts, ends, picks, strict=True)]
+        else:
+            parts = []
         return b'{"article_id":' + _dumps(article_id).encode() + b',"related":[' + b",".join(parts) + b"]}"
 
     def resolve_story(self, story_id: str) -> str | None:
@@ -216,7 +253,7 @@ class MappedSnapshot:
         j = _find(self._alias_keys, self._alias_ids, story_id)
         if j is None:
             return None
-        target = self._alias_to[j].as_py()
+        target = self._alias_to[j]
         return target if target is not None and self._find_story(target) is not None else None
 
     def story_of(self, story_id: str) -> dict | None:

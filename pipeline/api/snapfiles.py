@@ -277,16 +277,12 @@ def _meta_version(root: Path, name: str) -> str | None:
     return meta.get("version") if meta.get("format") == FORMAT else None
 
 
-def watch(settings: Settings, root: Path, interval: float, stop: Any = None) -> None:
-    """The builder loop (``newsflow serve``'s builder process): refresh every ``interval``
-    seconds until ``stop`` (an Event) is set; a failure is logged and the workers keep
-    serving the published version."""
-    while stop is None or not stop.is_set():
-        try:
-            refresh(settings, root)
-        except Exception as exc:  # keep the published version; /readyz reports age
-            log.warning("api snapshot not refreshed: %s: %s", type(exc).__name__, exc)  # redacted log
-        if stop is not None:
-            stop.wait(interval)
-        else:
-            time.sleep(interval)
+def stale(settings: Settings, root: Path) -> bool:
+    """Whether the warehouse's version is not the published one (one short read)."""
+    from pipeline.api.snapshot import read_version
+    from pipeline.warehouse.backend import open_backend
+
+    with open_backend(settings, read_only=True) as be:
+        version = read_version(be)[0]
+    current = read_current(root)
+    return current is None or _meta_version(root, current) != version

@@ -9,9 +9,8 @@ over the workers' sockets by a hash of the connection, so no worker can take ano
 
 The supervisor reserves the port first (a bound, never listening ``SO_REUSEPORT`` socket:
 a taken port fails at once with one line, and the kernel never routes a connection to a
-socket that does not listen), builds the first snapshot, then starts the builder process
-(``pipeline.api.snapfiles.watch``, at a lower CPU priority than the workers) and the
-workers (``api_snapshot_builder = "external"``: they only map).  A process that dies is
+socket that does not listen), starts the builder process (at a lower CPU priority than the
+workers) and waits for its first round, then starts the workers (``api_snapshot_builder = "external"``: they only map).  A process that dies is
 started again; SIGTERM or SIGINT stops them all.
 """
 
@@ -71,14 +70,40 @@ def _worker(app_factory: str, settings: Settings | None, host: str, port: int, l
     Server(config).run(sockets=[sock])
 
 
-def _builder(settings: Settings, interval: float) -> None:
-    from pipeline.api.snapfiles import snapshot_root, watch
+def _build_once(settings: Settings) -> None:
+    from pipeline.api.snapfiles import refresh
+    from pipeline.redact import install
+
+    install()
+    refresh(settings)
+
+
+def _builder(settings: Settings, interval: float, first_done: Any) -> None:
+    """The builder loop: a cheap version check every ``interval``; each build runs in a
+    fresh child process, so the several GB a million-article build touches go back to the
+    system when it ends instead of staying in a long-lived process."""
+    from pipeline.api.snapfiles import collect, snapshot_root, stale
     from pipeline.redact import install
 
     install()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the supervisor stops us
-    os.nice(BUILDER_NICE)
-    watch(settings, snapshot_root(settings), interval)
+    os.nice(BUILDER_NICE)  # inherited by the build processes
+    root = snapshot_root(settings)
+    ctx = mp.get_context("spawn")
+    while True:
+        try:
+            if stale(settings, root):
+                p = ctx.Process(target=_build_once, args=(settings,), name="newsflow-build")
+                p.start()
+                p.join()
+                if p.exitcode:
+                    log.warning("api snapshot build exited with %s; the workers keep the published version", p.exitcode)
+            else:
+                collect(root)
+        except Exception as exc:  # keep the published version; /readyz reports its age
+            log.warning("api snapshot not refreshed: %s: %s", type(exc).__name__, exc)  # redacted log
+        first_done.set()
+        time.sleep(interval)
 
 
 def serve(settings: Settings | None, host: str, port: int, workers: int, *, log_level: str = "warning",
@@ -96,13 +121,15 @@ def serve(settings: Settings | None, host: str, port: int, workers: int, *, log_
     port = reserve.getsockname()[1]
     ctx = mp.get_context("spawn")
     started: Any = ctx.Queue()
+    first_done: Any = ctx.Event()
     procs: dict[str, Any] = {}
     worker_settings = settings.replace(api_snapshot_builder="external") if settings is not None and build else settings
     stopping = False
 
     def start(kind: str) -> None:
         if kind == "builder":
-            p = ctx.Process(target=_builder, args=(settings, max(settings.api_cache_seconds, 0.5)), name="newsflow-builder")
+            p = ctx.Process(target=_builder, args=(settings, max(settings.api_cache_seconds, 0.5), first_done),
+                            name="newsflow-builder")
         else:
             p = ctx.Process(target=_worker, args=(app_factory, worker_settings, host, port, log_level, started), name=kind)
         p.start()
@@ -115,13 +142,9 @@ def serve(settings: Settings | None, host: str, port: int, workers: int, *, log_
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if build and settings is not None:
-        from pipeline.api.snapfiles import refresh
-
-        try:  # the first version before the workers: their first requests are answered at once
-            refresh(settings)
-        except Exception as exc:  # the builder keeps trying; the workers answer 503 meanwhile
-            log.warning("api snapshot not built at start: %s: %s", type(exc).__name__, exc)
-        start("builder")
+        start("builder")  # its first round before the workers start: their first requests are answered at once
+        while not first_done.wait(0.2) and not stopping and procs["builder"].is_alive():
+            pass
     for n in range(workers):
         start(f"newsflow-worker-{n}")
     waiting, deadline = workers, time.monotonic() + 300

@@ -131,6 +131,8 @@ class DuckDBBackend(Backend):
         if not read_only and not load_fts(conn):  # readers load it in _open_reader
             raise WarehouseError("DuckDB's fts extension did not load: search postings are stemmed with it; "
                                  "install the duckdb-extension-fts wheel matching duckdb " + duckdb.__version__)
+        if not read_only:
+            self.script("writer_session")  # bulk loads: checkpoint on close, not every 16 MB
         self._depth = 0
 
     @classmethod

@@ -20,7 +20,14 @@ import pytest
 
 from bench.api_bench import bump_generation, make_warehouse
 from pipeline.api.mapped import MappedSnapshot
-from pipeline.api.snapfiles import collect, publish, read_current, refresh, snapshot_root, write_version
+from pipeline.api.snapfiles import (
+    collect,
+    publish,
+    read_current,
+    refresh,
+    snapshot_root,
+    write_version,
+)
 from pipeline.api.snapshot import Snapshot
 from pipeline.config import Settings
 from tests.conftest import free_port

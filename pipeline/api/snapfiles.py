@@ -89,6 +89,31 @@ def _write_table(path: Path, table: pa.Table) -> None:
         writer.write_table(table, max_chunksize=max(table.num_rows, 1))  # one batch: contiguous columns
 
 
+def _lists(arts: pa.Table, lists: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The related lists as arrays, in Arrow's C++ kernels (millions of rows at 1M articles):
+    each row's target position (-1: not an article), its score, and per article the
+    [start, end) of the list it reads (its canonical's when it is a copy: ``duplicate_of``
+    or itself, as ``Snapshot``).  Rows come ordered by owner (``api_related_lists.sql``)."""
+    import pyarrow.compute as pc
+
+    n, m = arts.num_rows, lists.num_rows
+    score = np.asarray(lists["score"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    if m == 0:
+        return np.zeros(0, np.int32), score, np.zeros((n, 2), np.int64)
+    ids = arts["article_id"].combine_chunks()
+    rel = pc.fill_null(pc.index_in(lists["related_id"], value_set=ids), -1).to_numpy().astype(np.int32)
+    owners = lists["article_id"].combine_chunks()
+    change = np.flatnonzero(pc.not_equal(owners.slice(1), owners.slice(0, m - 1)).to_numpy(zero_copy_only=False)) + 1
+    starts = np.concatenate([[0], change]).astype(np.int64)
+    ends = np.concatenate([change, [m]]).astype(np.int64)
+    reads = pc.coalesce(arts["duplicate_of"], arts["article_id"])
+    which = pc.index_in(reads, value_set=owners.take(pa.array(starts))).to_numpy(zero_copy_only=False)
+    found = ~np.isnan(which.astype(np.float64))
+    at = np.where(found, np.nan_to_num(which.astype(np.float64)), 0).astype(np.int64)
+    span = np.stack([np.where(found, starts[at], 0), np.where(found, ends[at], 0)], axis=1)
+    return rel, score, span
+
+
 def build_tables(arts: pa.Table, lists: pa.Table, aliases: pa.Table | None) -> tuple[dict[str, pa.Table], list[str]]:
     """The snapshot's tables from the warehouse's rows (``api_articles``, ``api_related_lists``,
     ``api_story_aliases``), with the selection rules of :class:`pipeline.api.snapshot.Snapshot`
@@ -102,7 +127,6 @@ def build_tables(arts: pa.Table, lists: pa.Table, aliases: pa.Table | None) -> t
     keys = keys[order]
     d = arts.to_pydict()
     ids, lang, dup_of, story = d["article_id"], d["language"], d["duplicate_of"], d["story_id"]
-    pos = {a: i for i, a in enumerate(ids)}
     published = [_iso(v) for v in d["published_at"]]
     languages = sorted({x for x in lang if x is not None})
     code = {x: c for c, x in enumerate(languages)}
@@ -125,16 +149,7 @@ def build_tables(arts: pa.Table, lists: pa.Table, aliases: pa.Table | None) -> t
         time_order += sorted(idx, key=lambda i: (published[i] or "\uffff", ids[i]))
         starts[s_i + 1] = len(canon_order)
 
-    owners = lists["article_id"].to_pylist()
-    rel = np.array([pos.get(r, -1) for r in lists["related_id"].to_pylist()], dtype=np.int32)
-    score = np.asarray(lists["score"].to_numpy(zero_copy_only=False), dtype=np.float64)
-    spans: dict[str, tuple[int, int]] = {}
-    start = 0
-    for i in range(1, len(owners) + 1):
-        if i == len(owners) or owners[i] != owners[start]:
-            spans[owners[start]] = (start, i)
-            start = i
-    span = np.array([spans.get(dup_of[i] or ids[i], (0, 0)) for i in range(n)], dtype=np.int64).reshape(n, 2)
+    rel, score, span = _lists(arts, lists)
     frag = [_dumps({"article_id": ids[i], "title": d["title"][i], "url": d["url"][i],
                     "source_domain": d["source_domain"][i], "language": lang[i],
                     "published_at": published[i]})[:-1] for i in range(n)]

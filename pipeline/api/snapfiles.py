@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from pipeline.api.snapshot import _dumps, _iso
+from pipeline.api.snapshot import _iso
 from pipeline.config import Settings
 
 log = logging.getLogger(__name__)
@@ -114,64 +114,82 @@ def _lists(arts: pa.Table, lists: pa.Table) -> tuple[np.ndarray, np.ndarray, np.
     return rel, score, span
 
 
+def _stories(ids: pa.Array, story: pa.Array, dup_of: pa.Array, published: pa.Array) -> dict[str, np.ndarray | list]:
+    """Story index, sorted by story key, and its members in the two orders ``Snapshot``
+    uses: canonical first, then by (date, id) (the member shown), and by (date, id) (the
+    first member in a reader's language).  Sorted in Arrow's C++ kernels (bytewise UTF-8
+    order is code-point order, as Python's; a missing date sorts as ``"\uffff"``, as there)."""
+    import pyarrow.compute as pc
+
+    story_ids = pc.unique(story.drop_null()).to_pylist()
+    story_keys = _keys(story_ids)
+    order = np.argsort(story_keys, kind="stable")
+    story_ids = [story_ids[i] for i in order]
+    story_keys = story_keys[order]
+    code = pc.index_in(story, value_set=pa.array(story_ids, pa.string()))
+    story_idx = pc.fill_null(code, -1).to_numpy().astype(np.int32)
+    t = pa.table({"s": code, "copy": pc.is_valid(dup_of), "pub": pc.fill_null(published, "\uffff"), "id": ids,
+                  "pos": pa.array(np.arange(len(ids), dtype=np.int32))}).filter(pc.is_valid(code))
+    canon = t.take(pc.sort_indices(t, sort_keys=[("s", "ascending"), ("copy", "ascending"), ("pub", "ascending"),
+                                                 ("id", "ascending")]))
+    by_time = t.take(pc.sort_indices(t, sort_keys=[("s", "ascending"), ("pub", "ascending"), ("id", "ascending")]))
+    counts = np.bincount(canon["s"].to_numpy(), minlength=len(story_ids)) if len(story_ids) else np.zeros(0, np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return {"ids": story_ids, "keys": story_keys, "idx": story_idx, "start": starts[:-1], "end": starts[1:],
+            "canonical_first": canon["pos"].to_numpy(), "by_time": by_time["pos"].to_numpy()}
+
+
+def _fragments(d: dict[str, list], published: list[str | None]) -> list[str]:
+    """Each article's ``item()`` as JSON without its closing brace: what
+    ``json.dumps(item, ensure_ascii=False, separators=(",", ":"))[:-1]`` gives, from the C
+    string encoder directly (a million of them per build)."""
+    from json.encoder import encode_basestring as enc
+
+    def j(v: str | None) -> str:
+        return "null" if v is None else enc(v)
+
+    return ['{"article_id":' + j(a) + ',"title":' + j(t) + ',"url":' + j(u) + ',"source_domain":' + j(sd)
+            + ',"language":' + j(lg) + ',"published_at":' + j(p)
+            for a, t, u, sd, lg, p in zip(d["article_id"], d["title"], d["url"], d["source_domain"], d["language"],
+                                          published, strict=True)]
+
+
 def build_tables(arts: pa.Table, lists: pa.Table, aliases: pa.Table | None) -> tuple[dict[str, pa.Table], list[str]]:
     """The snapshot's tables from the warehouse's rows (``api_articles``, ``api_related_lists``,
     ``api_story_aliases``), with the selection rules of :class:`pipeline.api.snapshot.Snapshot`
     precomputed: articles sorted by key, each article's related span, its story, its
     language code and its JSON fragment; stories with their members canonical first and in
     time order (the "member in the reader's language" pick).  Returns (tables, languages)."""
-    n = arts.num_rows
+    import pyarrow.compute as pc
+
     keys = _keys(arts["article_id"].to_pylist())
     order = np.argsort(keys, kind="stable")
-    arts = arts.take(pa.array(order))
+    arts = arts.take(pa.array(order)).combine_chunks()
     keys = keys[order]
-    d = arts.to_pydict()
-    ids, lang, dup_of, story = d["article_id"], d["language"], d["duplicate_of"], d["story_id"]
-    published = [_iso(v) for v in d["published_at"]]
-    languages = sorted({x for x in lang if x is not None})
-    code = {x: c for c, x in enumerate(languages)}
-    lang_code = np.array([code.get(x, -1) if x is not None else -1 for x in lang], dtype=np.int16)
-
-    by_story: dict[str, list[int]] = {}
-    for i, s in enumerate(story):
-        if s is not None:
-            by_story.setdefault(s, []).append(i)
-    story_ids = sorted(by_story, key=key_of)
-    story_keys = _keys(story_ids)
-    story_idx = np.full(n, -1, dtype=np.int32)
-    canon_order: list[int] = []
-    time_order: list[int] = []
-    starts = np.zeros(len(story_ids) + 1, dtype=np.int64)
-    for s_i, s in enumerate(story_ids):
-        idx = by_story[s]
-        story_idx[idx] = s_i
-        canon_order += sorted(idx, key=lambda i: (dup_of[i] is not None, published[i] or "\uffff", ids[i]))
-        time_order += sorted(idx, key=lambda i: (published[i] or "\uffff", ids[i]))
-        starts[s_i + 1] = len(canon_order)
-
+    d = arts.select(["article_id", "title", "url", "source_domain", "language"]).to_pydict()
+    published = [_iso(v) for v in arts["published_at"].to_pylist()]
+    pub = pa.array(published, pa.string())
+    languages = sorted(x for x in pc.unique(arts["language"].drop_null()).to_pylist())
+    lang_code = pc.fill_null(pc.index_in(arts["language"], value_set=pa.array(languages, pa.string())), -1)
+    st = _stories(arts["article_id"].chunk(0) if arts.num_rows else pa.array([], pa.string()),
+                  arts["story_id"].combine_chunks(), arts["duplicate_of"].combine_chunks(), pub)
     rel, score, span = _lists(arts, lists)
-    frag = [_dumps({"article_id": ids[i], "title": d["title"][i], "url": d["url"][i],
-                    "source_domain": d["source_domain"][i], "language": lang[i],
-                    "published_at": published[i]})[:-1] for i in range(n)]
-
+    frag = _fragments(d, published)
     alias_pairs = list(zip(aliases["alias"].to_pylist(), aliases["story_id"].to_pylist(), strict=True)) \
         if aliases is not None and aliases.num_rows else []
     alias_pairs.sort(key=lambda p: key_of(p[0]))
     tables = {
         "articles": pa.table({
-            "key": pa.array(keys, pa.uint64()), "article_id": pa.array(ids, pa.string()),
-            "title": pa.array(d["title"], pa.string()), "url": pa.array(d["url"], pa.string()),
-            "source_domain": pa.array(d["source_domain"], pa.string()), "language": pa.array(lang, pa.string()),
-            "published_at": pa.array(published, pa.string()), "story_id": pa.array(story, pa.string()),
-            "duplicate_of": pa.array(dup_of, pa.string()), "dup_kind": pa.array(d["dup_kind"], pa.string()),
-            "lang_code": pa.array(lang_code), "story_idx": pa.array(story_idx),
-            "span_start": pa.array(span[:, 0]), "span_end": pa.array(span[:, 1]),
+            "key": pa.array(keys, pa.uint64()), "article_id": arts["article_id"], "title": arts["title"],
+            "url": arts["url"], "source_domain": arts["source_domain"], "language": arts["language"],
+            "published_at": pub, "story_id": arts["story_id"], "duplicate_of": arts["duplicate_of"],
+            "dup_kind": arts["dup_kind"], "lang_code": pa.array(lang_code.to_numpy().astype(np.int16)),
+            "story_idx": pa.array(st["idx"]), "span_start": pa.array(span[:, 0]), "span_end": pa.array(span[:, 1]),
             "frag": pa.array(frag, pa.large_string()),
         }),
-        "stories": pa.table({"key": pa.array(story_keys, pa.uint64()), "story_id": pa.array(story_ids, pa.string()),
-                             "start": pa.array(starts[:-1]), "end": pa.array(starts[1:])}),
-        "members": pa.table({"canonical_first": pa.array(np.array(canon_order, dtype=np.int32)),
-                             "by_time": pa.array(np.array(time_order, dtype=np.int32))}),
+        "stories": pa.table({"key": pa.array(st["keys"], pa.uint64()), "story_id": pa.array(st["ids"], pa.string()),
+                             "start": pa.array(st["start"]), "end": pa.array(st["end"])}),
+        "members": pa.table({"canonical_first": pa.array(st["canonical_first"]), "by_time": pa.array(st["by_time"])}),
         "related": pa.table({"rel": pa.array(rel), "score": pa.array(score)}),
         "aliases": pa.table({"key": pa.array(_keys([a for a, _ in alias_pairs]), pa.uint64()),
                              "alias": pa.array([a for a, _ in alias_pairs], pa.string()),

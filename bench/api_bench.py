@@ -276,11 +276,16 @@ def bench(args: argparse.Namespace) -> None:
     print(f"workdir {work}; {os.cpu_count()} cores, shared; load average {os.getloadavg()[0]:.2f}; "
           f"serving from {args.code or ROOT}", flush=True)
     t = time.perf_counter()
-    ids = make_warehouse(wh, args.articles)
-    print(f"warehouse: {args.articles:,} articles, {len(ids) // 8 * 7 * 10:,}~ related rows written in "
-          f"{time.perf_counter() - t:.1f} s", flush=True)
     ids_file = work / "ids.json"
-    ids_file.write_text(json.dumps(ids[:: max(1, len(ids) // 200_000)]))
+    if wh.exists() and ids_file.exists():  # --workdir of an earlier run: the same warehouse again
+        ids = json.loads(ids_file.read_text())
+        print(f"warehouse reused from {wh} ({args.articles:,} articles assumed)", flush=True)
+    else:
+        ids = make_warehouse(wh, args.articles)
+        print(f"warehouse: {args.articles:,} articles, {len(ids) // 8 * 7 * 10:,}~ related rows written in "
+              f"{time.perf_counter() - t:.1f} s", flush=True)
+        ids = ids[:: max(1, len(ids) // 200_000)]
+        ids_file.write_text(json.dumps(ids))
     env = dict(os.environ, NEWSFLOW_WAREHOUSE=f"duckdb:///{wh}", NEWSFLOW_LAKE=str(work / "lake"),
                NEWSFLOW_API_CACHE_ENTRIES="0", NEWSFLOW_API_CACHE_SECONDS="1",
                NEWSFLOW_WAREHOUSE_READER_IDLE_SECONDS="0")  # readers never keep the bench's writer out

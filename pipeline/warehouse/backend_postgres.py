@@ -131,7 +131,10 @@ class PostgresBackend(Backend):
         except BaseException:
             conn.close()
             raise
-        return cls(conn, read_only)
+        be = cls(conn, read_only)
+        if not read_only:
+            be.script("writer_session")  # staged temp tables stay in memory
+        return be
 
     def _execute(self, text: str, params: Params = None) -> Any:
         return self.conn.execute(text, params, prepare=False)

@@ -1,9 +1,10 @@
 """The HTTP API the website pulls related articles from (FastAPI on uvicorn).
 
-Read-only: related lists, articles and stories are answered from an in-memory snapshot
-(``pipeline.api.snapshot``) that is rebuilt, with one short read-only warehouse connection,
-when the warehouse's version changes (checked at most every ``api_cache_seconds``, in the
-background); search runs per request on a short read-only connection.  So the API never
+Read-only: related lists, articles and stories are answered from a memory-mapped snapshot
+(``pipeline.api.mapped``) that a builder publishes, with one short read-only warehouse
+connection, when the warehouse's version changes (``pipeline.api.snapfiles``; checked at most
+every ``api_cache_seconds``, in the background); search runs per request on a short
+read-only connection.  So the API never
 holds the DuckDB file against the pipeline's writers, and works on PostgreSQL the same way.
 
 Every JSON answer carries an ``ETag`` (304 on a matching ``If-None-Match``) and

@@ -1,7 +1,8 @@
 """``newsflow serve``'s process layout: a supervisor, one snapshot builder, N workers.
 
 Why not uvicorn's own ``--workers``: its supervisor binds one socket and every worker
-accepts on it.  asyncio accepts up to 100 pending connections per wake-up, so when a
+accepts on it.  The event loop accepts every pending connection per wake-up (uvloop's
+libuv loops ``accept()`` until the queue is empty; plain asyncio takes up to 100), so when a
 client opens its keep-alive connections in a burst, the first worker to wake takes them
 all and the others idle (issue 15 saw all 32 on one worker in 4 of 12 runs).  Here each
 worker binds its own socket with ``SO_REUSEPORT``: the kernel spreads new connections

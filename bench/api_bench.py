@@ -143,6 +143,7 @@ async def _load(port: int, ids: list[str], concurrency: int, duration: float, ou
 
 
 def run_load(port: int, ids_file: Path, concurrency: int, duration: float, out: Path) -> subprocess.Popen:
+    Path(str(out) + ".stop").unlink(missing_ok=True)  # an earlier run's, in a reused workdir
     return subprocess.Popen([sys.executable, __file__, "--load-gen", "--port", str(port), "--ids", str(ids_file),
                              "--concurrency", str(concurrency), "--duration", str(duration), "--out", str(out),
                              "--stop-file", str(out) + ".stop"],

@@ -125,7 +125,7 @@ def serve(settings: Settings | None, host: str, port: int, workers: int, *, log_
     first_done: Any = ctx.Event()
     procs: dict[str, Any] = {}
     worker_settings = settings.replace(api_snapshot_builder="external") if settings is not None and build else settings
-    stopping = False
+    stopping = failed = False
 
     def start(kind: str) -> None:
         if kind == "builder":
@@ -140,16 +140,16 @@ def serve(settings: Settings | None, host: str, port: int, workers: int, *, log_
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if build and settings is not None:
-        start("builder")  # its first round before the workers start: their first requests are answered at once
-        while not first_done.wait(0.2) and not stopping and procs["builder"].is_alive():
-            pass
-    for n in range(workers):
-        start(f"newsflow-worker-{n}")
-    waiting, deadline = workers, time.monotonic() + 300
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    waiting, deadline = workers, float("inf")
     try:
+        if build and settings is not None:
+            start("builder")  # its first round before the workers start: their first requests are answered at once
+            while not first_done.wait(0.2) and not stopping and procs["builder"].is_alive():
+                pass
+        for n in range(workers):
+            start(f"newsflow-worker-{n}")
+        deadline = time.monotonic() + 300  # the workers only map: starting takes seconds
         while not stopping:
             while waiting and not stopping:
                 try:
@@ -159,7 +159,7 @@ def serve(settings: Settings | None, host: str, port: int, workers: int, *, log_
                     if time.monotonic() > deadline or any(not p.is_alive() and p.exitcode not in (None, 0)
                                                           for k, p in procs.items() if k != "builder"):
                         print("newsflow serve: a worker failed to start; see the lines above", file=sys.stderr)
-                        stopping = True
+                        stopping = failed = True
                         break
                 if waiting == 0 and on_listening is not None:
                     on_listening(port)
@@ -177,4 +177,6 @@ def serve(settings: Settings | None, host: str, port: int, workers: int, *, log_
             if p.is_alive():
                 p.kill()
         reserve.close()
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 1 if failed else 0

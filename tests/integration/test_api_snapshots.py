@@ -279,3 +279,10 @@ def test_tiny_and_empty_warehouses_publish(tmp_path, n):
     publish(tmp_path, write_version(tmp_path, "v", arts, lists, None))
     snap = MappedSnapshot.open_current(tmp_path)
     assert len(snap) == n and snap.related_json("x", 3, None) is None and snap.resolve_story("x") is None
+
+
+def test_a_worker_that_cannot_start_stops_serve_with_a_failure(capfd):
+    from pipeline.api.supervisor import serve
+
+    assert serve(None, "127.0.0.1", 0, 1, app_factory="pipeline.no_such_module:app", build=False) == 1
+    assert "a worker failed to start" in capfd.readouterr().err

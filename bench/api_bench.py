@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -183,21 +184,56 @@ def memory(pid: int) -> dict:
             "uss": (vals["Private_Clean"] + vals["Private_Dirty"]) / 1024}
 
 
-def workers_of(server: subprocess.Popen) -> list:
-    import psutil
-
-    return [p for p in psutil.Process(server.pid).children(recursive=True)
-            if "resource_tracker" not in " ".join(p.cmdline())]
-
-
-def connections(procs: list, port: int) -> dict[int, int]:
-    out = {}
-    for p in procs:
+def children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (from ``/proc``), multiprocessing's resource tracker aside."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            out[p.pid] = sum(1 for c in p.net_connections("tcp") if c.status == "ESTABLISHED" and c.laddr.port == port)
-        except Exception:
-            out[p.pid] = 0
-    return {pid: n for pid, n in out.items() if n}
+            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return [c for c in out if b"resource_tracker" not in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def sockets(pid: int, port: int) -> dict[str, int]:
+    """LISTEN and ESTABLISHED TCP sockets on local ``port`` held by ``pid`` (``/proc``)."""
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        return {"LISTEN": 0, "ESTABLISHED": 0}
+    out = {"LISTEN": 0, "ESTABLISHED": 0}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            cols = row.split()
+            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[9] in inodes:
+                state = {"0A": "LISTEN", "01": "ESTABLISHED"}.get(cols[3])
+                if state:
+                    out[state] += 1
+    return out
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
 
 
 def start_server(args: argparse.Namespace, env: dict, port: int, log: Path, trivial: bool = False) -> subprocess.Popen:
@@ -301,16 +337,15 @@ def bench(args: argparse.Namespace) -> None:
 
             httpx.get(f"http://127.0.0.1:{port}/articles/{a}/related")
         print(f"server up with its first snapshot in {time.perf_counter() - t:.1f} s", flush=True)
-        procs = workers_of(server)
+        procs = children(server.pid)
         out = work / "steady.npy"
         gen = run_load(port, ids_file, args.concurrency, args.duration, out)
         time.sleep(min(3.0, args.duration / 3))
-        spread = connections(procs, port)
+        spread = {pid: n for pid in procs if (n := sockets(pid, port)["ESTABLISHED"])}
         gen.communicate(timeout=args.duration + 120)
         steady = stats(np.load(out))
-        mem = {pr.pid: memory(pr.pid) for pr in procs if pr.is_running()}
-        roles = {pr.pid: "worker" if any(c.status == "LISTEN" and c.laddr.port == port for c in pr.net_connections("tcp"))
-                 else "builder" for pr in procs}
+        mem = {pid: memory(pid) for pid in procs if alive(pid)}
+        roles = {pid: "worker" if sockets(pid, port)["LISTEN"] else "builder" for pid in procs}
 
         # the publish run: the warehouse changes at 5 s; runs until 10 s after the swap (or a fixed time)
         root = Path(str(wh) + ".api")
@@ -325,8 +360,14 @@ def bench(args: argparse.Namespace) -> None:
             Path(str(pub_out) + ".stop").touch()
             raise
         changed_at = time.time()
-        swapped_at = None
+        swapped_at, build_peak, polls = None, None, 0
         while gen.poll() is None and time.time() - changed_at < budget:
+            polls += 1
+            if polls % 20 == 0:  # about once a second: the build process's memory (``--code``: none)
+                for pid in children(server.pid):
+                    if pid not in procs and alive(pid):
+                        with contextlib.suppress(OSError, KeyError):
+                            build_peak = max(build_peak or 0.0, memory(pid)["rss"])
             now_name = (root / "CURRENT").read_text().strip() if (root / "CURRENT").exists() else None
             if swapped_at is None and now_name != before_name:
                 swapped_at = time.time()
@@ -335,7 +376,8 @@ def bench(args: argparse.Namespace) -> None:
             time.sleep(0.05)
         if swapped_at is not None and not args.publish_duration:
             time.sleep(10)
-        peak = {pr.pid: memory(pr.pid) for pr in procs if pr.is_running()}
+        peak = {pid: memory(pid) for pid in procs if alive(pid)}
+
         Path(str(pub_out) + ".stop").touch()
         gen.communicate(timeout=120)
         pub = np.load(pub_out)
@@ -369,6 +411,8 @@ def bench(args: argparse.Namespace) -> None:
             print(line("  2 s around the swap", stats(pub, lo=swapped_at - 1, hi=swapped_at + 1)))
             print(line("  after the swap", stats(pub, lo=swapped_at)))
             print(f"  the change was published {swapped_at - changed_at:.1f} s after the warehouse moved")
+        if build_peak is not None:
+            print(f"  the build process (a child of the builder) peaked at RSS {build_peak:.0f} MB (sampled each second)")
         print(line("  whole publish run", stats(pub)))
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from bench.api_bench import bump_generation, make_warehouse
+from bench.api_bench import bump_generation, children, make_warehouse, sockets
 from pipeline.api.mapped import MappedSnapshot
 from pipeline.api.snapfiles import (
     collect,
@@ -198,37 +198,6 @@ def test_requests_during_swaps_never_fail(tmp_path):
     assert len(list(root.glob("v-*"))) <= 3  # collected once the server moved on
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def _established(pid: int, port: int) -> int:
-    """ESTABLISHED sockets on local ``port`` that process ``pid`` holds (from /proc)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    n = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for row in Path(table).read_text().splitlines()[1:]:
-            cols = row.split()
-            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "01" and cols[9] in inodes:
-                n += 1
-    return n
-
-
 def test_newsflow_serve_spreads_keep_alive_connections_over_its_workers(tmp_path):
     """32 keep-alive connections opened at once: with one shared socket the first worker to
     wake accepted them all; with a SO_REUSEPORT socket per worker the kernel spreads them."""
@@ -249,7 +218,7 @@ def test_newsflow_serve_spreads_keep_alive_connections_over_its_workers(tmp_path
             s.sendall(request)
         for s in socks:
             assert s.recv(65536).startswith(b"HTTP/1.1 200")
-        counts = [n for pid in _children(proc.pid) if (n := _established(pid, port))]
+        counts = [n for pid in children(proc.pid) if (n := sockets(pid, port)["ESTABLISHED"])]
         assert sum(counts) == 32 and len(counts) == 2 and min(counts) >= 4, counts
     finally:
         for s in socks:

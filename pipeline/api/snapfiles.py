@@ -9,7 +9,7 @@ directory and atomically replaces ``CURRENT``; workers memory-map the files
 (``pipeline.api.mapped``), so the page cache holds one copy for all of them and a swap
 costs a few file opens, never a rebuild.
 
-Layout of the snapshot root (``Settings.api_snapshot_root``)::
+Layout of the snapshot root (:func:`snapshot_root`: ``api_snapshot_dir`` or its default)::
 
     CURRENT                 name of the published version directory (os.replace'd)
     build.lock              builders take turns (flock)

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: chromium screenshots demo test test-floors lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-search-1m bench-lake bench-related bench-airflow eval-extraction airflow-up clean install install-test
+.PHONY: chromium screenshots demo test test-floors lint bench bench-warc bench-feeds bench-normalize bench-dedup bench-dedup-real bench-warehouse bench-search-1m bench-lake bench-related bench-api bench-airflow eval-extraction airflow-up clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,11 @@ bench-lake: install-test
 
 bench-related: install-test
 	$(BIN)/python bench/related_bench.py
+
+# issue 15: the API at 1,000,000 articles (mapped snapshots, publish under load, per-worker
+# RSS/PSS/USS, a trivial ASGI app beside it); e.g. `make bench-api API_ARGS="--articles 100000"`
+bench-api: install-test
+	$(BIN)/python bench/api_bench.py $(API_ARGS)
 
 # DAG parse cost, then a real LocalExecutor deployment end to end (needs PostgreSQL)
 bench-airflow: install-test

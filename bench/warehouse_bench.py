@@ -1,13 +1,16 @@
 """Warehouse benchmark: load N synthetic articles into each backend, then search.
 
-Prints, per backend: load rows/s end to end through ``load_warehouse`` (upsert + ledger, one
-transaction per lake batch, the dedup generation, then the search index: analysis on every
-core and the tantivy commit), with the index step's own time, against a plain bulk load of
-the same rows measured in the same run (COPY on PostgreSQL, an Arrow insert on DuckDB; no
-keys, no search); a rerun of the load (ledger: nothing to do); search latency p50/p95 in
-the engine alone and through ``newsflow search``'s path (engine + warehouse rows for titles
-and snippets) over mixed Arabic and English queries (plain, filtered, story-expanded);
-disk: warehouse + index beside the raw text size (UTF-8 bytes of titles and bodies).
+Prints, per backend, first the warehouse rows alone (issue 15 point 3: articles, dedup
+assignments and edges, related lists, through the load's own statements without the search
+index, beside a plain COPY / Arrow insert of the same rows; ``--rows-only`` stops there).
+Then: load rows/s end to end through ``load_warehouse`` (upsert + ledger, one transaction
+per lake batch, the dedup generation, then the search index: analysis on every core and
+the tantivy commit), with the index step's own time, against a plain bulk load of the same
+rows measured in the same run (COPY on PostgreSQL, an Arrow insert on DuckDB; no keys, no
+search); a rerun of the load (ledger: nothing to do); search latency p50/p95 in the engine
+alone and through ``newsflow search``'s path (engine + warehouse rows for titles and
+snippets) over mixed Arabic and English queries (plain, filtered, story-expanded); disk:
+warehouse + index beside the raw text size (UTF-8 bytes of titles and bodies).
 
     .venv/bin/python bench/warehouse_bench.py                      # 200,000 articles, 1,000 queries
     .venv/bin/python bench/warehouse_bench.py --n 50000 --backends duckdb
@@ -164,6 +167,65 @@ def engine_latency(path: Path, qs: list[dict]) -> tuple[list[float], int]:
         lat.append((time.perf_counter() - t0) * 1000)
         hits += bool(found)
     return lat, hits
+def warehouse_rows_load(settings: Settings, tables: list[pa.Table], per_list: int = 5) -> dict:
+    """Issue 15 point 3: the load's warehouse rows alone, into a fresh warehouse: per lake
+    batch the statements ``loads.load_articles`` runs minus the search documents (Arrow /
+    CSV COPY into the staged table, one ``upsert_articles``, the ledger), then one dedup
+    generation (``loads.apply_dedup``) and ``per_list`` related rows per article
+    (``loads.replace_related``); the same articles again (a reload: identical rows); and a
+    plain bulk load of the same article rows beside it.  Rows/s counts every row written."""
+    from pipeline.warehouse import loads
+    from pipeline.warehouse.backend import open_backend
+
+    run_ts = datetime(2026, 6, 1, tzinfo=UTC)
+    ids = [a for t in tables for a in t["article_id"].to_pylist()]
+    pairs = stories(ids)
+    assignments = pa.table({"article_id": [a.article_id for a in pairs], "story_id": [a.story_id for a in pairs],
+                            "duplicate_of": pa.array([a.duplicate_of for a in pairs], pa.string()),
+                            "dup_kind": pa.array([a.dup_kind for a in pairs], pa.string()),
+                            "dup_score": pa.array([a.dup_score for a in pairs], pa.float64())})
+    edges = pa.table({"a": [a.duplicate_of for a in pairs if a.duplicate_of],
+                      "b": [a.article_id for a in pairs if a.duplicate_of],
+                      "kind": ["translation"] * (len(pairs) // 2), "score": [0.9] * (len(pairs) // 2),
+                      "evidence": ["{}"] * (len(pairs) // 2)})
+    n = len(ids)
+    rng = np.random.default_rng(1)
+    owners = np.repeat(np.arange(n), per_list)
+    rel = (owners + 1 + rng.integers(0, n - 1, size=len(owners)) // per_list * per_list
+           + np.tile(np.arange(per_list), n)) % n
+    rel = np.where(rel == owners, (rel + 1) % n, rel)
+    id_arr = np.array(ids)
+    related = pa.table({"article_id": id_arr[owners], "related_id": id_arr[rel],
+                        "rank": pa.array(np.tile(np.arange(1, per_list + 1), n), pa.int32()),
+                        "score": pa.array(rng.uniform(0.3, 0.9, len(owners)))})
+    related = loads.unique_by(related, ("article_id", "related_id"), "bench related")
+
+    def articles_pass(be, tag: str) -> float:
+        t0 = time.perf_counter()
+        for k, t in enumerate(tables):
+            t = loads.anchors_as_json(loads.unique_by(t, ("article_id",), "article"))
+            with be.transaction():
+                be.stage("staged_articles", t, like="articles")
+                be.execute("upsert_articles")
+                be.record_batch("articles", f"{tag}-{k}", t.num_rows, run_ts)
+        return time.perf_counter() - t0
+
+    with open_backend(settings) as be:
+        be.migrate()
+        t_articles = articles_pass(be, "rows")
+        t0 = time.perf_counter()
+        loads.apply_dedup(be, "g-rows", assignments, edges, run_ts)
+        t_dedup = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        loads.replace_related(be, related)
+        t_related = time.perf_counter() - t0
+        t_reload = articles_pass(be, "again")
+    total_rows = n + assignments.num_rows + edges.num_rows + related.num_rows
+    base_s = baseline_insert(settings, pa.concat_tables(tables))
+    return {"articles_per_s": n / t_articles, "dedup_rows_per_s": (assignments.num_rows + edges.num_rows) / t_dedup,
+            "related_rows_per_s": related.num_rows / t_related, "reload_per_s": n / t_reload,
+            "rows_per_s": total_rows / (t_articles + t_dedup + t_related), "rows": total_rows,
+            "plain_per_s": n / base_s}
 
 
 def run_backend(name: str, settings: Settings, lake_batches: list[str], all_rows: pa.Table, qs: list[dict]) -> dict:
@@ -275,6 +337,7 @@ def main() -> int:
     ap.add_argument("--vocab", type=int, default=20_000)
     ap.add_argument("--pg-tsvector", action="store_true", help="PostgreSQL with the optional native tsvector column")
     ap.add_argument("--engine-only", action="store_true", help="no warehouse: index N articles, measure the engine")
+    ap.add_argument("--rows-only", action="store_true", help="only the warehouse-rows load (issue 15 point 3)")
     args = ap.parse_args()
     rng = np.random.default_rng(6)
     en, ar = vocab(rng, args.vocab)
@@ -303,6 +366,20 @@ def main() -> int:
 
     dedup_zone.write_generation(store, "g-bench", stories(all_rows["article_id"].to_pylist()), [], {})
     print(f"generated {args.n:,} articles in {len(batch_ids)} lake batches in {time.perf_counter() - t0:.1f}s ({root})")
+    for name in args.backends.split(","):
+        if name == "duckdb":
+            w = warehouse_rows_load(Settings.load(lake=lake, warehouse=f"duckdb:///{root / 'rows.duckdb'}"), tables)
+        else:
+            with pg_schema(PG_URL, prefix="nf_bench_") as schema:
+                w = warehouse_rows_load(Settings.load(lake=lake, warehouse=PG_URL, warehouse_schema=schema), tables)
+        plain = "COPY" if name == "postgres" else "Arrow insert"
+        print(f"{name:8} warehouse rows (no search index): {w['rows']:,} rows at {w['rows_per_s']:,.0f} rows/s "
+              f"(articles {w['articles_per_s']:,.0f}/s beside a plain {plain} of the same rows at "
+              f"{w['plain_per_s']:,.0f}/s, ratio {w['articles_per_s'] / w['plain_per_s']:.2f}; dedup assignments+edges "
+              f"{w['dedup_rows_per_s']:,.0f}/s; related lists {w['related_rows_per_s']:,.0f}/s; "
+              f"reloading the same articles {w['reload_per_s']:,.0f}/s)", flush=True)
+    if args.rows_only:
+        return 0
     results = []
     for name in args.backends.split(","):
         if name == "duckdb":

@@ -35,7 +35,7 @@ _POSITIVE = {"fetch_timeout", "max_feed_bytes", "max_page_bytes", "fetch_concurr
 _NON_NEGATIVE = {"max_redirects", "host_min_delay", "poll_min_interval", "backoff_base", "backoff_max",
                  "backoff_jitter", "warehouse_reader_idle_seconds", "api_cache_seconds", "api_max_age",
                  "dedup_window_days", "min_text_chars", "search_workers", "search_pull_seconds"}
-_CHOICES = {"related_index": ("hnsw", "exact")}
+_CHOICES = {"related_index": ("hnsw", "exact"), "api_snapshot_builder": ("inline", "external")}
 
 
 def _parse_resolve(value: str | dict[str, str]) -> dict[str, str]:
@@ -175,6 +175,12 @@ class Settings:
     api_cache_seconds: float = 5.0
     api_cache_entries: int = 200_000
     api_max_age: int = 60
+    # issue 15 (docs/related.md): where the API's memory-mapped snapshots live (default: beside
+    # a DuckDB file, ``<file>.api/``; else a per-warehouse folder in the temp directory) and who
+    # builds them: ``inline`` (the first worker that needs one) or ``external`` (the
+    # ``newsflow serve`` supervisor's builder process; its workers only map).
+    api_snapshot_dir: str | None = None
+    api_snapshot_builder: str = "inline"
 
     # API
     api_keys: tuple[str, ...] = ()

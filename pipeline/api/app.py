@@ -1,9 +1,10 @@
 """The HTTP API the website pulls related articles from (FastAPI on uvicorn).
 
-Read-only: related lists, articles and stories are answered from an in-memory snapshot
-(``pipeline.api.snapshot``) that is rebuilt, with one short read-only warehouse connection,
-when the warehouse's version changes (checked at most every ``api_cache_seconds``, in the
-background); search runs per request on a short read-only connection.  So the API never
+Read-only: related lists, articles and stories are answered from a memory-mapped snapshot
+(``pipeline.api.mapped``) that a builder publishes, with one short read-only warehouse
+connection, when the warehouse's version changes (``pipeline.api.snapfiles``; checked at most
+every ``api_cache_seconds``, in the background); search runs per request on a short
+read-only connection.  So the API never
 holds the DuckDB file against the pipeline's writers, and works on PostgreSQL the same way.
 
 Every JSON answer carries an ``ETag`` (304 on a matching ``If-None-Match``) and
@@ -49,8 +50,9 @@ from pipeline.api.fastpath import (
     RelatedFastPath,
     etag_matches,
 )
+from pipeline.api.mapped import MappedSnapshot
 from pipeline.api.observe import HeadAsGet, Metrics, Observe, setup_access_log
-from pipeline.api.snapshot import Snapshot, read_version
+from pipeline.api.snapfiles import read_current, refresh, snapshot_root
 from pipeline.config import Settings
 
 log = logging.getLogger(__name__)
@@ -63,12 +65,21 @@ _ID = f"^{ID_PATTERN}$"
 
 
 class Holder:
-    """The current snapshot, its freshness checks and the response cache."""
+    """The current snapshot, its freshness checks and the response cache.
+
+    The snapshot is a published version directory memory-mapped by this worker
+    (``pipeline.api.mapped``); a refresh maps a newer one.  With ``api_snapshot_builder =
+    "inline"`` (no supervisor: tests, an app embedded elsewhere) the refresh first builds and
+    publishes a version itself when the warehouse moved (``pipeline.api.snapfiles.refresh``:
+    builders take turns, so several such processes build once); with ``"external"`` (the
+    workers of ``newsflow serve``) the supervisor's builder does that and this only maps."""
 
     def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.snapshot: Snapshot | None = None
+        self.root = snapshot_root(settings)
+        self.external = settings.api_snapshot_builder == "external"
+        self.snapshot: MappedSnapshot | None = None
         self.checked = 0.0
         self.error: str | None = None
         self.last_load = None  # the load time of the data the snapshot serves
@@ -78,33 +89,39 @@ class Holder:
         self.cache_control = f"public, max-age={settings.api_max_age}".encode()
 
     def _reload(self) -> None:
-        """Runs in a worker thread: rebuild the snapshot when the warehouse version moved."""
-        from pipeline.warehouse.backend import open_backend
-
+        """Runs in a worker thread: map the published version when it is not the one served
+        (inline: after building one when the warehouse moved)."""
         try:
-            if self.snapshot is not None:
-                with open_backend(self.settings, read_only=True) as be:
-                    if read_version(be)[0] == self.snapshot.version:
-                        return
-            snap = Snapshot.load(self.settings)
-            with open_backend(self.settings, read_only=True) as be:
-                last_load = be.query("api_version")[0]["last_load"]
-                last_counts = be.query("api_last_load")
-            self.snapshot, self.error, self.last_load = snap, None, last_load
+            if not self.external:
+                refresh(self.settings, self.root)
+            name = read_current(self.root)
+            if name is None:
+                if self.external:
+                    self.error = "no snapshot published yet"
+                return
+            if self.snapshot is not None and self.snapshot.name == name:
+                self.error = None
+                return
+            snap = MappedSnapshot.open_current(self.root)
+            if snap is None:
+                return
+            meta = snap.meta
+            self.snapshot, self.error = snap, None
+            self.last_load = datetime.fromisoformat(meta["last_load"]) if meta.get("last_load") else None
             if self.metrics is not None:
-                self.metrics.snapshot_articles.set(len(snap.ids))
-                for row in last_counts:
+                self.metrics.snapshot_articles.set(len(snap))
+                for row in meta.get("last_counts", []):
                     self.metrics.last_load_rows.labels(row["kind"]).set(row["rows"])
                     self.metrics.last_load_batches.labels(row["kind"]).set(row["batches"])
             self.cache.clear()
-            log.info("api snapshot %s: %d articles, %d lists", snap.version, len(snap.ids), len(snap.spans))
+            log.info("api snapshot %s mapped: %d articles, %d lists", snap.name, len(snap), meta.get("lists", 0))
         except Exception as exc:  # keep serving the old snapshot; /readyz reports it
             self.error = f"{type(exc).__name__}: {exc}"
             log.warning("api snapshot not refreshed: %s", self.error)  # redacted by pipeline.redact
         finally:
             self.checked = time.monotonic()
 
-    async def current(self) -> Snapshot:
+    async def current(self) -> MappedSnapshot:
         if self.snapshot is None:
             async with self._lock:
                 if self.snapshot is None:

@@ -22,34 +22,22 @@ def listening_line(host: str, port: int, workers: int) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    """A supervisor, a snapshot builder and ``--workers`` uvicorn workers, each on its own
+    ``SO_REUSEPORT`` socket (``pipeline.api.supervisor``)."""
+    from pipeline.api.supervisor import serve
 
-    if args.workers > 1:  # each worker process builds its app from the same settings
-        if args.config:
-            os.environ["NEWSFLOW_CONFIG"] = os.path.abspath(args.config)
-        # the supervisor binds the socket before forking, so the line is true once run() starts
-        print(listening_line(args.host, args.port, args.workers), file=sys.stderr, flush=True)
-        uvicorn.run("pipeline.api.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level, access_log=False)
-        return 0
-    from pipeline.api.app import create_app
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets=None) -> None:  # noqa: ANN001 - uvicorn's signature
-            await super().startup(sockets)
-            if self.started:  # bound and serving (a taken port exits before this)
-                print(listening_line(args.host, args.port, 1), file=sys.stderr, flush=True)
-
-    config = uvicorn.Config(create_app(settings_from_args(args)), host=args.host, port=args.port,
-                            log_level=args.log_level, access_log=False)
-    Server(config).run()
-    return 0
+    settings = settings_from_args(args)
+    if args.config:  # workers are fresh processes: they read the same file
+        os.environ["NEWSFLOW_CONFIG"] = os.path.abspath(args.config)
+    return serve(settings, args.host, args.port, max(args.workers, 1), log_level=args.log_level,
+                 on_listening=lambda port: print(listening_line(args.host, port, args.workers), file=sys.stderr,
+                                                 flush=True))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("serve", help="HTTP API for the website (related, stories, search)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind")
     s.add_argument("--port", type=int, default=8000, help="TCP port")
-    s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each on its own SO_REUSEPORT socket)")
     s.add_argument("--log-level", default="warning", help="uvicorn's own log level (the access log is always on)")
     s.set_defaults(func=cmd_serve)

@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pipeline.api.snapshot import Snapshot
+from pipeline.api.mapped import MappedSnapshot
 
 # The route's validation rules, shared with pipeline/api/app.py so the two cannot drift.
 ID_PATTERN = r"[A-Za-z0-9_.:-]{1,128}"
@@ -67,7 +67,7 @@ class RelatedFastPath:
             await self.app(scope, receive, send)
             return
         article_id, k, lang = parsed
-        snap: Snapshot = await holder.current()  # also schedules the background freshness check
+        snap: MappedSnapshot = await holder.current()  # also schedules the background freshness check
         key = ("related", snap.version, article_id, k, lang)
         hit = holder.cache.get(key)
         if hit is None:

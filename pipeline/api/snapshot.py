@@ -1,5 +1,9 @@
-"""The API's in-memory serving snapshot of the warehouse (article metadata, related lists,
-story aliases).
+"""The API's serving rules over a snapshot of the warehouse (article metadata, related lists,
+story aliases), in memory: the reference implementation.
+
+Issue 15: the API now serves memory-mapped snapshots that a builder writes
+(``pipeline.api.snapfiles``, ``pipeline.api.mapped``); this class stays as the plain,
+readable statement of the rules, and tests hold the mapped snapshot to it byte for byte.
 
 Why: opening a DuckDB file per request costs milliseconds and fails while a pipeline
 writer holds the file; at concurrency 32 the website needs answers in a few milliseconds.

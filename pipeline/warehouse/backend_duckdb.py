@@ -141,6 +141,8 @@ class DuckDBBackend(Backend):
         self.conn, self.path, self.read_only, self._lock = conn, path, read_only, lock
         self._reader: _Reader | None = None
         self._idle = 0.0
+        if not read_only:
+            self.script("writer_session")  # bulk loads: checkpoint on close, not every 16 MB
         self._depth = 0
 
     @classmethod

@@ -49,6 +49,42 @@ def _pg_type(t: pa.DataType) -> str:
     return "text"
 
 
+def _array_literal(values: list | None) -> str | None:
+    """A PostgreSQL array literal (``{"a","b"}``) of a list of scalars; NULL for NULL."""
+    if values is None:
+        return None
+    items = ("NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(items) + "}"
+
+
+def _csv_ready(table: pa.Table) -> pa.Table | None:
+    """``table`` with list columns of scalars as array-literal text, ready for Arrow's CSV
+    writer; None when a column has a type CSV cannot carry (structs: row by row instead).
+
+    Why: COPY fed row by row from Python lists ran at about 12,000 rows/s; CSV written by
+    Arrow runs at COPY's own speed, and only list columns (authors, tags) pass through Python."""
+    for i, f in enumerate(table.schema):
+        t = f.type
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            if pa.types.is_nested(t.value_type):
+                return None
+            text = pa.array([_array_literal(v) for v in table.column(i).to_pylist()], pa.string())
+            table = table.set_column(i, f.name, text)
+        elif pa.types.is_nested(t) or pa.types.is_dictionary(t) or pa.types.is_binary(t):
+            return None
+    return table
+
+
+def _csv_bytes(batch: pa.RecordBatch) -> bytes:
+    import io
+
+    from pyarrow import csv
+
+    buf = io.BytesIO()
+    csv.write_csv(batch, buf, csv.WriteOptions(include_header=False, quoting_style="needed"))
+    return buf.getvalue()
+
+
 def conninfo(settings: Settings) -> str:
     """The libpq URL of ``settings.warehouse`` (``postgresql+psycopg://`` accepted)."""
     url = settings.warehouse
@@ -95,7 +131,10 @@ class PostgresBackend(Backend):
         except BaseException:
             conn.close()
             raise
-        return cls(conn, read_only)
+        be = cls(conn, read_only)
+        if not read_only:
+            be.script("writer_session")  # staged temp tables stay in memory
+        return be
 
     def _execute(self, text: str, params: Params = None) -> Any:
         return self.conn.execute(text, params, prepare=False)
@@ -116,11 +155,16 @@ class PostgresBackend(Backend):
                 sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_pg_type(f.type))) for f in table.schema
             )
             self.conn.execute(sql.SQL(_internal("stage_columns")).format(name=sql.Identifier(name), columns=columns))
-        copy_sql = sql.SQL(_internal("copy_in")).format(
+        csv_ready = _csv_ready(table)
+        copy_sql = sql.SQL(_internal("copy_in_csv" if csv_ready is not None else "copy_in")).format(
             name=sql.Identifier(name), columns=sql.SQL(", ").join(map(sql.Identifier, table.column_names))
         )
         with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
-            for batch in table.to_batches(max_chunksize=5000):
+            if csv_ready is not None:  # the rows as CSV written by Arrow's C++ writer, in chunks
+                for batch in csv_ready.to_batches(max_chunksize=20_000):
+                    copy.write(_csv_bytes(batch))
+                return
+            for batch in table.to_batches(max_chunksize=5000):  # nested types: row by row
                 columns = [c.to_pylist() for c in batch.columns]
                 for row in zip(*columns, strict=True):
                     copy.write_row(row)

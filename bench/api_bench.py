@@ -1,0 +1,421 @@
+"""API benchmark at scale: /related under 32 clients, during a snapshot publish, per-worker memory.
+
+    .venv/bin/python bench/api_bench.py                        # 1,000,000 articles, 2 workers, c=32
+    .venv/bin/python bench/api_bench.py --articles 100000 --duration 10
+    .venv/bin/python bench/api_bench.py --code /tmp/old-tree   # the same run against another checkout
+
+Prints: the synthetic warehouse (articles, related rows) and the first snapshot build;
+a closed-loop load on ``GET /articles/{id}/related?k=10`` (p50/p90/p99/max, req/s) beside a
+trivial ASGI app's req/s served by the same process layout in the same run; how the 32
+keep-alive connections spread over the workers; each worker's memory (RSS, PSS, USS from
+``/proc/<pid>/smaps_rollup``: the snapshot pages are shared, so PSS/USS are the honest
+per-worker cost); then a second load run during which the warehouse changes, so a new
+snapshot is built and published mid-run: p99 and the slowest second's req/s before the
+change, while the builder runs, and in the 2 seconds around the swap.
+
+The warehouse is written directly (Arrow inserts into a migrated DuckDB file: articles,
+every 4th English/Arabic pair a translation story, 10 related per canonical), not through
+the pipeline: at a million articles the pipeline's related build alone takes hours on 2
+cores and says nothing about serving.  The response cache is off (``api_cache_entries=0``)
+so every request computes its answer.  The load generator shares the machine's cores with
+the server (it prints the core count and load average).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_warehouse(path: Path, n: int, per_list: int = 10, seed: int = 3) -> list[str]:
+    """A migrated DuckDB warehouse with ``n`` articles and their related lists; returns the ids."""
+    import duckdb
+
+    from pipeline.config import Settings
+    from pipeline.warehouse.backend import open_backend
+
+    settings = Settings.load(warehouse=f"duckdb:///{path}", lake=str(path.parent / "lake"))
+    with open_backend(settings) as be:
+        be.migrate()
+    rng = np.random.default_rng(seed)
+    ids = [hashlib.blake2b(str(i).encode(), digest_size=8).hexdigest() for i in range(n)]
+    lang = np.where(np.arange(n) % 2 == 0, "en", "ar")
+    paired = (np.arange(n) % 8) == 1  # the Arabic article after every 4th English one translates it
+    dup_of = [ids[i - 1] if paired[i] else None for i in range(n)]
+    story = [("s_" + ids[i - 1]) if paired[i] else ("s_" + ids[i]) for i in range(n)]
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    domains = [f"outlet{i % 50}.example" for i in range(n)]
+    arts = pa.table({
+        "article_id": ids, "url": [f"https://{d}/a/{i}" for i, d in enumerate(domains)],
+        "canonical_url": [f"https://{d}/a/{i}" for i, d in enumerate(domains)], "source_domain": domains,
+        "language": pa.array(lang), "title": [f"headline {i} about topic {i % 5000}" for i in range(n)],
+        "published_at": pa.array([t0 + timedelta(minutes=3 * i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "story_id": story, "duplicate_of": dup_of,
+        "dup_kind": ["translation" if p else None for p in paired],
+    })
+    canon = np.flatnonzero(~paired)
+    c = len(canon)
+    owners = np.repeat(canon, per_list)
+    step = max(1, (c - 1) // per_list)  # distinct offsets per list, never 0: no repeats, never itself
+    offsets = 1 + (rng.integers(0, c, size=(c, 1)) + np.arange(per_list) * step) % (c - 1)
+    related = canon[(np.arange(c)[:, None] + offsets).ravel() % c]
+    ranks = np.tile(np.arange(1, per_list + 1, dtype=np.int32), len(canon))
+    scores = np.sort(rng.uniform(0.3, 0.95, size=(len(canon), per_list)), axis=1)[:, ::-1].ravel()
+    ids_arr = np.array(ids)
+    lists = pa.table({"article_id": ids_arr[owners], "related_id": ids_arr[related], "rank": ranks,
+                      "score": scores.astype(np.float64)})
+    con = duckdb.connect(str(path))
+    con.register("bench_articles", arts)
+    con.register("bench_related", lists)
+    con.execute("INSERT INTO articles BY NAME SELECT * FROM bench_articles")  # bench data only
+    con.execute("INSERT INTO related_articles BY NAME SELECT * FROM bench_related")
+    con.execute("INSERT INTO related_state (singleton, generation, min_score) VALUES (1, 'g0', 0.5)")
+    con.execute("INSERT INTO load_ledger (kind, batch_id, rows, loaded_at) VALUES ('articles', 'bench', ?, now())", [n])
+    con.close()
+    return ids
+
+
+def bump_generation(path: Path, generation: str) -> None:
+    """A warehouse change the API must pick up (a new related generation)."""
+    from pipeline.config import Settings
+    from pipeline.warehouse.backend import open_backend
+
+    settings = Settings.load(warehouse=f"duckdb:///{path}", lake=str(path.parent / "lake"), warehouse_busy_timeout=120)
+    with open_backend(settings) as be, be.transaction():
+        be._execute("UPDATE related_state SET generation = ? WHERE singleton = 1", [generation])  # bench only
+
+
+# -- load generator (a separate process: a wrk-like closed loop on bare asyncio streams) ------
+async def _load(port: int, ids: list[str], concurrency: int, duration: float, out: str, stop_file: str) -> None:
+    requests = [f"GET /articles/{a}/related?k=10 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for a in ids]
+    rows: list[tuple[float, float, int]] = []
+    errors = 0
+    stop = [time.time() + duration]
+    rng = random.Random(1)
+
+    async def watch() -> None:  # the bench ends an open-ended run by creating the stop file
+        while time.time() < stop[0]:
+            if os.path.exists(stop_file):
+                stop[0] = 0
+            await asyncio.sleep(0.1)
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.time() < stop[0]:
+                req = rng.choice(requests)
+                t = time.time()
+                writer.write(req)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                ok = head[9:12] in (b"200", b"204")
+                rows.append((t, time.time() - t, 0 if ok else 1))
+        except (OSError, asyncio.IncompleteReadError):
+            errors += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(watch(), *(worker() for _ in range(concurrency)))
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    np.save(out, arr)
+    print(json.dumps({"connection_errors": errors}))
+
+
+def run_load(port: int, ids_file: Path, concurrency: int, duration: float, out: Path) -> subprocess.Popen:
+    Path(str(out) + ".stop").unlink(missing_ok=True)  # an earlier run's, in a reused workdir
+    return subprocess.Popen([sys.executable, __file__, "--load-gen", "--port", str(port), "--ids", str(ids_file),
+                             "--concurrency", str(concurrency), "--duration", str(duration), "--out", str(out),
+                             "--stop-file", str(out) + ".stop"],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def stats(arr: np.ndarray, lo: float = -np.inf, hi: float = np.inf) -> dict:
+    sel = arr[(arr[:, 0] >= lo) & (arr[:, 0] < hi)]
+    if not len(sel):
+        return {"requests": 0}
+    lat = np.sort(sel[:, 1]) * 1000
+    span = max(sel[:, 0].max() - sel[:, 0].min(), 1e-9)
+    secs = np.floor(sel[:, 0] - sel[:, 0].min()).astype(int)
+    per_sec = np.bincount(secs)[:-1] if secs.max() >= 1 else np.array([len(sel)])
+    return {"requests": len(sel), "errors": int(sel[:, 2].sum()), "rps": len(sel) / span,
+            "p50_ms": float(np.percentile(lat, 50)), "p90_ms": float(np.percentile(lat, 90)),
+            "p99_ms": float(np.percentile(lat, 99)), "max_ms": float(lat[-1]),
+            "slowest_second_rps": int(per_sec.min()) if len(per_sec) else len(sel)}
+
+
+def line(name: str, s: dict) -> str:
+    if not s.get("requests"):
+        return f"{name}: no requests"
+    return (f"{name}: {s['requests']:,} requests, {s['rps']:,.0f} req/s (slowest second {s['slowest_second_rps']:,}), "
+            f"p50 {s['p50_ms']:.1f} ms, p90 {s['p90_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, max {s['max_ms']:.0f} ms, "
+            f"errors {s['errors']}")
+
+
+# -- processes -----------------------------------------------------------------------------
+def memory(pid: int) -> dict:
+    """RSS, PSS and USS (private clean + dirty) of one process, in MB."""
+    vals: dict[str, int] = {}
+    for row in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        k, v = row.split(":", 1)
+        vals[k] = int(v.split()[0])
+    return {"rss": vals["Rss"] / 1024, "pss": vals["Pss"] / 1024,
+            "uss": (vals["Private_Clean"] + vals["Private_Dirty"]) / 1024}
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (from ``/proc``), multiprocessing's resource tracker aside."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return [c for c in out if b"resource_tracker" not in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def sockets(pid: int, port: int) -> dict[str, int]:
+    """LISTEN and ESTABLISHED TCP sockets on local ``port`` held by ``pid`` (``/proc``)."""
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        return {"LISTEN": 0, "ESTABLISHED": 0}
+    out = {"LISTEN": 0, "ESTABLISHED": 0}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            cols = row.split()
+            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[9] in inodes:
+                state = {"0A": "LISTEN", "01": "ESTABLISHED"}.get(cols[3])
+                if state:
+                    out[state] += 1
+    return out
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def start_server(args: argparse.Namespace, env: dict, port: int, log: Path, trivial: bool = False) -> subprocess.Popen:
+    code = Path(args.code).resolve() if args.code and not trivial else ROOT
+    if trivial:
+        cmd = [sys.executable, __file__, "--trivial-serve", "--port", str(port), "--workers", str(args.workers)]
+    else:
+        cmd = [sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port), "--workers", str(args.workers)]
+    env = dict(env, PYTHONPATH=str(code))
+    return subprocess.Popen(cmd, env=env, cwd=str(code), stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def wait_up(port: int, path: str, timeout: float = 900) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"server on {port} did not come up")
+
+
+async def trivial(scope: dict, receive, send) -> None:  # noqa: ANN001 - ASGI
+    """The trivial ASGI app: a fixed small JSON body."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"11")]})
+    await send({"type": "http.response.body", "body": b'{"ok":true}'})
+
+
+def trivial_factory():  # noqa: ANN201 - an ASGI callable
+    return trivial
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--articles", type=int, default=1_000_000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of the steady load run")
+    p.add_argument("--publish-duration", type=float, default=0,
+                   help="seconds of the run during which a snapshot is published (0: until 10 s after the swap)")
+    p.add_argument("--code", help="serve from this source tree instead (a baseline checkout)")
+    p.add_argument("--workdir")
+    p.add_argument("--load-gen", action="store_true")
+    p.add_argument("--trivial-serve", action="store_true")
+    p.add_argument("--port", type=int)
+    p.add_argument("--ids")
+    p.add_argument("--out")
+    p.add_argument("--stop-file")
+    args = p.parse_args()
+    if args.load_gen:
+        import uvloop
+
+        uvloop.install()
+        ids = json.loads(Path(args.ids).read_text())
+        asyncio.run(_load(args.port, ids, args.concurrency, args.duration, args.out, args.stop_file))
+        return
+    if args.trivial_serve:
+        from pipeline.api.supervisor import serve
+
+        serve(None, "127.0.0.1", args.port, args.workers, app_factory="bench.api_bench:trivial_factory", build=False)
+        return
+    bench(args)
+
+
+def bench(args: argparse.Namespace) -> None:
+    from tests.conftest import free_port
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="api-bench-"))
+    wh = work / "wh.duckdb"
+    print(f"workdir {work}; {os.cpu_count()} cores, shared; load average {os.getloadavg()[0]:.2f}; "
+          f"serving from {args.code or ROOT}", flush=True)
+    t = time.perf_counter()
+    ids_file = work / "ids.json"
+    if wh.exists() and ids_file.exists():  # --workdir of an earlier run: the same warehouse again
+        ids = json.loads(ids_file.read_text())
+        print(f"warehouse reused from {wh} ({args.articles:,} articles assumed)", flush=True)
+    else:
+        ids = make_warehouse(wh, args.articles)
+        print(f"warehouse: {args.articles:,} articles, {len(ids) // 8 * 7 * 10:,}~ related rows written in "
+              f"{time.perf_counter() - t:.1f} s", flush=True)
+        ids = ids[:: max(1, len(ids) // 200_000)]
+        ids_file.write_text(json.dumps(ids))
+    env = dict(os.environ, NEWSFLOW_WAREHOUSE=f"duckdb:///{wh}", NEWSFLOW_LAKE=str(work / "lake"),
+               NEWSFLOW_API_CACHE_ENTRIES="0", NEWSFLOW_API_CACHE_SECONDS="1",
+               NEWSFLOW_WAREHOUSE_READER_IDLE_SECONDS="0")  # readers never keep the bench's writer out
+
+    port = free_port()
+    t = time.perf_counter()
+    server = start_server(args, env, port, work / "serve.log")
+    try:
+        wait_up(port, f"/articles/{ids[0]}/related")
+        for a in ids[:400:3]:  # every worker answers at least once before measuring
+            import httpx
+
+            httpx.get(f"http://127.0.0.1:{port}/articles/{a}/related")
+        print(f"server up with its first snapshot in {time.perf_counter() - t:.1f} s", flush=True)
+        procs = children(server.pid)
+        out = work / "steady.npy"
+        gen = run_load(port, ids_file, args.concurrency, args.duration, out)
+        time.sleep(min(3.0, args.duration / 3))
+        spread = {pid: n for pid in procs if (n := sockets(pid, port)["ESTABLISHED"])}
+        gen.communicate(timeout=args.duration + 120)
+        steady = stats(np.load(out))
+        mem = {pid: memory(pid) for pid in procs if alive(pid)}
+        roles = {pid: "worker" if sockets(pid, port)["LISTEN"] else "builder" for pid in procs}
+
+        # the publish run: the warehouse changes at 5 s; runs until 10 s after the swap (or a fixed time)
+        root = Path(str(wh) + ".api")
+        before_name = (root / "CURRENT").read_text().strip() if (root / "CURRENT").exists() else None
+        pub_out = work / "publish.npy"
+        budget = args.publish_duration or 900
+        gen = run_load(port, ids_file, args.concurrency, budget, pub_out)
+        time.sleep(5)
+        try:
+            bump_generation(wh, f"g-{int(time.time())}")
+        except BaseException:
+            Path(str(pub_out) + ".stop").touch()
+            raise
+        changed_at = time.time()
+        swapped_at, build_peak, polls = None, None, 0
+        while gen.poll() is None and time.time() - changed_at < budget:
+            polls += 1
+            if polls % 20 == 0:  # about once a second: the build process's memory (``--code``: none)
+                for pid in children(server.pid):
+                    if pid not in procs and alive(pid):
+                        with contextlib.suppress(OSError, KeyError):
+                            build_peak = max(build_peak or 0.0, memory(pid)["rss"])
+            now_name = (root / "CURRENT").read_text().strip() if (root / "CURRENT").exists() else None
+            if swapped_at is None and now_name != before_name:
+                swapped_at = time.time()
+                if not args.publish_duration:
+                    break
+            time.sleep(0.05)
+        if swapped_at is not None and not args.publish_duration:
+            time.sleep(10)
+        peak = {pid: memory(pid) for pid in procs if alive(pid)}
+
+        Path(str(pub_out) + ".stop").touch()
+        gen.communicate(timeout=120)
+        pub = np.load(pub_out)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    tport = free_port()
+    tserver = start_server(args, env, tport, work / "trivial.log", trivial=True)
+    try:
+        wait_up(tport, "/")
+        tout = work / "trivial.npy"
+        gen = run_load(tport, ids_file, args.concurrency, min(args.duration, 10), tout)
+        gen.communicate(timeout=200)
+        triv = stats(np.load(tout))
+    finally:
+        tserver.terminate()
+        tserver.wait(timeout=60)
+
+    print(line(f"related c={args.concurrency}, {args.workers} workers, {args.articles:,} articles", steady))
+    print(line("trivial ASGI app, same layout", triv) + f"; related/trivial = {steady['rps'] / triv['rps']:.2f}")
+    print(f"connections per worker (of {args.concurrency}): {sorted(spread.values(), reverse=True)}")
+    for pid, m in mem.items():
+        print(f"  {roles.get(pid, 'process')} {pid}: RSS {m['rss']:.0f} MB, PSS {m['pss']:.0f} MB, USS {m['uss']:.0f} MB "
+              f"(during the publish: RSS {peak.get(pid, m)['rss']:.0f}, USS {peak.get(pid, m)['uss']:.0f})")
+    if len(pub):
+        end = swapped_at or pub[:, 0].max()
+        print(line("  publish run, before the change", stats(pub, hi=changed_at)))
+        print(line("  while the new snapshot was built", stats(pub, lo=changed_at, hi=end)))
+        if swapped_at:
+            print(line("  2 s around the swap", stats(pub, lo=swapped_at - 1, hi=swapped_at + 1)))
+            print(line("  after the swap", stats(pub, lo=swapped_at)))
+            print(f"  the change was published {swapped_at - changed_at:.1f} s after the warehouse moved")
+        if build_peak is not None:
+            print(f"  the build process (a child of the builder) peaked at RSS {build_peak:.0f} MB (sampled each second)")
+        print(line("  whole publish run", stats(pub)))
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from pipeline.lake import tables
 from pipeline.lake.batches import Batch, list_batches, read_batches, write_batch
 from pipeline.lake.schema import (
     ARTICLE_SCHEMA,
@@ -21,7 +22,15 @@ from pipeline.models import Article, Reject
 KIND = "articles"
 
 
-def write_articles(store: ObjectStore, batch_id: str, articles: list[Article]) -> Batch:
+def write_articles(store: ObjectStore, batch_id: str, articles: list[Article], stones=None) -> Batch:
+    """Commit ``articles`` as one batch.  ``stones`` (``pipeline.lake.tombstones``): read
+    again here, at write time, so an article taken down while its run was in flight is
+    left out even when the run checked the tombstones before (issue 19)."""
+    from pipeline.lake import tombstones
+
+    stones = tombstones.load(store) if stones is None else stones
+    if stones:
+        articles = [a for a in articles if not stones.blocks(a.article_id, a.content_hash, a.canonical_url)]
     for a in articles:
         a.batch_id = batch_id
     table = articles_to_table(sorted(articles, key=lambda a: a.article_id))
@@ -78,9 +87,41 @@ def known_entries(store: ObjectStore) -> set[tuple[str, str]]:
     return set(zip(table["feed_url"].to_pylist(), table["guid"].to_pylist(), strict=True))
 
 
+LIGHT = ["article_id", "feed_url", "guid", "revision", "entry_hash", "content_fingerprint", "batch_id"]
+
+
+def current_versions(store: ObjectStore) -> dict[str, dict]:
+    """article_id -> the identity columns of its current (latest batch) row: what ingestion
+    compares a re-served entry with (revisions, issue 19).  No text is read."""
+    d = tables.dataset(store, KIND)
+    if d is None:
+        return {}
+    t = d.to_table(columns=[c for c in LIGHT if c in d.schema.names], use_threads=False)
+    out: dict[str, dict] = {}
+    for row in sorted(t.to_pylist(), key=lambda r: r["batch_id"]):
+        out[row["article_id"]] = row
+    return out
+
+
+def read_current(store: ObjectStore, article_ids: list[str]) -> dict[str, dict]:
+    """The full current rows of ``article_ids`` (the latest batch of each), as dicts."""
+    import pyarrow.compute as pc
+
+    d = tables.dataset(store, KIND)
+    if d is None or not article_ids:
+        return {}
+    t = d.to_table(filter=pc.field("article_id").isin(pa.array(sorted(set(article_ids)), pa.string())),
+                   use_threads=False)
+    t = as_article_schema(t)
+    out: dict[str, dict] = {}
+    for row in sorted(t.to_pylist(), key=lambda r: r["batch_id"]):
+        out[row["article_id"]] = row
+    return out
+
+
 def batch_ids(store: ObjectStore) -> list[str]:
     return [m.batch_id for m in list_batches(store, KIND)]
 
 
 __all__ = ["write_articles", "read_articles", "read_articles_table", "known_entries", "batch_ids",
-           "as_article_schema"]
+           "as_article_schema", "current_versions", "read_current"]

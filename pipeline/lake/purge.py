@@ -15,8 +15,8 @@ What "everywhere in the lake" means here, and how:
 * **raw zone**: the article's page bodies and their fetch records are deleted; a feed
   body that carried the entry is rewritten without that item (``<item>``/``<entry>``, JSON
   Feed item), stored under its new content hash, and its records re-pointed at it.
-* **dedup index** objects holding the article are deleted (a derived cache, rebuilt from
-  the articles table on the next dedup run); the **related state** (``related/``) is
+* **dedup index** objects holding the article are rewritten without its row (the batch's
+  other articles stay indexed); the **related state** (``related/``) is
   deleted whole and rebuilt by the next refresh (its term statistics mix every document).
 
 Everything here is idempotent: a second purge of the same tombstones finds nothing.
@@ -140,15 +140,23 @@ def purge_raw(store: ObjectStore, stones: Tombstones, extra: Iterable[str] = ())
 
 
 def purge_objects(store: ObjectStore, ids: set[str]) -> dict[str, int]:
-    """Dedup index objects holding the articles, and the related stage's state."""
-    out = {"index_objects_deleted": 0, "related_objects_deleted": 0}
+    """Dedup index objects holding the articles are rewritten without their rows (the
+    file's metadata, with its settings fingerprint, kept: the batch's other articles stay
+    indexed); the related stage's state is deleted whole (rebuilt by the next refresh)."""
+    import pyarrow.compute as pc
+
+    out = {"index_objects_rewritten": 0, "related_objects_deleted": 0}
     for key in list(store.list("dedup-index/")):
         if not key.endswith(".parquet"):
             continue
-        t = pq.read_table(io.BytesIO(store.get(key)), columns=["article_id"])
-        if _holds(t, ("article_id",), ids):
-            store.delete(key)
-            out["index_objects_deleted"] += 1
+        t = pq.read_table(io.BytesIO(store.get(key)))
+        if not _holds(t, ("article_id",), ids):
+            continue
+        keep = t.filter(pc.invert(pc.is_in(t["article_id"], pa.array(sorted(ids), pa.string()))))
+        sink = io.BytesIO()
+        pq.write_table(keep, sink, compression="zstd")
+        store.put(key, sink.getvalue())
+        out["index_objects_rewritten"] += 1
     for key in list(store.list("related/")):
         store.delete(key)
         out["related_objects_deleted"] += 1

@@ -134,6 +134,8 @@ def test_a_takedown_leaves_no_byte_of_the_article_and_a_rerun_does_not_bring_it_
     feeds = str(EXAMPLES / "feeds.yaml")
     run_pass(settings, feeds, run_ts=T0)
     run_pass(settings, feeds, run_ts=T0 + timedelta(hours=1))  # older snapshots, more files
+    stories = _stories(settings)
+    assert PLANTED_ID in stories
     before = lake_hits(settings)
     assert any("raw/" in h for h in before) and any("tables/articles" in h for h in before)
     assert warehouse_hits(settings)  # the warehouse holds it (rows)
@@ -152,8 +154,18 @@ def test_a_takedown_leaves_no_byte_of_the_article_and_a_rerun_does_not_bring_it_
     assert lake_hits(settings) == []
     assert warehouse_hits(settings) == []
     _nothing_served(settings)
+    # dedup re-clustered without it; every other article keeps its story
+    after = _stories(settings)
+    assert after == {a: s for a, s in stories.items() if a != PLANTED_ID}
     listed = tombstones.read_all(open_store(settings))
     assert [(t.article_id, t.requested_by, bool(t.purged)) for t in listed] == [(PLANTED_ID, "legal@example", True)]
+
+
+def _stories(settings: Settings) -> dict[str, str]:
+    from pipeline.warehouse.backend import open_backend
+
+    with open_backend(settings, read_only=True) as be:
+        return dict(be._execute("SELECT article_id, story_id FROM articles").fetchall())
 
 
 def _nothing_served(settings: Settings) -> None:

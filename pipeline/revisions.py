@@ -36,6 +36,7 @@ TAKEDOWN_DETAIL = "the article was taken down (see `newsflow takedown list`); it
 class RevisionCounts:
     revised: int = 0  # new revisions stored
     unchanged: int = 0  # re-served with no real change: no revision
+    older: int = 0  # an older version seen again (a replay of old raw bodies): already history
     taken_down: int = 0  # refused by a tombstone
 
 
@@ -103,6 +104,10 @@ def classify(store: ObjectStore, built: list[Article], current: dict[str, dict],
             if force:  # a forced re-ingest rewrites the same revision, never a new one
                 a.revision, a.revision_kind = old_rev, "first" if old_rev == 1 else "update"
                 out.append(a)
+            continue
+        seen_at = old.get("fetched_at")
+        if seen_at is not None and a.fetched_at is not None and a.fetched_at < seen_at:
+            counts.older += 1  # a replay met an earlier version: it is history already, never current
             continue
         summary = summarize(row or {}, _fields(a))
         summary["previous_fingerprint"] = old_fp

@@ -29,6 +29,7 @@ from pipeline.dedup.rules import cluster_fingerprint, index_fingerprint, match_f
 from pipeline.lake import corrections as lake_corrections
 from pipeline.lake import dedup_zone, tombstones
 from pipeline.lake.articles import batch_ids, read_articles
+from pipeline.lake.purge import enforce
 from pipeline.lake.store import ObjectStore, open_store
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,10 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
 
     store = store or open_store(settings)
     pinned = maintenance.pin(store, "dedup")
+    before = tombstones.load(store)
     report = _dedup(settings, store)
     maintenance.record(store, "dedup", pinned)
+    enforce(store, before)  # a takedown requested while this run was in flight (issue 19)
     return report
 
 

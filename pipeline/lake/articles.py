@@ -87,7 +87,7 @@ def known_entries(store: ObjectStore) -> set[tuple[str, str]]:
     return set(zip(table["feed_url"].to_pylist(), table["guid"].to_pylist(), strict=True))
 
 
-LIGHT = ["article_id", "feed_url", "guid", "revision", "entry_hash", "content_fingerprint", "batch_id"]
+LIGHT = ["article_id", "feed_url", "guid", "revision", "entry_hash", "content_fingerprint", "fetched_at", "batch_id"]
 
 
 def current_versions(store: ObjectStore) -> dict[str, dict]:

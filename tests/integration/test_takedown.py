@@ -136,6 +136,7 @@ def test_a_takedown_leaves_no_byte_of_the_article_and_a_rerun_does_not_bring_it_
     run_pass(settings, feeds, run_ts=T0 + timedelta(hours=1))  # older snapshots, more files
     stories = _stories(settings)
     assert PLANTED_ID in stories
+    served_version = _served(settings)
     before = lake_hits(settings)
     assert any("raw/" in h for h in before) and any("tables/articles" in h for h in before)
     assert warehouse_hits(settings)  # the warehouse holds it (rows)
@@ -146,6 +147,7 @@ def test_a_takedown_leaves_no_byte_of_the_article_and_a_rerun_does_not_bring_it_
     assert lake_hits(settings) == []
     assert warehouse_hits(settings) == []
     _nothing_served(settings)
+    assert _served(settings, present=False) != served_version  # the API's snapshot and caches refresh
 
     # the feed still serves the item: a forced rerun (unconditional GETs, every entry looked
     # at again) refuses it, counted
@@ -166,6 +168,17 @@ def _stories(settings: Settings) -> dict[str, str]:
 
     with open_backend(settings, read_only=True) as be:
         return dict(be._execute("SELECT article_id, story_id FROM articles").fetchall())
+
+
+def _served(settings: Settings, present: bool = True) -> str:
+    """The API's version token (a change rebuilds its snapshot and clears its response
+    cache: new bodies, new ETags); the snapshot holds the article or not."""
+    from pipeline.api.snapshot import Snapshot, read_version
+    from pipeline.warehouse.backend import open_backend
+
+    assert (PLANTED_ID in Snapshot.load(settings).ids) is present
+    with open_backend(settings, read_only=True) as be:
+        return read_version(be)[0]
 
 
 def _nothing_served(settings: Settings) -> None:

@@ -34,9 +34,17 @@ from pipeline.feeds.polite import HostGate, interleave_by_host
 from pipeline.feeds.poll import poll_feeds
 from pipeline.lake import raw, tombstones
 from pipeline.lake.articles import current_versions, known_entries, write_articles, write_rejects
-from pipeline.lake.purge import enforce
+from pipeline.lake.purge import enforce, purge_raw
 from pipeline.lake.store import ObjectStore, StoreError, open_store
-from pipeline.models import Article, Entry, FeedSpec, NewsflowError, PageContent, Reject
+from pipeline.models import (
+    Article,
+    Entry,
+    ExtractError,
+    FeedSpec,
+    NewsflowError,
+    PageContent,
+    Reject,
+)
 from pipeline.normalize import build_article, needs_page
 from pipeline.progress import progress_bar
 from pipeline.revisions import RevisionCounts, changed_entries, classify, refuse_entries
@@ -114,10 +122,12 @@ def ingest(
         fresh += [] if force else changed_entries(entries, by_entry)  # held, served changed: a revision?
         fresh, refused = refuse_entries(fresh, stones, report.revisions)
         report.rejects.extend(refused)
-        source = live_pages(settings, store, fetcher, gate, page_attempts)
+        source = live_pages(settings, store, fetcher, gate, page_attempts, stones)
         articles = build_articles(fresh, source, settings, report, progress)
         articles, refused = classify(store, articles, current, stones, report.revisions, force=force)
         report.rejects.extend(refused)
+        if refused:  # a page that only its content identified as taken down: its body goes too
+            purge_raw(store, stones)
     finally:
         if own:
             fetcher.close()
@@ -169,8 +179,9 @@ def batch_id_for(run_ts: datetime, articles: Sequence[Article]) -> str:
 
 
 def live_pages(settings: Settings, store: ObjectStore, fetcher: Fetcher, gate: HostGate,
-               attempts: list[Attempt]) -> PageSource:
-    """Fetch article pages through the same guarded, limited, polite layer as feeds."""
+               attempts: list[Attempt], stones: tombstones.Tombstones | None = None) -> PageSource:
+    """Fetch article pages through the same guarded, limited, polite layer as feeds.  A page
+    that redirected to a taken-down article is refused before its body is kept."""
 
     def get(entry: Entry) -> tuple[PageContent, str, datetime]:
         attempt = Attempt(kind="page", feed_url=entry.feed_url, url=entry.link or "",
@@ -183,6 +194,9 @@ def live_pages(settings: Settings, store: ObjectStore, fetcher: Fetcher, gate: H
             attempt.status, attempt.reason = getattr(exc, "status", None), exc.reason
             attempt.detail = str(exc)[:500]
             raise
+        if stones and stones.blocks_url(result.final_url):
+            attempt.reason = tombstones.REASON
+            raise ExtractError(f"{result.final_url} was taken down", reason=tombstones.REASON)
         record = raw.store_fetch(store, "page", result, meta={"feed_url": entry.feed_url})
         attempt.outcome, attempt.status, attempt.final_url = "ok", result.status, result.final_url
         attempt.elapsed_ms, attempt.bytes, attempt.body_sha256 = result.elapsed_ms, record.size, record.sha256
@@ -272,9 +286,12 @@ def ingest_pushed(settings: Settings, records: Sequence[tuple[FeedSpec, raw.RawR
             fresh += new
         fresh, refused = refuse_entries(fresh, stones, report.revisions)
         report.rejects.extend(refused)
-        articles = build_articles(fresh, live_pages(settings, store, fetcher, gate, page_attempts), settings, report)
+        articles = build_articles(fresh, live_pages(settings, store, fetcher, gate, page_attempts, stones),
+                                  settings, report)
         articles, refused = classify(store, articles, current, stones, report.revisions)
         report.rejects.extend(refused)
+        if refused:
+            purge_raw(store, stones)
     finally:
         if own:
             fetcher.close()

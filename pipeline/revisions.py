@@ -88,7 +88,7 @@ def classify(store: ObjectStore, built: list[Article], current: dict[str, dict],
     held = [a.article_id for a in keep if a.article_id in current]
     need = [i for i in held if not current[i].get("content_fingerprint")
             or current[i]["content_fingerprint"] != next(a.content_fingerprint for a in keep if a.article_id == i)]
-    full = read_current(store, need) if need else {}
+    full = read_current(store, need, current) if need else {}
     out: list[Article] = []
     for a in keep:
         old = current.get(a.article_id)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 
 from pipeline.cli_common import settings_from_args
 from pipeline.config import Settings
-from pipeline.lake import tables, tombstones
+from pipeline.lake import tombstones
 from pipeline.lake.purge import purge
 from pipeline.lake.store import ObjectStore, open_store
 from pipeline.lake.tombstones import Tombstone
@@ -39,18 +39,15 @@ class TakedownError(ValueError):
 
 
 def _rows_of(store: ObjectStore, article_id: str) -> list[dict]:
-    """Every stored version of the article (all batches), identity and title only."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """Every stored version of the article (all batches), identity and title only
+    (quarantined batches left out, like every reader)."""
+    from pipeline.lake.batches import read_batches
 
-    d = tables.dataset(store, "articles")
-    if d is None:
+    cols = ["article_id", "url", "canonical_url", "guid", "content_hash", "title", "batch_id"]
+    t = read_batches(store, "articles", columns=cols)
+    if t is None:
         return []
-    cols = [c for c in ("article_id", "url", "canonical_url", "guid", "content_hash", "title", "batch_id")
-            if c in d.schema.names]
-    t = d.to_table(columns=cols, filter=pc.field("article_id").isin(pa.array([article_id], pa.string())),
-                   use_threads=False)
-    return sorted(t.to_pylist(), key=lambda r: r["batch_id"])
+    return [r for r in t.to_pylist() if r["article_id"] == article_id]
 
 
 def resolve(store: ObjectStore, target: str) -> tuple[str, list[dict]]:

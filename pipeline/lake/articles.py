@@ -7,7 +7,6 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from pipeline.lake import tables
 from pipeline.lake.batches import Batch, list_batches, read_batches, write_batch
 from pipeline.lake.schema import (
     ARTICLE_SCHEMA,
@@ -92,29 +91,32 @@ LIGHT = ["article_id", "feed_url", "guid", "revision", "entry_hash", "content_fi
 
 def current_versions(store: ObjectStore) -> dict[str, dict]:
     """article_id -> the identity columns of its current (latest batch) row: what ingestion
-    compares a re-served entry with (revisions, issue 19).  No text is read."""
-    d = tables.dataset(store, KIND)
-    if d is None:
+    compares a re-served entry with (revisions, issue 19).  No text is read; quarantined
+    batches are left out like everywhere (``read_batches``)."""
+    t = read_batches(store, KIND, columns=LIGHT)
+    if t is None:
         return {}
-    t = d.to_table(columns=[c for c in LIGHT if c in d.schema.names], use_threads=False)
     out: dict[str, dict] = {}
-    for row in sorted(t.to_pylist(), key=lambda r: r["batch_id"]):
-        out[row["article_id"]] = row
+    for row in t.to_pylist():  # oldest batch first: the latest wins
+        out[row["article_id"]] = {c: row.get(c) for c in LIGHT}
     return out
 
 
-def read_current(store: ObjectStore, article_ids: list[str]) -> dict[str, dict]:
-    """The full current rows of ``article_ids`` (the latest batch of each), as dicts."""
+def read_current(store: ObjectStore, article_ids: list[str], current: dict[str, dict] | None = None) -> dict[str, dict]:
+    """The full current rows of ``article_ids`` (the latest batch of each), as dicts; only
+    the batches holding them are read."""
     import pyarrow.compute as pc
 
-    d = tables.dataset(store, KIND)
-    if d is None or not article_ids:
+    if not article_ids:
         return {}
-    t = d.to_table(filter=pc.field("article_id").isin(pa.array(sorted(set(article_ids)), pa.string())),
-                   use_threads=False)
-    t = as_article_schema(t)
+    current = current if current is not None else current_versions(store)
+    batches = sorted({current[a]["batch_id"] for a in article_ids if a in current})
+    t = read_batches(store, KIND, batches) if batches else None
+    if t is None or not t.num_rows:
+        return {}
+    t = as_article_schema(t.filter(pc.is_in(t["article_id"], pa.array(sorted(set(article_ids)), pa.string()))))
     out: dict[str, dict] = {}
-    for row in sorted(t.to_pylist(), key=lambda r: r["batch_id"]):
+    for row in t.to_pylist():
         out[row["article_id"]] = row
     return out
 

@@ -160,11 +160,13 @@ def _refresh(settings: Settings, *, store: ObjectStore, encoder: Encoder | None,
     t = time.perf_counter()
     fresh = sorted(batches - state.batches)
     by_id: dict[str, Article] = {}
+    forgotten: set[str] = set()  # lists dropped here: the warehouse must drop them too
     if fresh:
         for a in read_articles(store, fresh):
             by_id[a.article_id] = a
             if a.article_id in state.docs and state.seen.get(a.article_id, ("",))[0] != (a.batch_id or ""):
                 _forget(state, a.article_id)  # a new revision: scored again from its current text
+                forgotten.add(a.article_id)
             state.seen[a.article_id] = (a.batch_id or "", a.language or "")
     gone = tombstones.load(store).ids  # taken down: never a canonical, never related
     asg = generation.assignments.select(["article_id", "story_id", "duplicate_of"]).to_pydict()
@@ -203,6 +205,7 @@ def _refresh(settings: Settings, *, store: ObjectStore, encoder: Encoder | None,
     dim = next(iter(vectors.values())).shape[0] if vectors else (state.index.dim if state.index else 512)
     t = time.perf_counter()
     changed, stats = update(state, canonicals, vectors, settings, dim)
+    changed |= forgotten
     timings["update"] = time.perf_counter() - t
     state.batches = set(batches)
     state.dedup_generation = generation.generation_id

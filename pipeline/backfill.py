@@ -26,10 +26,12 @@ from pipeline.extract.html import extract_page
 from pipeline.extract.urls import canonicalize_url
 from pipeline.feeds.warc import ReadStats, WarcFilter, WarcPage, open_source, read_pages
 from pipeline.ingest import IngestReport, write_outputs
-from pipeline.lake.articles import known_entries
+from pipeline.lake import tombstones
+from pipeline.lake.articles import current_versions, known_entries
 from pipeline.lake.store import ObjectStore
 from pipeline.models import Article, Entry, NewsflowError, Reject
 from pipeline.normalize import build_article
+from pipeline.revisions import classify
 
 log = logging.getLogger(__name__)
 FEED = "warc:backfill"  # the feed_url of backfilled articles (their guid is the URL)
@@ -149,6 +151,9 @@ def backfill_file(settings: Settings, store: ObjectStore, source: str, filters: 
         articles = [a for a in done if isinstance(a, Article)]
         batch.rejects.extend(r for r in done if isinstance(r, Reject))
         batch.pages_fetched = len(done)
+        articles, refused = classify(store, articles, current_versions(store), tombstones.load(store),
+                                     batch.revisions, force=False)  # revisions and takedowns (issue 19)
+        batch.rejects.extend(refused)
         write_outputs(store, batch, articles, [], [])
         report.articles += batch.articles_new
         if batch.batch_id:

@@ -56,6 +56,7 @@ COMMAND_MODULES = (
     "pipeline.corrections_cli",
     "pipeline.push_cli",
     "pipeline.backfill_cli",
+    "pipeline.takedown",
 )
 
 

@@ -32,12 +32,22 @@ from pipeline.feeds.attempts import Attempt, write_attempts
 from pipeline.feeds.fetch import PAGE_ACCEPT, Fetcher
 from pipeline.feeds.polite import HostGate, interleave_by_host
 from pipeline.feeds.poll import poll_feeds
-from pipeline.lake import raw
-from pipeline.lake.articles import known_entries, write_articles, write_rejects
+from pipeline.lake import raw, tombstones
+from pipeline.lake.articles import current_versions, known_entries, write_articles, write_rejects
+from pipeline.lake.purge import enforce, purge_raw
 from pipeline.lake.store import ObjectStore, StoreError, open_store
-from pipeline.models import Article, Entry, FeedSpec, NewsflowError, PageContent, Reject
+from pipeline.models import (
+    Article,
+    Entry,
+    ExtractError,
+    FeedSpec,
+    NewsflowError,
+    PageContent,
+    Reject,
+)
 from pipeline.normalize import build_article, needs_page
 from pipeline.progress import progress_bar
+from pipeline.revisions import RevisionCounts, changed_entries, classify, refuse_entries
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +73,7 @@ class IngestReport:
     attempts: int = 0
     attempts_uri: str | None = None
     rejects: list[Reject] = field(default_factory=list)
+    revisions: RevisionCounts = field(default_factory=RevisionCounts)
 
     @property
     def rejects_by_reason(self) -> dict[str, int]:
@@ -86,6 +97,9 @@ def ingest(
     """
     store = store or open_store(settings)
     report = IngestReport(run_ts=run_ts)
+    stones = tombstones.load(store)
+    current = current_versions(store)
+    by_entry = {(r["feed_url"], r["guid"]): r for r in current.values()}
     known = known_entries(store)
     gate = HostGate(settings.fetch_per_host, settings.host_min_delay)
     own = fetcher is None
@@ -105,14 +119,22 @@ def ingest(
         report.entries = len(entries)
         fresh = entries if force else [e for e in entries if (e.feed_url, e.guid) not in known]
         report.entries_known = len(entries) - len(fresh)
-        source = live_pages(settings, store, fetcher, gate, page_attempts)
+        fresh += [] if force else changed_entries(entries, by_entry)  # held, served changed: a revision?
+        fresh, refused = refuse_entries(fresh, stones, report.revisions)
+        report.rejects.extend(refused)
+        source = live_pages(settings, store, fetcher, gate, page_attempts, stones)
         articles = build_articles(fresh, source, settings, report, progress)
+        articles, refused = classify(store, articles, current, stones, report.revisions, force=force)
+        report.rejects.extend(refused)
+        if refused:  # a page that only its content identified as taken down: its body goes too
+            purge_raw(store, stones)
     finally:
         if own:
             fetcher.close()
     write_outputs(store, report, articles, poll.attempts + page_attempts, [f.url for f in feeds])
     poll.save_states(store)  # last: the feeds' entries are committed (see the module docstring)
     failpoint("after_feed_state")
+    enforce(store, stones)  # a takedown requested while this run was in flight (issue 19)
     return report
 
 
@@ -141,10 +163,10 @@ def write_outputs(store, report, articles, attempts, feed_urls) -> None:
         log.warning("reject %s:%s %s %s", r.stage, r.reason, r.url, r.detail)
     log.info(
         "ingest: feeds ok=%d (304: %d) failed=%d not_due=%d parked=%d entries=%d known=%d "
-        "pages=%d new_articles=%d rejects=%s",
+        "pages=%d new_articles=%d (revisions %d, unchanged %d) rejects=%s",
         report.feeds_ok, report.feeds_not_modified, report.feeds_failed, report.feeds_not_due,
         report.feeds_parked, report.entries, report.entries_known, report.pages_fetched,
-        report.articles_new, report.rejects_by_reason,
+        report.articles_new, report.revisions.revised, report.revisions.unchanged, report.rejects_by_reason,
     )
 
 
@@ -157,8 +179,9 @@ def batch_id_for(run_ts: datetime, articles: Sequence[Article]) -> str:
 
 
 def live_pages(settings: Settings, store: ObjectStore, fetcher: Fetcher, gate: HostGate,
-               attempts: list[Attempt]) -> PageSource:
-    """Fetch article pages through the same guarded, limited, polite layer as feeds."""
+               attempts: list[Attempt], stones: tombstones.Tombstones | None = None) -> PageSource:
+    """Fetch article pages through the same guarded, limited, polite layer as feeds.  A page
+    that redirected to a taken-down article is refused before its body is kept."""
 
     def get(entry: Entry) -> tuple[PageContent, str, datetime]:
         attempt = Attempt(kind="page", feed_url=entry.feed_url, url=entry.link or "",
@@ -171,6 +194,9 @@ def live_pages(settings: Settings, store: ObjectStore, fetcher: Fetcher, gate: H
             attempt.status, attempt.reason = getattr(exc, "status", None), exc.reason
             attempt.detail = str(exc)[:500]
             raise
+        if stones and stones.blocks_url(result.final_url):
+            attempt.reason = tombstones.REASON
+            raise ExtractError(f"{result.final_url} was taken down", reason=tombstones.REASON)
         record = raw.store_fetch(store, "page", result, meta={"feed_url": entry.feed_url})
         attempt.outcome, attempt.status, attempt.final_url = "ok", result.status, result.final_url
         attempt.elapsed_ms, attempt.bytes, attempt.body_sha256 = result.elapsed_ms, record.size, record.sha256
@@ -190,7 +216,9 @@ def build_articles(entries: list[Entry], pages: PageSource, settings: Settings,
             if needs_page(entry):
                 page, final_url, fetched_at = pages(entry)
                 fetched = True
-            return i, build_article(entry, page, fetched_at, settings, final_url=final_url), fetched
+            article = build_article(entry, page, fetched_at, settings, final_url=final_url)
+            article.entry_hash = entry.entry_hash
+            return i, article, fetched
         except NewsflowError as exc:
             stage = "page" if needs_page(entry) and not fetched else "normalize"
             return i, Reject(stage, entry.link or entry.guid, exc.reason, str(exc)), fetched
@@ -233,6 +261,8 @@ def ingest_pushed(settings: Settings, records: Sequence[tuple[FeedSpec, raw.RawR
     from pipeline.feeds.poll import stamp_entries
 
     report = IngestReport(run_ts=run_ts)
+    stones = tombstones.load(store)
+    current = current_versions(store)
     known = known_entries(store)
     gate = HostGate(settings.fetch_per_host, settings.host_min_delay)
     own = fetcher is None
@@ -254,9 +284,17 @@ def ingest_pushed(settings: Settings, records: Sequence[tuple[FeedSpec, raw.RawR
             report.entries_known += len(entries) - len(new)
             known |= {(e.feed_url, e.guid) for e in new}
             fresh += new
-        articles = build_articles(fresh, live_pages(settings, store, fetcher, gate, page_attempts), settings, report)
+        fresh, refused = refuse_entries(fresh, stones, report.revisions)
+        report.rejects.extend(refused)
+        articles = build_articles(fresh, live_pages(settings, store, fetcher, gate, page_attempts, stones),
+                                  settings, report)
+        articles, refused = classify(store, articles, current, stones, report.revisions)
+        report.rejects.extend(refused)
+        if refused:
+            purge_raw(store, stones)
     finally:
         if own:
             fetcher.close()
     write_outputs(store, report, articles, page_attempts, sorted({spec.url for spec, _ in records}))
+    enforce(store, stones)
     return report

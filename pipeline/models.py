@@ -72,6 +72,9 @@ class Entry:
     authors: list[str] = field(default_factory=list)
     language: str | None = None  # the feed's declared language
     tags: list[str] = field(default_factory=list)
+    updated: datetime | None = None  # the feed's own "updated" date (Atom, JSON Feed date_modified)
+    entry_hash: str | None = None  # pipeline.extract.revisions.entry_hash (set when stamped)
+    seen_before: bool = False  # the feed state saw this exact entry last time (no need to look again)
 
 
 @dataclass
@@ -168,6 +171,13 @@ class Article:
     published_at_inferred: bool = False  # True when published_at is the fetch time
     section: str | None = None
     site_name: str | None = None
+    # issue 19: revisions.  ``revision`` 1 is the first version stored; a changed article
+    # comes back as a new row (a new batch) with the next number, never overwriting.
+    revision: int = 1
+    content_fingerprint: str | None = None  # pipeline.extract.revisions.fingerprint
+    entry_hash: str | None = None  # the feed entry as seen (decides when to look again)
+    revision_kind: str | None = None  # first | update | correction | retraction
+    revision_diff: str | None = None  # JSON summary of what changed since the previous revision
 
 
 @dataclass

@@ -27,8 +27,9 @@ from pipeline.config import Settings
 from pipeline.dedup import corrections
 from pipeline.dedup.rules import cluster_fingerprint, index_fingerprint, match_fingerprint
 from pipeline.lake import corrections as lake_corrections
-from pipeline.lake import dedup_zone
+from pipeline.lake import dedup_zone, tombstones
 from pipeline.lake.articles import batch_ids, read_articles
+from pipeline.lake.purge import enforce
 from pipeline.lake.store import ObjectStore, open_store
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: 
                              lsh_threshold=settings.lsh_threshold, num_perm=settings.minhash_perm)
         dedup_zone.write_index(store, batch_id, new, ifp)
     known = dedup_zone.load_known(store, earlier, cache)
+    mine = {d.id for d in new}
+    known = [d for d in known if d.id not in mine]  # a revision is never matched with its own older version
     edges = match(new, known, chain, settings, load=dedup_zone.loader(store))
     dedup_zone.unload(known)
     dedup_zone.write_batch_edges(store, batch_id, edges, match_fingerprint(settings))
@@ -76,8 +79,10 @@ def dedup(settings: Settings, *, store: ObjectStore | None = None) -> DedupRepor
 
     store = store or open_store(settings)
     pinned = maintenance.pin(store, "dedup")
+    before = tombstones.load(store)
     report = _dedup(settings, store)
     maintenance.record(store, "dedup", pinned)
+    enforce(store, before)  # a takedown requested while this run was in flight (issue 19)
     return report
 
 
@@ -91,7 +96,9 @@ def _dedup(settings: Settings, store: ObjectStore) -> DedupReport:
     fps = dedup_zone.batch_edges_fingerprints(store)
     todo = [b for b in ids if fps.get(b) != mfp]
     fixes = [corrections.from_record(r) for r in lake_corrections.read_all(store)]
-    generation = dedup_zone.generation_id_for(ids, cluster_fingerprint(settings) + corrections.digest(fixes))
+    stones = tombstones.load(store)  # a takedown re-clusters without the article (issue 19)
+    generation = dedup_zone.generation_id_for(ids, cluster_fingerprint(settings) + corrections.digest(fixes)
+                                              + tombstones.digest(stones))
     if not todo and dedup_zone.latest_id(store) == generation:
         counts = dedup_zone.generation_counts(store, generation)
         return DedupReport(generation, sum(1 for _ in dedup_zone.read_meta(store, ids)), counts)
@@ -103,7 +110,12 @@ def _dedup(settings: Settings, store: ObjectStore) -> DedupReport:
         dedup_batch(store, settings, bid, [b for b in ids if b != bid and (b < bid or b not in pending)],
                     chain, cache)
     meta = {k: _Meta(**v) for k, v in dedup_zone.read_meta(store, ids).items()}
-    edges = [e for e in dedup_zone.read_batch_edges(store, ids) if e.a in meta and e.b in meta]
+    # Revisions (issue 19): an edge counts only when computed with the current version of
+    # both articles; the batch holding a newer version matched it again.
+    current = dedup_zone.current_batches(store)
+    edges = [e for e in dedup_zone.read_batch_edges(store, ids, current=current)
+             if e.a in meta and e.b in meta and e.a not in stones.stones and e.b not in stones.stones]
+    meta = {k: m for k, m in meta.items() if k not in stones.stones}
     result = cluster_edges(meta, edges, first_seen={k: (m.batch_id, k) for k, m in meta.items()},
                            corrections=fixes)
     previous = dedup_zone.read_latest(store)

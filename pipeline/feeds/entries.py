@@ -30,6 +30,7 @@ class RawEntry:
     published: datetime | None = None
     authors: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    updated: datetime | None = None
 
 
 def _sha(*parts: str) -> str:
@@ -94,6 +95,7 @@ def finalize(raw: list[RawEntry], feed_url: str, base: str, language: str | None
             authors=_dedup(r.authors),
             language=language,
             tags=_dedup(r.tags),
+            updated=r.updated,
         )
         for r, link, guid in zip(raw, links, guids, strict=True)
     ]

@@ -135,6 +135,7 @@ def parse_jsonfeed(
                 or parse_date(item.get("date_modified"), f"{where}.date_modified", warnings),
                 authors=_authors(item, where) or feed_authors,
                 tags=[t.strip() for t in tags if isinstance(t, str) and t.strip()],
+                updated=parse_date(item.get("date_modified"), f"{where}.date_modified", warnings),
             )
         )
     return fmt, title.strip() if title else None, language, entries, warnings

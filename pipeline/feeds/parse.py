@@ -169,4 +169,5 @@ def _raw_entry(e: Any, url: str) -> RawEntry:
         published=_utc(dict.get(e, "published_parsed")) or _utc(dict.get(e, "updated_parsed")),
         authors=[a.strip() for a in authors if a and a.strip()],
         tags=[t for t in tags if t],
+        updated=_utc(dict.get(e, "updated_parsed")),
     )

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pipeline.config import Settings
-from pipeline.lake import raw
+from pipeline.lake import raw, tombstones
 from pipeline.lake.store import ObjectStore, StoreError
+from pipeline.lake.tombstones import Tombstones
 from pipeline.models import Entry, FeedSpec, NewsflowError, Reject
 from pipeline.progress import progress_bar
 
@@ -95,11 +96,12 @@ def poll_feeds(
     """
     order = interleave_by_host(list(feeds), lambda s: s.url)
     pushed = {s.feed_url: s for s in websub.load_all(store) if s.state == "active"}  # one listing per run
+    stones = tombstones.load(store)  # taken-down items are cut from feed bodies before they are kept
 
     def one(spec: FeedSpec) -> FeedOutcome:
         try:
             return poll_one(settings, spec, run_ts=run_ts, store=store, fetcher=fetcher,
-                            gate=gate, known=known, force=force, pushed=pushed)
+                            gate=gate, known=known, force=force, pushed=pushed, stones=stones)
         except StoreError:  # the lake is down or refuses us: no feed can be kept, stop the run
             raise
         except Exception as exc:  # one feed must never kill the run
@@ -125,6 +127,7 @@ def poll_one(
     known: set[tuple[str, str]] | frozenset = frozenset(),
     force: bool = False,
     pushed: dict[str, websub.Subscription] | None = None,
+    stones: Tombstones | None = None,
 ) -> FeedOutcome:
     """Poll one feed.  ``pushed``: the live WebSub subscriptions by feed URL (read from the
     lake when not given): a pushed feed is polled rarely, as a safety net."""
@@ -160,7 +163,8 @@ def poll_one(
         attempt.outcome = "not_modified"
         return _finish(store, state, attempt, was_parked, FeedOutcome(spec, "not_modified"))
     record = raw.store_fetch(store, "feed", result,
-                             meta={"feed_url": spec.url, "name": spec.name, "language": spec.language})
+                             meta={"feed_url": spec.url, "name": spec.name, "language": spec.language},
+                             stones=stones)
     attempt.body_sha256 = record.sha256
     try:
         parsed = parse_feed(result.body, result.final_url, result.headers.get("content-type"))
@@ -173,6 +177,7 @@ def poll_one(
     for w in parsed.warnings:
         log.info("feed %s: %s", spec.url, w)
     entries = stamp_entries(parsed.entries, spec)
+    remember_entries(state, entries)
     new = sum(1 for e in entries if (e.feed_url, e.guid) not in known)
     record_success(settings, state, run_ts, status=result.status, headers=result.headers,
                    entries=len(entries), new_entries=new, ttl_minutes=parsed.ttl_minutes)
@@ -186,11 +191,25 @@ def poll_one(
 
 
 def stamp_entries(entries: list[Entry], spec: FeedSpec) -> list[Entry]:
-    """Entries belong to the REGISTRY url (stable across redirects) and inherit its language."""
+    """Entries belong to the REGISTRY url (stable across redirects) and inherit its language;
+    each gets its entry hash (what decides whether a held article is looked at again)."""
+    from pipeline.extract.revisions import entry_hash
+
     for entry in entries:
         entry.language = entry.language or spec.language
         entry.feed_url = spec.url
+        entry.entry_hash = entry_hash(entry.title, entry.summary_html, entry.content_html,
+                                      entry.updated.isoformat() if entry.updated else None)
     return entries
+
+
+def remember_entries(state: FeedState, entries: list[Entry]) -> None:
+    """Mark the entries this feed served unchanged since the last poll, then remember the
+    ones it serves now (saved with the state, after the batch commits)."""
+    before = state.entry_hashes or {}
+    for e in entries:
+        e.seen_before = before.get(e.guid) == e.entry_hash
+    state.entry_hashes = {e.guid: e.entry_hash for e in entries if e.entry_hash}
 
 
 def _finish(store: ObjectStore, state: FeedState, attempt: Attempt, was_parked: bool,

@@ -20,10 +20,12 @@ from datetime import datetime
 
 from pipeline.config import Settings
 from pipeline.extract.html import extract_page
-from pipeline.ingest import IngestReport, build_articles, write_outputs
-from pipeline.lake import raw
+from pipeline.ingest import IngestReport, _one_per_id, build_articles, write_outputs
+from pipeline.lake import raw, tombstones
+from pipeline.lake.articles import current_versions
 from pipeline.lake.store import ObjectStore, open_store
 from pipeline.models import Entry, FeedSpec, NewsflowError, PageContent, Reject
+from pipeline.revisions import classify
 
 from .parse import parse_feed
 from .poll import stamp_entries
@@ -97,6 +99,10 @@ def replay_ingest(
         articles += build_articles(entries, pages, settings, sub, progress=False)
         report.pages_fetched += sub.pages_fetched
         report.rejects.extend(sub.rejects)
-    # newest body wins for an article seen in several replayed bodies
-    write_outputs(store, report, list(reversed(articles)), [], [])
+    # newest body wins for an article seen in several replayed bodies; then revisions and
+    # tombstones as in a forced ingest (an older version replayed is history, never current)
+    articles, refused = classify(store, _one_per_id(list(reversed(articles))), current_versions(store),
+                                 tombstones.load(store), report.revisions, force=True)
+    report.rejects.extend(refused)
+    write_outputs(store, report, articles, [], [])
     return report, len(records)

@@ -12,7 +12,7 @@ never changes; a permanent redirect is recorded in ``current_url`` and used for 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 
 from pipeline.lake.raw import url_hash
@@ -45,6 +45,9 @@ class FeedState:
     ttl_minutes: int | None = None  # the feed's own <ttl>, kept for 304 answers
     parked: bool = False
     parked_at: datetime | None = None
+    # guid -> entry hash of the entries the feed served last time (issue 19): an entry
+    # served again unchanged is not looked at again, a changed one may be a revision
+    entry_hashes: dict[str, str] = field(default_factory=dict)
 
     @property
     def fetch_url(self) -> str:

@@ -21,7 +21,15 @@ from pipeline.models import Article, Reject
 KIND = "articles"
 
 
-def write_articles(store: ObjectStore, batch_id: str, articles: list[Article]) -> Batch:
+def write_articles(store: ObjectStore, batch_id: str, articles: list[Article], stones=None) -> Batch:
+    """Commit ``articles`` as one batch.  ``stones`` (``pipeline.lake.tombstones``): read
+    again here, at write time, so an article taken down while its run was in flight is
+    left out even when the run checked the tombstones before (issue 19)."""
+    from pipeline.lake import tombstones
+
+    stones = tombstones.load(store) if stones is None else stones
+    if stones:
+        articles = [a for a in articles if not stones.blocks(a.article_id, a.content_hash, a.canonical_url)]
     for a in articles:
         a.batch_id = batch_id
     table = articles_to_table(sorted(articles, key=lambda a: a.article_id))
@@ -78,9 +86,44 @@ def known_entries(store: ObjectStore) -> set[tuple[str, str]]:
     return set(zip(table["feed_url"].to_pylist(), table["guid"].to_pylist(), strict=True))
 
 
+LIGHT = ["article_id", "feed_url", "guid", "revision", "entry_hash", "content_fingerprint", "fetched_at", "batch_id"]
+
+
+def current_versions(store: ObjectStore) -> dict[str, dict]:
+    """article_id -> the identity columns of its current (latest batch) row: what ingestion
+    compares a re-served entry with (revisions, issue 19).  No text is read; quarantined
+    batches are left out like everywhere (``read_batches``)."""
+    t = read_batches(store, KIND, columns=LIGHT)
+    if t is None:
+        return {}
+    out: dict[str, dict] = {}
+    for row in t.to_pylist():  # oldest batch first: the latest wins
+        out[row["article_id"]] = {c: row.get(c) for c in LIGHT}
+    return out
+
+
+def read_current(store: ObjectStore, article_ids: list[str], current: dict[str, dict] | None = None) -> dict[str, dict]:
+    """The full current rows of ``article_ids`` (the latest batch of each), as dicts; only
+    the batches holding them are read."""
+    import pyarrow.compute as pc
+
+    if not article_ids:
+        return {}
+    current = current if current is not None else current_versions(store)
+    batches = sorted({current[a]["batch_id"] for a in article_ids if a in current})
+    t = read_batches(store, KIND, batches) if batches else None
+    if t is None or not t.num_rows:
+        return {}
+    t = as_article_schema(t.filter(pc.is_in(t["article_id"], pa.array(sorted(set(article_ids)), pa.string()))))
+    out: dict[str, dict] = {}
+    for row in t.to_pylist():
+        out[row["article_id"]] = row
+    return out
+
+
 def batch_ids(store: ObjectStore) -> list[str]:
     return [m.batch_id for m in list_batches(store, KIND)]
 
 
 __all__ = ["write_articles", "read_articles", "read_articles_table", "known_entries", "batch_ids",
-           "as_article_schema"]
+           "as_article_schema", "current_versions", "read_current"]

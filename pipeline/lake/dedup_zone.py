@@ -350,11 +350,31 @@ def batch_edges_fingerprint(store: ObjectStore, batch_id: str) -> str | None:
     return batch_edges_fingerprints(store).get(batch_id)
 
 
-def read_batch_edges(store: ObjectStore, batch_ids: Iterable[str]) -> list[DedupEdge]:
-    t = read_batches(store, BATCH_EDGES, sorted(set(batch_ids)), columns=["batch_id", *EDGE_COLUMNS])
+def read_batch_edges(store: ObjectStore, batch_ids: Iterable[str],
+                     current: dict[str, str] | None = None) -> list[DedupEdge]:
+    """Edges of ``batch_ids``; with ``current`` (article id -> batch of its current
+    version), only edges computed after both ends' current versions were stored."""
+    from pipeline.lake import integrity
+
+    t = integrity.guarded_read(store, BATCH_EDGES, batch_ids=sorted(set(batch_ids)), columns=["batch_id", *EDGE_COLUMNS])
     if t is None:
         return []
-    return [DedupEdge(r["a"], r["b"], r["kind"], r["score"], json.loads(r["evidence"])) for r in t.to_pylist()]
+    rows = (t.sort_by("batch_id") if t.num_rows > 1 else t).to_pylist()
+    if current:
+        rows = [r for r in rows if current.get(r["a"], r["batch_id"]) <= r["batch_id"]
+                and current.get(r["b"], r["batch_id"]) <= r["batch_id"]]
+    return [DedupEdge(r["a"], r["b"], r["kind"], r["score"], json.loads(r["evidence"])) for r in rows]
+
+
+def current_batches(store: ObjectStore) -> dict[str, str]:
+    """article id -> the batch holding its current (latest) version."""
+    t = read_batches(store, "articles", columns=["article_id", "batch_id"])
+    if t is None:
+        return {}
+    out: dict[str, str] = {}
+    for a, b in zip(t["article_id"].to_pylist(), t["batch_id"].to_pylist(), strict=True):
+        out[a] = max(b, out.get(a, b))
+    return out
 
 
 EDGE_COLUMNS = ["a", "b", "kind", "score", "evidence"]

@@ -12,6 +12,7 @@ of their URL.  Parsing can be replayed from here without the network.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -48,11 +49,22 @@ def url_hash(url: str) -> str:
 
 
 def store_fetch(
-    store: ObjectStore, kind: str, result: FetchResult, meta: dict | None = None
+    store: ObjectStore, kind: str, result: FetchResult, meta: dict | None = None, stones=None
 ) -> RawRecord:
-    """Keep the body and its fetch record; return the record as first seen."""
-    digest = hashlib.sha256(result.body).hexdigest()
-    store.put_if_absent(body_key(digest), gzip.compress(result.body, mtime=0))
+    """Keep the body and its fetch record; return the record as first seen.
+
+    ``stones`` (:class:`pipeline.lake.tombstones.Tombstones`): a feed body is stored without
+    the items of taken-down articles (issue 19: never stored again)."""
+    body = result.body
+    if kind == "feed" and stones:
+        from pipeline.lake.tombstones import needles_for, redact_feed
+
+        body = redact_feed(body, needles_for(stones))
+        if body != result.body:
+            meta = {**(meta or {}), "redacted": sorted(stones.ids)}
+            result = dataclasses.replace(result, body=body)
+    digest = hashlib.sha256(body).hexdigest()
+    store.put_if_absent(body_key(digest), gzip.compress(body, mtime=0))
     record_key = f"raw/fetches/{url_hash(result.url)}/{digest}.json"
     record = {
         "kind": kind,
@@ -71,6 +83,24 @@ def store_fetch(
     elif kind == "feed":
         store.put_if_absent(day_key(result.fetched_at, result.url, digest), encoded)
     return _record(record)
+
+
+def store_redacted(store: ObjectStore, body: bytes, records: list[dict], taken_down: list[str]) -> str:
+    """A feed body rewritten without taken-down items (``pipeline.lake.purge``): stored
+    under its own hash, with every fetch record of the old body copied to point at it
+    (first-seen times kept, ``meta.redacted`` naming the articles).  Returns the new hash;
+    the caller deletes the old records and body."""
+    digest = hashlib.sha256(body).hexdigest()
+    store.put_if_absent(body_key(digest), gzip.compress(body, mtime=0))
+    for rec in records:
+        new = {**rec, "sha256": digest, "size": len(body),
+               "meta": {**(rec.get("meta") or {}), "redacted": sorted({*(rec.get("meta") or {}).get("redacted", []),
+                                                                        *taken_down})}}
+        encoded = json.dumps(new, sort_keys=True).encode()
+        store.put(f"raw/fetches/{url_hash(rec['url'])}/{digest}.json", encoded)
+        if rec["kind"] == "feed":
+            store.put(day_key(datetime.fromisoformat(rec["fetched_at"]), rec["url"], digest), encoded)
+    return digest
 
 
 def day_key(fetched_at: datetime, url: str, sha256: str) -> str:

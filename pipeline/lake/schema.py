@@ -60,6 +60,12 @@ ARTICLE_SCHEMA = pa.schema(
         ("published_at_inferred", pa.bool_()),
         ("section", pa.string()),
         ("site_name", pa.string()),
+        # issue 19 (revisions): added by Delta schema evolution; older rows read NULL
+        ("revision", pa.int32()),
+        ("content_fingerprint", pa.string()),
+        ("entry_hash", pa.string()),
+        ("revision_kind", pa.string()),
+        ("revision_diff", pa.string()),
     ]
 )
 
@@ -136,6 +142,7 @@ def table_to_articles(table: pa.Table) -> list[Article]:
         row["authors"] = row.get("authors") or []
         row["tags"] = row.get("tags") or []
         row["published_at_inferred"] = bool(row.get("published_at_inferred"))
+        row["revision"] = row.get("revision") or 1
         out.append(Article(**{k: row.get(k) for k in ARTICLE_SCHEMA.names}))
     return out
 

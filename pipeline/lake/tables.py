@@ -42,7 +42,7 @@ PARTITIONS: dict[str, list[str]] = {}
 # Long text and nested columns: no Parquet statistics (min/max of a body is useless for
 # skipping and costs a pass over the bytes on every write).
 NO_STATS = ("body_text", "summary", "title", "anchors", "authors", "tags", "attribution_text", "url",
-            "canonical_url", "image_url", "evidence", "detail", "original_url")
+            "canonical_url", "image_url", "evidence", "detail", "original_url", "revision_diff")
 KINDS = ("articles", "rejects", "fetch_attempts", "dedup-batch-edges", "dedup-assignments",
          "dedup-edges", "dedup-aliases", "related-lists")
 # Generations: each write replaces the whole table (the current version IS the generation).

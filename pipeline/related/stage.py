@@ -31,8 +31,9 @@ from pipeline.config import Settings
 from pipeline.dedup.encoder import Encoder
 from pipeline.extract.anchors import anchor_keys
 from pipeline.failpoints import failpoint
-from pipeline.lake import dedup_zone
+from pipeline.lake import dedup_zone, tombstones
 from pipeline.lake.articles import batch_ids, read_articles
+from pipeline.lake.purge import enforce
 from pipeline.lake.store import ObjectStore, open_store
 from pipeline.models import Article
 from pipeline.related import state as st
@@ -96,6 +97,16 @@ def _vectors(articles: list[Article], stored: dict[str, dedup_zone.DocVectors],
     return out, len(missing)
 
 
+def _forget(state: st.State, article_id: str) -> None:
+    """Drop an article's features, vector and list from the state (issue 19: its current
+    revision replaces them); lists that named it keep it until they are recomputed."""
+    doc = state.docs.pop(article_id)
+    state.df.subtract(doc.terms.keys())
+    if state.index is not None and article_id in state.rows:
+        state.index.kill([state.rows.pop(article_id)])
+    state.lists.pop(article_id, None)
+
+
 def refresh_related(settings: Settings, *, store: ObjectStore | None = None, encoder: Encoder | None = None,
                     run_ts: datetime | None = None) -> RelatedReport:
     """Update related lists for new and affected story canonicals; write changed lists.
@@ -105,8 +116,16 @@ def refresh_related(settings: Settings, *, store: ObjectStore | None = None, enc
 
     store = store or open_store(settings)
     pinned = maintenance.pin(store, "related")
+    before = tombstones.load(store)
     report = _refresh(settings, store=store, encoder=encoder, run_ts=run_ts)
     maintenance.record(store, "related", pinned)
+    now = enforce(store, before)  # a takedown requested while this refresh ran (issue 19)
+    new = [t for a, t in now.stones.items() if a not in before.stones]
+    if new:
+        from pipeline.warehouse.session import with_writer
+        from pipeline.warehouse.takedown import apply
+
+        with_writer(settings, lambda be: apply(be, new), what="the takedowns")
     return report
 
 
@@ -141,10 +160,15 @@ def _refresh(settings: Settings, *, store: ObjectStore, encoder: Encoder | None,
     t = time.perf_counter()
     fresh = sorted(batches - state.batches)
     by_id: dict[str, Article] = {}
+    forgotten: set[str] = set()  # lists dropped here: the warehouse must drop them too
     if fresh:
         for a in read_articles(store, fresh):
             by_id[a.article_id] = a
+            if a.article_id in state.docs and state.seen.get(a.article_id, ("",))[0] != (a.batch_id or ""):
+                _forget(state, a.article_id)  # a new revision: scored again from its current text
+                forgotten.add(a.article_id)
             state.seen[a.article_id] = (a.batch_id or "", a.language or "")
+    gone = tombstones.load(store).ids  # taken down: never a canonical, never related
     asg = generation.assignments.select(["article_id", "story_id", "duplicate_of"]).to_pydict()
     langs_of: dict[str, set[str]] = {}
     canon: dict[str, str] = {}
@@ -152,7 +176,7 @@ def _refresh(settings: Settings, *, store: ObjectStore, encoder: Encoder | None,
         if aid not in state.seen:
             continue  # dedup saw a batch this stage has not read: it comes next time
         langs_of.setdefault(story, set()).add(state.seen[aid][1])
-        if not dup:
+        if not dup and aid not in gone:
             canon[aid] = story
     need = [a for a in canon if a not in state.docs and a not in by_id]
     if need:  # an older article that became a story's canonical: read its batch again
@@ -181,6 +205,7 @@ def _refresh(settings: Settings, *, store: ObjectStore, encoder: Encoder | None,
     dim = next(iter(vectors.values())).shape[0] if vectors else (state.index.dim if state.index else 512)
     t = time.perf_counter()
     changed, stats = update(state, canonicals, vectors, settings, dim)
+    changed |= forgotten
     timings["update"] = time.perf_counter() - t
     state.batches = set(batches)
     state.dedup_generation = generation.generation_id

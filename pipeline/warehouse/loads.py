@@ -17,6 +17,7 @@ from typing import TypeVar
 import pyarrow as pa
 
 from pipeline.warehouse.backend import Backend
+from pipeline.warehouse.takedown import taken_down
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +46,59 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
     table = unique_by(table, ("article_id",), "article")  # one row per key, or the upsert aborts
     table = anchors_as_json(table)
 
+    revisions = revisions_table(table)
+
     def run() -> int:
         with be.transaction():
             be.lock(f"articles:{batch_id}")  # PostgreSQL: two loaders of one batch take turns
             if batch_id in be.loaded_batches("articles"):
                 return 0
-            be.stage("staged_articles", table, like="articles")
+            gone = taken_down(be)  # read in the transaction: a takedown never comes back (issue 19)
+            rows, revs = (_without(t, gone) for t in (table, revisions))
+            be.stage("staged_articles", rows, like="articles")
             be.execute("upsert_articles")
+            be.stage("staged_revisions", revs, like="article_revisions")
+            be.script("revisions_upsert")
             be.record_batch("articles", batch_id, table.num_rows, loaded_at)
         return table.num_rows
 
     return with_retry(be, run)
+
+
+def _without(table: pa.Table, ids: set[str]) -> pa.Table:
+    if not ids or not table.num_rows:
+        return table
+    import pyarrow.compute as pc
+
+    return table.filter(pc.invert(pc.is_in(table["article_id"], pa.array(sorted(ids), pa.string()))))
+
+
+REVISIONS_SCHEMA = pa.schema([
+    ("article_id", pa.string()), ("revision", pa.int32()), ("batch_id", pa.string()),
+    ("observed_at", pa.timestamp("us", tz="UTC")), ("kind", pa.string()), ("content_fingerprint", pa.string()),
+    ("previous_fingerprint", pa.string()), ("changed_fields", pa.string()), ("sentences_added", pa.int32()),
+    ("sentences_removed", pa.int32()), ("similarity", pa.float64()), ("diff_excerpt", pa.string()),
+])
+
+
+def revisions_table(table: pa.Table) -> pa.Table:
+    """``article_revisions`` rows of a lake batch: one per article version it holds (the
+    first version too, so the table is the article's whole history).  ``observed_at`` is
+    the version's fetch time, from the data (issue 19)."""
+    import json
+
+    rows = []
+    cols = set(table.column_names)
+    for r in table.to_pylist():
+        diff = json.loads(r.get("revision_diff") or "{}") if "revision_diff" in cols else {}
+        rows.append({
+            "article_id": r["article_id"], "revision": int(r.get("revision") or 1), "batch_id": r.get("batch_id"),
+            "observed_at": r.get("fetched_at"), "kind": r.get("revision_kind") or ("first" if not diff else "update"),
+            "content_fingerprint": r.get("content_fingerprint"), "previous_fingerprint": diff.get("previous_fingerprint"),
+            "changed_fields": ",".join(diff.get("changed_fields") or []) or None,
+            "sentences_added": diff.get("sentences_added"), "sentences_removed": diff.get("sentences_removed"),
+            "similarity": diff.get("similarity"), "diff_excerpt": diff.get("diff_excerpt") or None})
+    return pa.Table.from_pylist(rows, schema=REVISIONS_SCHEMA)
 
 
 def anchors_as_json(table: pa.Table) -> pa.Table:

@@ -23,10 +23,12 @@ from datetime import datetime
 
 from pipeline.config import Settings
 from pipeline.lake import corrections as lake_corrections
-from pipeline.lake import dedup_zone
+from pipeline.lake import dedup_zone, tombstones
 from pipeline.lake.batches import list_batches, read_batch
 from pipeline.lake.integrity import CorruptFile
 from pipeline.lake.store import ObjectStore, open_store
+from pipeline.warehouse import takedown
+from pipeline.warehouse.takedown import scrub
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,11 @@ def load_warehouse(
         report = with_writer(settings, lambda be: _load(be, settings, store, run_ts, wanted, done), what="the load")
         if wanted is None and not report.failures:
             maintenance.record(store, "warehouse", pinned)
+        # a takedown requested while this load ran: applied again now (issue 19)
+        if {t.article_id for t in tombstones.read_all(store)} != done.seen:
+            with_writer(settings, lambda be: _apply_tombstones(be, store, done), what="the takedowns")
+        if done.takedowns:
+            scrub(settings)
         return report
     except WarehouseBusy as exc:
         log.warning("load deferred: %s; the lake keeps the batches and the next run loads them", exc)
@@ -82,6 +89,20 @@ class _Progress:
     batches: int = 0
     rows: int = 0
     failures: list[str] = field(default_factory=list)
+    takedowns: int = 0  # tombstones applied to the warehouse by this load
+    seen: set[str] = field(default_factory=set)  # tombstoned ids this load has checked
+
+
+def _apply_tombstones(be, store: ObjectStore, done: _Progress) -> None:
+    """Mirror the lake's tombstones the warehouse has not applied yet (a takedown requested
+    while the warehouse was unreachable, or while this load ran): rows out, audit row in."""
+    stones = tombstones.read_all(store)
+    done.seen = {t.article_id for t in stones}
+    if not stones:
+        return
+    have = takedown.taken_down(be)
+    missing = [t for t in stones if t.article_id not in have]
+    done.takedowns += len(takedown.apply(be, missing))
 
 
 def _load(be, settings: Settings, store: ObjectStore, run_ts: datetime, wanted: set[str] | None,
@@ -106,6 +127,7 @@ def _load_with(be, settings: Settings, store: ObjectStore, run_ts: datetime, wan
         with be.transaction():
             be.lock("migrations")
             be.script("fts_enable")
+    _apply_tombstones(be, store, done)
     loaded = be.loaded_batches("articles")
     failed: dict[str, str] = {}
     for manifest in list_batches(store, "articles"):

@@ -46,6 +46,9 @@ def _unpack_into(store) -> int:
     return n
 
 
+LATER_COLUMNS = ("revision", "content_fingerprint", "entry_hash", "revision_kind", "revision_diff")
+
+
 def _digest(rows: list[dict]) -> str:
     return hashlib.sha256(json.dumps(sorted(json.dumps(r, default=str, sort_keys=True) for r in rows)).encode()).hexdigest()
 
@@ -83,7 +86,10 @@ def test_migrate_converts_a_lake_written_by_the_old_code_with_nothing_lost(tmp_p
                 assert (b.rows, b.meta) == (want["rows"], want["meta"]), (kind, batch_id)
                 got = read_batch(store, b)
             assert got.num_rows == want["rows"], (kind, batch_id)
-            assert _digest(got.to_pylist()) == want["digest"], (kind, batch_id)
+            # columns added to the schema after the legacy lake was written (issue 19's
+            # revision columns) read NULL for its rows: not part of what the old code returned
+            later = [c for c in LATER_COLUMNS if c in got.column_names and got[c].null_count == got.num_rows]
+            assert _digest(got.drop_columns(later).to_pylist()) == want["digest"], (kind, batch_id)
     assert dedup_zone.latest_id(store) == EXPECTED["LATEST"]
     # the old manifests and files are gone; the dedup index objects and nothing else stay
     left = [k for k in store.list("") if not k.startswith(("tables/", "_empty/", "dedup-index/", "related/"))]

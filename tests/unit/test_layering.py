@@ -72,14 +72,14 @@ TIERS = {
     "config": 0, "errors": 0, "models": 0, "indexed": 0, "redact": 0, "failpoints": 0, "progress": 0,
     "extract": 1,  # pure functions over text and HTML
     "lake": 2,  # storage
-    "feeds": 3, "normalize": 3, "ingest": 3, "backfill": 3,  # ingestion
+    "feeds": 3, "normalize": 3, "ingest": 3, "backfill": 3, "revisions": 3,  # ingestion
     "dedup": 4,
     "warehouse": 5, "search": 5,  # the search index follows the warehouse's ledger; loads call it
     "related": 6,
     "api": 7,
     # the front door and orchestration: every stage below, no stage imports them
     "stages": 8, "run": 8, "cli": 8, "cli_common": 8, "demo_server": 8, "__init__": 8,
-    "push_run": 8, "asset_events": 8, "corrections_cli": 8, "push_cli": 8, "backfill_cli": 8,
+    "push_run": 8, "asset_events": 8, "corrections_cli": 8, "push_cli": 8, "backfill_cli": 8, "takedown": 8,
 }
 # A stage's own command-line adapter and evaluation harness run the whole pipeline and
 # belong to the front tier, though they live in the stage's package.

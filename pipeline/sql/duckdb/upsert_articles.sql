@@ -1,5 +1,6 @@
 -- Merge staged article rows (table `staged_articles`) into `articles`; dedup columns are
--- left to the dedup load.  Rows whose content did not change are not touched.
+-- left to the dedup load.
+-- `revision`: the current version wins; earlier versions are described in `article_revisions`.  Rows whose content did not change are not touched.
 INSERT INTO articles BY NAME (SELECT * FROM staged_articles)
 ON CONFLICT (article_id) DO UPDATE SET
     url = excluded.url, canonical_url = excluded.canonical_url, feed_url = excluded.feed_url,
@@ -12,4 +13,7 @@ ON CONFLICT (article_id) DO UPDATE SET
     original_url = excluded.original_url, attribution_text = excluded.attribution_text,
     image_url = excluded.image_url, tags = excluded.tags, content_hash = excluded.content_hash,
     batch_id = excluded.batch_id, published_at_inferred = excluded.published_at_inferred,
-    section = excluded.section, site_name = excluded.site_name, anchors = excluded.anchors;
+    section = excluded.section, site_name = excluded.site_name, anchors = excluded.anchors,
+    revision = excluded.revision, content_fingerprint = excluded.content_fingerprint
+-- an older revision (a batch loaded late) never replaces a newer one (issue 19)
+WHERE coalesce(excluded.revision, 0) >= coalesce(articles.revision, 0);

@@ -1,17 +1,18 @@
 -- Merge staged article rows (temp table `staged_articles`, typed like `articles`) into
--- `articles`; dedup columns are left to the dedup load.  Rows go in key order so two
+-- `articles`; dedup columns are left to the dedup load.
+-- `revision`: the current version wins; earlier versions are described in `article_revisions`.  Rows go in key order so two
 -- concurrent loads touching the same articles take row locks in the same order (no deadlock).
 INSERT INTO articles (
     article_id, url, canonical_url, feed_url, source_domain, guid, title, summary, body_text,
     language, language_confidence, published_at, published_at_source, published_at_flag,
     fetched_at, authors, translator, original_outlet, original_domain, original_url,
     attribution_text, image_url, tags, content_hash, batch_id, published_at_inferred, section,
-    site_name, anchors)
+    site_name, anchors, revision, content_fingerprint)
 SELECT article_id, url, canonical_url, feed_url, source_domain, guid, title, summary, body_text,
        language, language_confidence, published_at, published_at_source, published_at_flag,
        fetched_at, authors, translator, original_outlet, original_domain, original_url,
        attribution_text, image_url, tags, content_hash, batch_id, published_at_inferred, section,
-       site_name, anchors
+       site_name, anchors, revision, content_fingerprint
 FROM staged_articles
 ORDER BY article_id
 ON CONFLICT (article_id) DO UPDATE SET
@@ -25,4 +26,7 @@ ON CONFLICT (article_id) DO UPDATE SET
     original_url = excluded.original_url, attribution_text = excluded.attribution_text,
     image_url = excluded.image_url, tags = excluded.tags, content_hash = excluded.content_hash,
     batch_id = excluded.batch_id, published_at_inferred = excluded.published_at_inferred,
-    section = excluded.section, site_name = excluded.site_name, anchors = excluded.anchors;
+    section = excluded.section, site_name = excluded.site_name, anchors = excluded.anchors,
+    revision = excluded.revision, content_fingerprint = excluded.content_fingerprint
+-- an older revision (a batch loaded late) never replaces a newer one (issue 19)
+WHERE coalesce(excluded.revision, 0) >= coalesce(articles.revision, 0);

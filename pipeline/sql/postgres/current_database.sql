@@ -1,0 +1,2 @@
+-- The current database (catalog) name.
+SELECT current_database();

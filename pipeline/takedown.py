@@ -9,8 +9,11 @@ in-flight DAG runs still ends with the article gone:
    page and again at lake write time, loads leave it out inside their transaction);
 2. the **lake** is purged (``pipeline.lake.purge``: Delta deletes, older snapshots' files
    holding it, raw bodies, dedup index, related state);
-3. the **warehouse** rows, search index and related lists go, with the audit row
+3. the **warehouse** rows and related lists go, with the audit row
    (``pipeline.warehouse.takedown``), then the deleted bytes are scrubbed from its storage;
+   the **search index** is rebuilt from the warehouse without the article
+   (``pipeline.search.sync``; every later load checks the ``takedowns`` table too), and
+   older published index versions are deleted;
 4. every stage that was already running when the tombstone appeared purges again when it
    ends (``pipeline.lake.purge.enforce``; the load and the related refresh re-apply the
    warehouse part), so nothing it wrote meanwhile survives.
@@ -70,6 +73,7 @@ def take_down(settings: Settings, target: str, *, reason: str, by: str, requeste
               store: ObjectStore | None = None) -> Tombstone:
     """Take one article down everywhere (see the module docstring); returns its tombstone."""
     from pipeline.extract.urls import canonicalize_url
+    from pipeline.search import sync as search_sync
     from pipeline.warehouse.backend import warehouse_exists
     from pipeline.warehouse.session import with_writer
     from pipeline.warehouse.takedown import apply, scrub
@@ -93,6 +97,9 @@ def take_down(settings: Settings, target: str, *, reason: str, by: str, requeste
     if warehouse_exists(settings):
         with_writer(settings, lambda be: apply(be, [stone], summary), what="the takedown")
         summary["warehouse"] = scrub(settings)
+        index = with_writer(settings, lambda be: search_sync.sync(be, settings), what="the search index")
+        summary["search"] = (f"index rebuilt without it (version {index.version}"
+                             + (", published; older published versions deleted)" if index.published else ")"))
     else:
         summary["warehouse"] = "no warehouse yet: the first load applies the tombstone"
     tombstones.mark_purged(store, stone, summary)

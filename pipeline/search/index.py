@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,16 +61,18 @@ class IndexMeta:
     analysis: str = ANALYSIS_VERSION
     schema: int = SCHEMA_VERSION
     committed_at: str | None = None
+    purged: set[str] = field(default_factory=set)  # taken-down article ids no segment holds (issue 19)
 
     def to_json(self) -> str:
         return json.dumps({"held": sorted(self.held), "version": self.version, "analysis": self.analysis,
-                           "schema": self.schema, "committed_at": self.committed_at}, indent=0)
+                           "schema": self.schema, "committed_at": self.committed_at,
+                           "purged": sorted(self.purged)}, indent=0)
 
     @classmethod
     def from_json(cls, text: str) -> IndexMeta:
         d = json.loads(text)
         return cls(set(d.get("held") or ()), int(d.get("version") or 0), d.get("analysis") or "?",
-                   int(d.get("schema") or 0), d.get("committed_at"))
+                   int(d.get("schema") or 0), d.get("committed_at"), set(d.get("purged") or ()))
 
 
 def build_schema():
@@ -160,7 +162,7 @@ class IndexWriter:
         self.writer.commit()
         self.writer.wait_merging_threads()
         self.meta = IndexMeta(self.meta.held | held, self.meta.version + 1,
-                              committed_at=datetime.now(UTC).isoformat(timespec="seconds"))
+                              committed_at=datetime.now(UTC).isoformat(timespec="seconds"), purged=self.meta.purged)
         write_meta(self.path, self.meta)
         return self.meta
 
@@ -193,15 +195,19 @@ def writer_lock(path: Path, timeout: float) -> Iterator[None]:
 @contextlib.contextmanager
 def open_writer(path: Path, *, timeout: float = 600.0, heap_bytes: int = 256_000_000,
                 threads: int = 0, fresh: bool = False) -> Iterator[IndexWriter]:
-    """The index at ``path`` for writing (created when absent; ``fresh``: emptied first)."""
+    """The index at ``path`` for writing (created when absent; ``fresh``: emptied first,
+    its version number kept)."""
+    old = None
     with writer_lock(path, timeout):
         if fresh:
+            with contextlib.suppress(SearchIndexError):
+                old = read_meta(path)  # versions keep counting up: replicas pull only newer ones
             _clear(path)
         meta = read_meta(path)
         if meta is None or fresh:
             if (path / "meta.json").is_file() and not fresh:  # tantivy files without ours: start over
                 _clear(path)
-            meta = IndexMeta(set())
+            meta = IndexMeta(set(), version=old.version if fresh and old is not None else 0)
         else:
             check_meta(path, meta)
         threads = threads or min(4, max(1, len(os.sched_getaffinity(0))))

@@ -36,8 +36,10 @@ def _files(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir() if p.is_file() and p.name not in _SKIP and not p.name.startswith("."))
 
 
-def publish(settings: Settings, path: Path) -> bool:
-    """Upload the committed index at ``path`` as a new version; returns whether it did."""
+def publish(settings: Settings, path: Path, *, keep: int | None = None) -> bool:
+    """Upload the committed index at ``path`` as a new version; returns whether it did.
+    ``keep``: versions kept in the store (default ``KEEP_VERSIONS``; 1 after a rebuild, so
+    no older version's files outlive a takedown)."""
     from pipeline.lake.store import open_store
 
     meta = read_meta(path)
@@ -55,26 +57,26 @@ def publish(settings: Settings, path: Path) -> bool:
     store.put(key, json.dumps(manifest).encode())
     store.put(f"{PREFIX}/LATEST", key.encode())
     log.info("search index version %d published (%d files)", meta.version, len(files))
-    _prune(store)
+    _prune(store, keep or KEEP_VERSIONS)
     return True
 
 
 KEEP_VERSIONS = 3  # replicas still pulling an older version find its files for two more commits
 
 
-def _prune(store) -> None:
-    """Delete version manifests older than the last ``KEEP_VERSIONS`` and the segment files
+def _prune(store, versions_kept: int) -> None:
+    """Delete version manifests older than the last ``versions_kept`` and the segment files
     none of the kept versions lists (merges retire segments; without this they pile up)."""
     versions = sorted(k for k in store.list(f"{PREFIX}/versions/") if k.endswith(".json"))
-    if len(versions) <= KEEP_VERSIONS:
+    if len(versions) <= versions_kept:
         return
     keep: set[str] = set()
-    for k in versions[-KEEP_VERSIONS:]:
+    for k in versions[-versions_kept:]:
         keep |= set(json.loads(store.get(k))["files"])
     for k in store.list(f"{PREFIX}/files/"):
         if k.rsplit("/", 1)[-1] not in keep:
             store.delete(k)
-    for k in versions[:-KEEP_VERSIONS]:
+    for k in versions[:-versions_kept]:
         store.delete(k)
 
 

@@ -32,7 +32,8 @@ import pyarrow as pa
 
 from pipeline.config import Settings
 from pipeline.search.analysis import POOL_MIN_DOCS, analyze_many, make_pool, workers
-from pipeline.search.index import IndexWriter, open_writer
+from pipeline.search.index import IndexWriter, SearchIndexError, open_writer, read_meta
+from pipeline.warehouse.takedown import taken_down
 
 log = logging.getLogger(__name__)
 PAGE = 10_000  # rows per read of a rebuild
@@ -183,6 +184,9 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
     from pipeline.failpoints import failpoint
 
     path = path or index_path(settings)
+    gone = taken_down(be)
+    if gone - _purged(path):  # a takedown since the last commit: no segment may keep its terms
+        return reindex(be, settings, path=path)
     report = SyncReport()
     with open_writer(path, timeout=settings.warehouse_busy_timeout_write) as w:
         ledger = {r["batch_id"]: int(r["rows"] or 0) for r in be.query("ledger_rows", {"kind": "articles"})}
@@ -247,12 +251,24 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
     return report
 
 
+def _purged(path: Path) -> set[str]:
+    try:
+        meta = read_meta(path)
+    except SearchIndexError:
+        return set()
+    return meta.purged if meta is not None else set()
+
+
 def reindex(be: Any, settings: Settings, *, path: Path | None = None) -> SyncReport:
-    """Rebuild the index from every warehouse row (the fix for a missing or corrupt index);
-    it then holds every ledgered batch and the queue is cleared."""
+    """Rebuild the index from every warehouse row (the fix for a missing or corrupt index,
+    and how a takedown leaves no trace: tantivy only marks a deleted document, and its
+    terms stay in the segment until a merge); it then holds every ledgered batch, the queue
+    is cleared, and published versions older than this one are deleted."""
     path = path or index_path(settings)
     report = SyncReport()
+    gone = taken_down(be)  # the warehouse no longer holds their rows
     with open_writer(path, timeout=settings.warehouse_busy_timeout_write, fresh=True) as w:
+        w.meta.purged = gone
         ledger = {r["batch_id"] for r in be.query("ledger_rows", {"kind": "articles"})}
         queued = be.query("search_queue")
         pool = make_pool(workers(settings.search_workers))
@@ -284,14 +300,12 @@ def reindex(be: Any, settings: Settings, *, path: Path | None = None) -> SyncRep
     if settings.search_publish:
         from pipeline.search.publish import publish
 
-        report.published = publish(settings, path)
+        report.published = publish(settings, path, keep=1)  # older versions may hold a taken-down article
     return report
 
 
 def lag(be: Any, settings: Settings) -> dict:
     """How far the index is behind the warehouse (``newsflow warehouse status``)."""
-    from pipeline.search.index import read_meta
-
     path = index_path(settings)
     meta = read_meta(path)
     ledger = {r["batch_id"] for r in be.query("ledger_rows", {"kind": "articles"})}

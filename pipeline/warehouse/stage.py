@@ -72,7 +72,12 @@ def load_warehouse(
             maintenance.record(store, "warehouse", pinned)
         # a takedown requested while this load ran: applied again now (issue 19)
         if {t.article_id for t in tombstones.read_all(store)} != done.seen:
+            before = done.takedowns
             with_writer(settings, lambda be: _apply_tombstones(be, store, done), what="the takedowns")
+            if done.takedowns > before:  # the index synced above may still hold them: rebuilt without
+                from pipeline.search import sync as search_sync
+
+                with_writer(settings, lambda be: search_sync.sync(be, settings), what="the search index")
         if done.takedowns:
             scrub(settings)
         return report

@@ -1,8 +1,7 @@
 """A takedown in the warehouse (both backends): rows out, audit row in, bytes scrubbed.
 
 :func:`apply` deletes the article from ``articles``, ``article_revisions``,
-``article_links``, ``related_articles`` and the search index
-(:func:`pipeline.warehouse.search_index.remove_documents`), clears ``duplicate_of`` where
+``article_links`` and ``related_articles``, clears ``duplicate_of`` where
 copies pointed at it, records the ``takedowns`` audit row and a ``load_ledger`` row (kind
 ``takedown``: the API's version token moves, so its snapshot and response caches drop the
 article and every ETag changes), all in one transaction.
@@ -16,7 +15,9 @@ database command reaches (PostgreSQL WAL segments and filesystem blocks the old 
 occupied, backups) is listed in docs/operations.md.
 
 The load stage calls :func:`apply` too, for tombstones the warehouse does not have yet
-(a takedown requested while the warehouse was unreachable, or during a load).
+(a takedown requested while the warehouse was unreachable, or during a load).  The search
+index follows the ``takedowns`` table: its next sync (``pipeline.search.sync``, run by the
+takedown itself and by every load) rebuilds it without the article.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from datetime import datetime
 from pipeline.config import Settings
 from pipeline.lake.tombstones import Tombstone
 from pipeline.warehouse.backend import Backend, backend_name, open_backend
-from pipeline.warehouse.search_index import remove_documents
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ def apply(be: Backend, stones: list[Tombstone], summary: dict | None = None) -> 
         be.lock("takedown")
         for t in stones:
             be.script("takedown_delete", {"article_id": t.article_id})
-        remove_documents(be, [t.article_id for t in stones])
         for t in stones:
             at = datetime.fromisoformat(t.requested_at)
             be.execute("takedown_record", {

@@ -140,12 +140,14 @@ def test_a_takedown_leaves_no_byte_of_the_article_and_a_rerun_does_not_bring_it_
     before = lake_hits(settings)
     assert any("raw/" in h for h in before) and any("tables/articles" in h for h in before)
     assert warehouse_hits(settings)  # the warehouse holds it (rows)
+    assert all(index_terms(settings).values())  # the search index holds its words
 
     stone = take_down(settings, rv.PLANTED_URL, reason="court order 2025/114 (test)", by="legal@example",
                       requested_at=T0 + timedelta(hours=2))
     assert stone.article_id == PLANTED_ID and stone.requested_at == "2025-09-30T14:00:00+00:00"
     assert lake_hits(settings) == []
     assert warehouse_hits(settings) == []
+    assert index_terms(settings) == dict.fromkeys(index_terms(settings), 0)
     _nothing_served(settings)
     assert _served(settings, present=False) != served_version  # the API's snapshot and caches refresh
 
@@ -155,12 +157,27 @@ def test_a_takedown_leaves_no_byte_of_the_article_and_a_rerun_does_not_bring_it_
     assert again.ingest.rejects_by_reason.get(f"feed:{tombstones.REASON}") == 1
     assert lake_hits(settings) == []
     assert warehouse_hits(settings) == []
+    assert not any(index_terms(settings).values())
     _nothing_served(settings)
     # dedup re-clustered without it; every other article keeps its story
     after = _stories(settings)
     assert after == {a: s for a, s in stories.items() if a != PLANTED_ID}
     listed = tombstones.read_all(open_store(settings))
     assert [(t.article_id, t.requested_by, bool(t.purged)) for t in listed] == [(PLANTED_ID, "legal@example", True)]
+
+
+def index_terms(settings: Settings) -> dict[str, int]:
+    """Documents of the search index holding each analysed word of the distinctive strings.
+    tantivy's ``doc_freq`` counts deleted documents until their segment is merged, so 0
+    means no segment keeps the word (the byte-level proof; segment files hold terms in a
+    compressed FST, where a substring search proves nothing)."""
+    from pipeline.search.analysis import analyze
+    from pipeline.search.index import _open_tantivy
+    from pipeline.search.sync import index_path
+
+    searcher = _open_tantivy(index_path(settings), create=False).searcher()
+    words = {w for text in rv.DISTINCTIVE for w in analyze(text, "en").split()}
+    return {w: searcher.doc_freq("t_en", w) for w in sorted(words)}
 
 
 def _stories(settings: Settings) -> dict[str, str]:

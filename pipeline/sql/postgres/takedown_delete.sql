@@ -1,4 +1,4 @@
--- Remove one taken-down article's rows (not the search index: pipeline.warehouse.search_index).
+-- Remove one taken-down article's rows (the search index follows the takedowns table: pipeline.search.sync).
 DELETE FROM articles WHERE article_id = %(article_id)s;
 DELETE FROM article_revisions WHERE article_id = %(article_id)s;
 DELETE FROM article_links WHERE a = %(article_id)s OR b = %(article_id)s;

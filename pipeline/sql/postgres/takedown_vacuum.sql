@@ -5,5 +5,3 @@ VACUUM FULL articles;
 VACUUM FULL article_revisions;
 VACUUM FULL article_links;
 VACUUM FULL related_articles;
-VACUUM FULL search_docs;
-VACUUM FULL search_postings;

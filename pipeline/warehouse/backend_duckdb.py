@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.abc
 import importlib.util
 import os
 import sys
@@ -26,13 +27,23 @@ import pyarrow as pa
 from pipeline.config import Settings
 from pipeline.warehouse.backend import Backend, Params, WarehouseBusy, WarehouseError
 
-# DuckDB's Python binding tries ``import pandas`` several times per parameterized query to
-# check the parameters' types; without pandas installed each try searches the whole
-# sys.path again (a failed import is not cached): about 5 ms per query, more than a search
-# in the engine.  Recording the absence once makes those imports fail at once, exactly as
-# they would anyway.  Nothing changes where pandas is installed.
-if importlib.util.find_spec("pandas") is None:
-    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """DuckDB's Python binding tries ``import pandas`` several times per parameterized
+    query to check the parameters' types; without pandas installed each try searches the
+    whole sys.path again (a failed import is not cached): about 5 ms per query, more than a
+    search in the engine.  This finder, installed only where pandas is absent, raises the
+    same ``ModuleNotFoundError`` at once.  (A ``None`` in ``sys.modules`` did that too, but
+    pyarrow's pandas shim then read the ``None`` as the module and failed.)"""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+if importlib.util.find_spec("pandas") is None and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
+    sys.meta_path.insert(0, _NoPandas())
 
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
 
 from pipeline.config import Settings
@@ -23,7 +22,7 @@ from pipeline.extract.urls import article_id_for, canonicalize_url
 from pipeline.lake import tables
 from pipeline.lake.store import open_store
 from pipeline.run import run_pass
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, need
 from tests.integration import _revise as rv
 
 pytestmark = pytest.mark.integration
@@ -38,36 +37,49 @@ def _url(sites, guid: str) -> str:
     return re.search(r"<link>(.*?)</link>", feed[a:b]).group(1)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+@pytest.fixture(scope="module", params=["local-duckdb", "local-postgres", "s3-duckdb"])
+def world(request, tmp_path_factory):
+    lake_kind, backend = request.param.split("-")
     root = tmp_path_factory.mktemp("revisions")
+    lake = {"lake": str(root / "lake")} if lake_kind == "local" else {
+        "lake": f"s3://newsflow-test/revisions-{root.name}", "s3_endpoint_url": request.getfixturevalue("s3_server")}
     sites = rv.copy_sites(root / "sites")
     ids = {k: article_id_for(canonicalize_url(_url(sites, g))) for k, g in GUIDS.items()}
-    with DemoServer(sites, port=0) as srv:
-        settings = Settings.load(lake=str(root / "lake"), warehouse=f"duckdb:///{root / 'wh.duckdb'}",
-                                 resolve=srv.resolve_setting, allow_private_networks=True)
-        feeds = str(EXAMPLES / "feeds.yaml")
-        first = run_pass(settings, feeds, run_ts=T0)
-        con = duckdb.connect(settings.duckdb_path, read_only=True)
-        before = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
-        con.close()
-        rv.revise_corpus(sites)
-        # the museum article becomes a copy of the desalination article: another story
-        rv.edit_item(sites, f"gulfledger.example:{GUIDS['moved']}",
-                     lambda _c: rv.item_content(sites, f"gulfledger.example:{GUIDS['target']}"))
-        second = run_pass(settings, feeds, run_ts=T0 + timedelta(hours=3))
-        third = run_pass(settings, feeds, run_ts=T0 + timedelta(hours=6))
-    return settings, ids, before, first, second, third
+    schema_cm = None
+    if backend == "postgres":
+        from bench.warehouse_synth import PG_URL, pg_schema, postgres_available
 
-
-def _rows(settings, sql: str, params=()):
-    con = duckdb.connect(settings.duckdb_path, read_only=True)
+        need(postgres_available(), f"PostgreSQL not reachable at {PG_URL}")
+        schema_cm = pg_schema()
+        warehouse = {"warehouse": PG_URL, "warehouse_schema": schema_cm.__enter__()}
+    else:
+        warehouse = {"warehouse": f"duckdb:///{root / 'wh.duckdb'}"}
     try:
-        cur = con.execute(sql, params)
+        with DemoServer(sites, port=0) as srv:
+            settings = Settings.load(resolve=srv.resolve_setting, allow_private_networks=True, **lake, **warehouse)
+            feeds = str(EXAMPLES / "feeds.yaml")
+            first = run_pass(settings, feeds, run_ts=T0)
+            before = {r["article_id"]: r["story_id"] for r in _rows(settings, "SELECT article_id, story_id FROM articles")}
+            rv.revise_corpus(sites)
+            # the museum article becomes a copy of the desalination article: another story
+            rv.edit_item(sites, f"gulfledger.example:{GUIDS['moved']}",
+                         lambda _c: rv.item_content(sites, f"gulfledger.example:{GUIDS['target']}"))
+            second = run_pass(settings, feeds, run_ts=T0 + timedelta(hours=3))
+            third = run_pass(settings, feeds, run_ts=T0 + timedelta(hours=6))
+        yield settings, ids, before, first, second, third
+    finally:
+        if schema_cm is not None:
+            schema_cm.__exit__(None, None, None)
+
+
+def _rows(settings, sql: str) -> list[dict]:
+    """Rows of a plain SELECT, on either backend."""
+    from pipeline.warehouse.backend import open_backend
+
+    with open_backend(settings, read_only=True) as be:
+        cur = be._execute(sql, None)
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
 
 
 def test_real_changes_are_new_revisions_and_trivial_ones_are_not(world):

@@ -1,4 +1,4 @@
-"""Issue 19, revisions: the sample corpus, then corrected, rewritten, retracted and trivially
+"""Issue 19, revisions, on local and S3 lakes with DuckDB and PostgreSQL: the sample corpus, then corrected, rewritten, retracted and trivially
 re-served versions of some of its articles (the edits are ours: tests/integration/_revise.py).
 
 Before issue 19 an entry already stored was skipped, so these corrections were ignored.

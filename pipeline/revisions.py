@@ -79,7 +79,8 @@ def classify(store: ObjectStore, built: list[Article], current: dict[str, dict],
     keep: list[Article] = []
     rejects: list[Reject] = []
     for a in built:
-        a.content_fingerprint = fingerprint(a.title, a.body_text)
+        if not a.content_fingerprint:  # a backfill's workers computed it already
+            a.content_fingerprint = fingerprint(a.title, a.body_text)
         if stones and stones.blocks(a.article_id, a.content_hash, a.canonical_url):
             rejects.append(Reject("normalize", a.url, REASON, TAKEDOWN_DETAIL))
             counts.taken_down += 1

@@ -236,12 +236,7 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
         failpoint("before_index_commit")
         meta = w.commit(set(missing))
         report.batches, report.version = len(missing), meta.version
-    if queued:
-        done = pa.table({"article_id": pa.array([q["article_id"] for q in queued], pa.string()),
-                         "story_id": pa.array([q["story_id"] for q in queued], pa.string())})
-        with be.transaction():
-            be.stage("staged_queue_done", done)
-            be.script("search_queue_done")
+    _clear_queue(be, queued)
     log.info("search index: %d batch(es), %d document(s) (%d re-pointed to another story), version %d",
              report.batches, report.rows, report.restories, report.version)
     if settings.search_publish:
@@ -249,6 +244,17 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
 
         report.published = publish(settings, path)
     return report
+
+
+def _clear_queue(be: Any, queued: list[dict]) -> None:
+    """Drop the queue rows the index has now committed (a row queued since stays)."""
+    if not queued:
+        return
+    done = pa.table({"article_id": pa.array([q["article_id"] for q in queued], pa.string()),
+                     "story_id": pa.array([q["story_id"] for q in queued], pa.string())})
+    with be.transaction():
+        be.stage("staged_queue_done", done)
+        be.script("search_queue_done")
 
 
 def _purged(path: Path) -> set[str]:
@@ -288,12 +294,7 @@ def reindex(be: Any, settings: Settings, *, path: Path | None = None) -> SyncRep
                 pool.shutdown()
         meta = w.commit(ledger)
         report.batches, report.version = len(ledger), meta.version
-    if queued:
-        done = pa.table({"article_id": pa.array([q["article_id"] for q in queued], pa.string()),
-                         "story_id": pa.array([q["story_id"] for q in queued], pa.string())})
-        with be.transaction():
-            be.stage("staged_queue_done", done)
-            be.script("search_queue_done")
+    _clear_queue(be, queued)
     from pipeline.search.index import forget_readers
 
     forget_readers()

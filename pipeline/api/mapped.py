@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.api.snapfiles import FORMAT, TABLES, key_of, read_current
-from pipeline.api.snapshot import _dumps
+from pipeline.api.snapshot import ServingRules, _dumps
 
 
 class _Column:
@@ -95,7 +95,7 @@ def _find(keys: np.ndarray, ids: _Strings, text: str) -> int | None:
     return None
 
 
-class MappedSnapshot:
+class MappedSnapshot(ServingRules):
     """The serving interface of ``Snapshot`` over one mapped version directory."""
 
     def __init__(self, root: Path, name: str) -> None:
@@ -175,13 +175,6 @@ class MappedSnapshot:
         return len(self._keys)
 
     # -- the Snapshot interface ------------------------------------------------------------
-    def item(self, i: int, score: float | None = None) -> dict:
-        out = {"article_id": self.ids[i], "title": self.title[i], "url": self.url[i],
-               "source_domain": self.domain[i], "language": self.lang[i], "published_at": self.published[i]}
-        if score is not None:
-            out["score"] = round(float(score), 6)
-        return out
-
     def _picks(self, i: int, k: int, language: str | None) -> list[tuple[int, float]]:
         """``Snapshot._picks`` over integer codes: language and story as small ints, a
         missing language as -1 (so a reader without one matches members without one, as
@@ -226,12 +219,6 @@ class MappedSnapshot:
                 return m
         return -1
 
-    def related(self, article_id: str, k: int, language: str | None) -> list[dict] | None:
-        i = self.find(article_id)
-        if i is None:
-            return None
-        return [self.item(m, score) for m, score in self._picks(i, k, language)]
-
     def related_json(self, article_id: str, k: int, language: str | None) -> bytes | None:
         """The ``/related`` body from the fragments the builder serialised (the hot path)."""
         i = self.find(article_id)
@@ -260,14 +247,4 @@ class MappedSnapshot:
         s = self._find_story(story_id)
         if s is None:
             return None
-        idx = self._canon[int(self._mem_start[s]):int(self._mem_end[s])].tolist()
-        if not idx:
-            return None
-        canonical = next((i for i in idx if self.dup_of[i] is None), idx[0])
-        return {
-            "story_id": story_id,
-            "canonical_id": self.ids[canonical],
-            "languages": sorted({x for i in idx if (x := self.lang[i])}),
-            "articles": [self.item(i) | {"dup_kind": self.dup_kind[i], "duplicate_of": self.dup_of[i],
-                                         "is_canonical": i == canonical} for i in idx],
-        }
+        return self._story_body(story_id, self._canon[int(self._mem_start[s]):int(self._mem_end[s])].tolist())

@@ -60,8 +60,42 @@ def _iso(value: Any) -> str | None:
     return str(value)
 
 
+class ServingRules:
+    """What both snapshot kinds answer the same way, over their own lookups: ``find``
+    (article id to position, None when unknown), ``_picks`` (the served list) and the
+    per-article columns ``ids``, ``title``, ``url``, ``domain``, ``lang``, ``published``,
+    ``dup_of`` and ``dup_kind``, indexable by position."""
+
+    def item(self, i: int, score: float | None = None) -> dict:
+        out = {"article_id": self.ids[i], "title": self.title[i], "url": self.url[i],
+               "source_domain": self.domain[i], "language": self.lang[i], "published_at": self.published[i]}
+        if score is not None:
+            out["score"] = round(float(score), 6)
+        return out
+
+    def related(self, article_id: str, k: int, language: str | None) -> list[dict] | None:
+        """The served list (None: unknown article)."""
+        i = self.find(article_id)
+        if i is None:
+            return None
+        return [self.item(m, score) for m, score in self._picks(i, k, language)]
+
+    def _story_body(self, story_id: str, idx: list[int]) -> dict | None:
+        """The ``/stories`` body for a story whose members are ``idx``, canonical first."""
+        if not idx:
+            return None
+        canonical = next((i for i in idx if self.dup_of[i] is None), idx[0])
+        return {
+            "story_id": story_id,
+            "canonical_id": self.ids[canonical],
+            "languages": sorted({x for i in idx if (x := self.lang[i])}),
+            "articles": [self.item(i) | {"dup_kind": self.dup_kind[i], "duplicate_of": self.dup_of[i],
+                                         "is_canonical": i == canonical} for i in idx],
+        }
+
+
 @dataclass
-class Snapshot:
+class Snapshot(ServingRules):
     version: str
     ids: list[str]
     pos: dict[str, int]
@@ -133,13 +167,6 @@ class Snapshot:
                    d["story_id"], d["duplicate_of"], d["dup_kind"], members, pick, spans, rel, score, floor,
                    aliases=alias_map)
 
-    def item(self, i: int, score: float | None = None) -> dict:
-        out = {"article_id": self.ids[i], "title": self.title[i], "url": self.url[i],
-               "source_domain": self.domain[i], "language": self.lang[i], "published_at": self.published[i]}
-        if score is not None:
-            out["score"] = round(float(score), 6)
-        return out
-
     def _picks(self, i: int, k: int, language: str | None) -> list[tuple[int, float]]:
         """(member position, score) of the served list for the article at position ``i``."""
         reader = language or self.lang[i]
@@ -161,18 +188,14 @@ class Snapshot:
         picked.sort()
         return [(m, -neg) for _, neg, _, m in picked[:k]]
 
-    def related(self, article_id: str, k: int, language: str | None) -> list[dict] | None:
-        """The served list (None: unknown article)."""
-        i = self.pos.get(article_id)
-        if i is None:
-            return None
-        return [self.item(m, score) for m, score in self._picks(i, k, language)]
+    def find(self, article_id: str) -> int | None:
+        return self.pos.get(article_id)
 
     def related_json(self, article_id: str, k: int, language: str | None) -> bytes | None:
         """The ``/related`` response body, byte for byte what ``json.dumps`` of
         ``{"article_id", "related": related(...)}`` gives, from per-article fragments
         serialised once: the hot path of the API (``pipeline.api.fastpath``)."""
-        i = self.pos.get(article_id)
+        i = self.find(article_id)
         if i is None:
             return None
         parts = [self._fragment(m) + ',"score":' + repr(round(score, 6)) + "}"
@@ -196,14 +219,4 @@ class Snapshot:
         return target if target in self.members else None
 
     def story_of(self, story_id: str) -> dict | None:
-        idx = self.members.get(story_id)
-        if not idx:
-            return None
-        canonical = next((i for i in idx if self.dup_of[i] is None), idx[0])
-        return {
-            "story_id": story_id,
-            "canonical_id": self.ids[canonical],
-            "languages": sorted({self.lang[i] for i in idx if self.lang[i]}),
-            "articles": [self.item(i) | {"dup_kind": self.dup_kind[i], "duplicate_of": self.dup_of[i],
-                                         "is_canonical": i == canonical} for i in idx],
-        }
+        return self._story_body(story_id, self.members.get(story_id) or [])

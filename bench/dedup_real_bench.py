@@ -147,8 +147,7 @@ def _settings(workdir: Path):
 
 def stage_gen(workdir: Path, n: int, incremental: int, batch: int, seed: int) -> dict:
     """Build the corpus, write the N known articles as lake batches, keep the rest."""
-    from dedup_real_corpus import Generator, corpora_dir, load_pool
-
+    from bench.dedup_real_corpus import Generator, corpora_dir, load_pool
     from pipeline.lake.articles import write_articles
     from pipeline.lake.store import LocalStore
 
@@ -415,7 +414,6 @@ def main() -> None:
 
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(message)s")
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         wd = Path(args.workdir)
         res = (stage_gen(wd, args.n, args.incremental, args.batch, args.seed) if args.stage == "gen"
                else stage_run(wd, incremental=args.stage == "inc"))

@@ -44,36 +44,28 @@ sentences), so at 100,000 articles every pool sentence recurs in hundreds of art
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
-import re
 from bisect import bisect_right
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from bench.dedup_real_pool import (  # noqa: F401  (load_pool: callers import it from here too)
+    _DIGITS,
+    ORIGINAL_LANG_P,
+    PARALLEL_LANGS,
+    Pool,
+    Variation,
+    _name_slots,
+    corpora_dir,
+    load_pool,
+    shared_dir,
+)
+from bench.dedup_real_truth import DELAYS, Corpus, HardNegative, Plant
 from pipeline.models import Article
 
-REPO = Path(__file__).resolve().parents[1]
-PARALLEL_LANGS = ("en", "ar", "fa")
-NTREX_FILES = {"en": "newstest2019-src.eng.txt", "ar": "newstest2019-ref.arb.txt",
-               "fa": "newstest2019-ref.fas.txt"}
-# fundus country folders whose publishers write (only) these languages; others are skipped
-FUNDUS_LANG = {"us": "en", "uk": "en", "au": "en", "ca": "en", "fr": "fr", "es": "es", "lb": "ar"}
-FUNDUS_SKIP = {"MallorcaMagazin", "MallorcaZeitung"}  # German papers filed under es/
-# a few function words per Latin-script language: a sentence must read as its language
-_STOP = {
-    "en": {"the", "and", "of", "to", "in", "is", "was", "for", "that", "with", "on", "said"},
-    "fr": {"le", "la", "les", "des", "et", "est", "une", "dans", "pour", "qui", "du", "au"},
-    "es": {"el", "la", "los", "las", "que", "y", "en", "del", "por", "una", "con", "se"},
-}
-# the stated mix (issue 12 point 8): ~70 % English, ~25 % Arabic, ~5 % other languages
-ORIGINAL_LANG_P = {"en": 0.76, "ar": 0.20, "fa": 0.01, "fr": 0.015, "es": 0.015}
 PARALLEL_SHARE = {"en": 0.25, "ar": 0.5, "fa": 1.0}  # originals built from ntrex lines
 TRANSLATE_FROM = {"en": 0.85, "ar": 0.15}
 TRANSLATE_TO = {"en": {"ar": 0.85, "fa": 0.15}, "ar": {"en": 0.7, "fa": 0.3}}
@@ -81,204 +73,11 @@ TRANSLATE_TO = {"en": {"ar": 0.85, "fa": 0.15}, "ar": {"en": 0.7, "fa": 0.3}}
 BLOCK = {"original": 60, "wire_original": 4, "exact": 6, "edited_lead": 2, "added_intro": 2,
          "trimmed_end": 2, "excerpt": 2, "translation": 12, "same_event": 6, "template": 4}
 NEAR_KINDS = ("edited_lead", "added_intro", "trimmed_end", "excerpt")
-# delay of a copy after its source: (share, min days, max days)
-DELAYS = {"hours": (0.55, 0.04, 2.0), "weeks": (0.25, 2.0, 45.0), "months": (0.12, 45.0, 400.0),
-          "years": (0.08, 400.0, 1500.0)}
 MEAN_CHARS = 2850  # for full originals; excerpts, abridged copies and wire stories bring the corpus mean to ~2,500
 CHROME = {"en": ["Share this article", "Subscribe to our newsletter for the latest updates."],
           "ar": ["شارك هذا المقال", "اشترك في نشرتنا الإخبارية لتصلك آخر الأخبار."],
           "fa": ["این مطلب را به اشتراک بگذارید"], "fr": ["Partager cet article"],
           "es": ["Compartir este artículo"]}
-_DIGITS = re.compile(r"[0-9\u0660-\u0669\u06F0-\u06F9]+")
-_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
-_NAME_STOP = {"The", "This", "That", "These", "Those", "But", "And", "For", "His", "Her", "Its",
-              "They", "There", "When", "While", "What", "Who", "How", "Why", "After", "Before",
-              "Les", "Las", "Los", "Une", "Mais", "Pero", "Con", "Por", "Dans", "Pour"}
-
-
-# ----------------------------------------------------------------------------- corpora
-
-
-def shared_dir() -> Path:
-    """Where the shared test data sits: ``$NEWSFLOW_SHARED_DIR`` or ``../shared`` beside
-    the repository, the same rule as ``tests/conftest.py``."""
-    return Path(os.environ.get("NEWSFLOW_SHARED_DIR") or REPO.parent / "shared")
-
-
-def corpora_dir() -> Path | None:
-    """The real corpora folder, or None when it is absent (callers skip with a message)."""
-    d = shared_dir() / "corpora"
-    return d if (d / "parallel" / "ntrex-dev").is_dir() else None
-
-
-@dataclass
-class Pool:
-    """Real sentences read at run time: monolingual pools and ntrex aligned lines."""
-
-    mono: dict[str, list[str]]
-    parallel: dict[str, list[str]]  # en/ar/fa, index-aligned
-    names: list[str]  # capitalised mid-sentence tokens seen in Latin-script pools
-    numbered: dict[str, list[int]] = field(default_factory=dict)  # mono indices with variables
-
-    def sizes(self) -> dict[str, int]:
-        return {k: len(v) for k, v in sorted(self.mono.items())} | {"parallel_lines": len(self.parallel["en"])}
-
-
-def _reads_as(sentence: str, lang: str) -> bool:
-    stop = _STOP.get(lang)
-    if stop is None:
-        return True
-    words = [w.strip(".,;:!?«»\"'()").lower() for w in sentence.split()]
-    hits = {k: sum(w in s for w in words) for k, s in _STOP.items()}
-    return hits[lang] >= 2 and hits[lang] >= max(hits.values())
-
-
-def _has_script(sentence: str, lang: str) -> bool:
-    arabic = sum("\u0600" <= c <= "\u06ff" for c in sentence)
-    letters = sum(c.isalpha() for c in sentence) or 1
-    return (arabic / letters > 0.7) if lang in ("ar", "fa") else (arabic == 0)
-
-
-def _readability_text(page: Path) -> str:
-    from lxml import html as lxml_html
-
-    root = lxml_html.fromstring((page / "expected.html").read_bytes())
-    return "\n".join(p.text_content().strip() for p in root.iter("p"))
-
-
-def load_pool(corpora: Path) -> Pool:
-    """Read every pool sentence from ``corpora`` (nothing is written anywhere)."""
-    from pipeline.extract.textnorm import sentences
-
-    raw: dict[str, list[str]] = {lang: [] for lang in ORIGINAL_LANG_P}
-
-    def add(lang: str, text: str) -> None:
-        lang = (lang or "").split("-")[0].lower()
-        if lang in raw:
-            raw[lang].extend(sentences(text))
-
-    ntrex = corpora / "parallel" / "ntrex-dev"
-    lines = {lang: (ntrex / f).read_text(encoding="utf-8").splitlines() for lang, f in NTREX_FILES.items()}
-    n = min(len(v) for v in lines.values())
-    keep = [i for i in range(n) if all(len(lines[lang][i].split()) >= 4 for lang in PARALLEL_LANGS)]
-    parallel = {lang: [lines[lang][i].strip() for i in keep] for lang in PARALLEL_LANGS}
-    for lang in PARALLEL_LANGS:
-        raw[lang].extend(parallel[lang])
-    items = corpora / "republished" / "items.jsonl"
-    if items.is_file():
-        for line in items.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                d = json.loads(line)
-                add(d.get("language", ""), d.get("text") or "")
-    fundus = corpora / "html" / "fundus" / "tests" / "resources" / "parser" / "test_data"
-    for country, lang in sorted(FUNDUS_LANG.items()):
-        for f in sorted((fundus / country).glob("*.json")) if (fundus / country).is_dir() else []:
-            if f.stem in FUNDUS_SKIP:
-                continue
-            for version in json.loads(f.read_text(encoding="utf-8")).values():
-                body = version.get("body") or {}
-                paras = list(body.get("summary") or [])
-                paras += [p for s in body.get("sections") or [] for p in s.get("paragraphs") or []]
-                add(lang, "\n".join(paras))
-    pages = corpora / "html" / "readability" / "test" / "test-pages"
-    for page in sorted(pages.iterdir()) if pages.is_dir() else []:
-        meta = page / "expected-metadata.json"
-        if meta.is_file() and (page / "expected.html").is_file():
-            add(json.loads(meta.read_text(encoding="utf-8")).get("lang") or "", _readability_text(page))
-    mono: dict[str, list[str]] = {}
-    for lang, sents in raw.items():
-        seen: set[str] = set()
-        out = []
-        for s in sents:
-            s = " ".join(s.split())
-            key = s.lower()
-            if key in seen or not (40 <= len(s) <= 400) or not _has_script(s, lang) or not _reads_as(s, lang):
-                continue
-            seen.add(key)
-            out.append(s)
-        mono[lang] = out
-    names = Counter(m.group(0) for lang in ("en", "fr", "es") for s in mono[lang]
-                    for m in _NAME.finditer(s) if m.start() > 0 and m.group(0) not in _NAME_STOP)
-    pool = Pool(mono, parallel, sorted(w for w, c in names.items() if c >= 2))
-    pool.numbered = {lang: [i for i, s in enumerate(v) if _variables(s, lang) >= 1] for lang, v in mono.items()}
-    return pool
-
-
-# ----------------------------------------------------------------------------- variation
-
-
-def _fold(d: str) -> str:
-    return "".join(str(int(c)) if not c.isascii() else c for c in d)  # int() reads any digit
-
-
-def _render(value: str, like: str) -> str:
-    if like[0].isascii():
-        return value
-    base = 0x0660 if "\u0660" <= like[0] <= "\u0669" else 0x06F0
-    return "".join(chr(base + int(c)) for c in value)
-
-
-def _new_number(old: str, rng: np.random.Generator, avoid: set[str]) -> str:
-    for _ in range(20):
-        if len(old) == 4 and 1900 <= int(old) <= 2099:
-            new = str(int(rng.integers(1985, 2036)))
-        elif len(old) == 1:
-            new = str(int(rng.integers(1, 10)))
-        else:
-            new = str(int(rng.integers(10 ** (len(old) - 1), 10 ** len(old))))
-        if new != old and new not in avoid:
-            return new
-    return str(int(old) + 1)
-
-
-def _name_slots(text: str) -> Iterable[re.Match]:
-    for m in _NAME.finditer(text):
-        before = text[: m.start()].rstrip()
-        if before and before[-1] not in '.!?"“«:' and m.group(0) not in _NAME_STOP:
-            yield m
-
-
-def _variables(text: str, lang: str) -> int:
-    n = len(_DIGITS.findall(text))
-    return n + (sum(1 for _ in _name_slots(text)) if lang in ("en", "fr", "es") else 0)
-
-
-@dataclass
-class Variation:
-    """Per-article remapping of numbers (by value, so a translation that writes the same
-    value in Arabic-Indic digits gets the same new value) and of Latin-script names."""
-
-    numbers: dict[str, str] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
-    vary_names: bool = True
-    prefer_numbers: list[str] = field(default_factory=list)  # same-event: reuse these values
-    prefer_names: list[str] = field(default_factory=list)
-    avoid: set[str] = field(default_factory=set)  # template: never reuse the source's values
-
-    def apply(self, text: str, lang: str, rng: np.random.Generator, pool: Pool) -> str:
-        def num(m: re.Match) -> str:
-            old = _fold(m.group(0))
-            if old not in self.numbers:
-                same = [v for v in self.prefer_numbers if len(v) == len(old)]
-                self.numbers[old] = (same[int(rng.integers(len(same)))] if same
-                                     else _new_number(old, rng, self.avoid))
-            return _render(self.numbers[old], m.group(0))
-
-        text = _DIGITS.sub(num, text)
-        if not (self.vary_names and lang in ("en", "fr", "es") and pool.names):
-            return text
-        parts, last = [], 0
-        for m in _name_slots(text):
-            old = m.group(0)
-            if old not in self.names:
-                src = self.prefer_names or pool.names
-                new = src[int(rng.integers(len(src)))]
-                while new in self.avoid and len(src) > 1:
-                    new = src[int(rng.integers(len(src)))]
-                self.names[old] = new
-            parts += [text[last : m.start()], self.names[old]]
-            last = m.end()
-        return "".join(parts) + text[last:]
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -300,70 +99,6 @@ class Doc:
     outlet: int
     published: datetime
     keys: list[str] = field(default_factory=list)  # pool sentence per unit: "p:<line>" or "m:<lang>:<i>"
-
-
-@dataclass
-class Plant:
-    kind: str  # exact | near | translation
-    detail: str  # near: edited_lead...; translation: full/abridged/lead/middle and langs
-    copy: str
-    source: str
-    delay_days: float
-
-
-@dataclass
-class HardNegative:
-    kind: str  # same_event | same_event_cross | template
-    a: str
-    b: str
-
-
-@dataclass
-class Corpus:
-    articles: list[Article]
-    plants: list[Plant]
-    negatives: list[HardNegative]
-    root: dict[str, str]  # article id -> id of the original its story grew from
-    keys: dict[str, list[str]] = field(default_factory=dict)  # article id -> pool sentences used
-
-    def fingerprint(self) -> str:
-        """One hash over every article and the ground truth (the determinism test)."""
-        h = hashlib.sha256()
-        for a in self.articles:
-            h.update(f"{a.article_id}|{a.language}|{a.published_at.isoformat()}|{a.body_text}\n".encode())
-        h.update(json.dumps(self.truth(), sort_keys=True).encode())
-        return h.hexdigest()
-
-    def head(self, n: int) -> Corpus:
-        """The first ``n`` articles and the ground truth among them (the known part)."""
-        ids = {a.article_id for a in self.articles[:n]}
-        return Corpus(self.articles[:n], [p for p in self.plants if p.copy in ids],
-                      [x for x in self.negatives if x.b in ids], {k: v for k, v in self.root.items() if k in ids},
-                      {k: v for k, v in self.keys.items() if k in ids})
-
-    def truth(self) -> dict:
-        return {"root": self.root, "keys": self.keys,
-                "plants": [vars(p) for p in self.plants],
-                "negatives": [vars(x) for x in self.negatives]}
-
-    def stats(self) -> dict:
-        langs = Counter(a.language for a in self.articles)
-        n = len(self.articles) or 1
-        return {"articles": len(self.articles),
-                "language_share": {k: round(v / n, 3) for k, v in langs.most_common()},
-                "mean_body_chars": round(sum(len(a.body_text) for a in self.articles) / n),
-                "plants": dict(Counter(p.kind for p in self.plants)),
-                "plants_detail": dict(Counter(f"{p.kind}:{p.detail}" for p in self.plants)),
-                "hard_negatives": dict(Counter(x.kind for x in self.negatives)),
-                "delays": dict(Counter(_delay_class(p.delay_days) for p in self.plants))}
-
-
-def _delay_class(days: float) -> str:
-    """The DELAYS class a measured delay falls in (the nearest source may be nearer)."""
-    for name, (_, _lo, hi) in DELAYS.items():
-        if days < hi:
-            return name
-    return "years"
 
 
 def _pick(rng: np.random.Generator, probs: dict[str, float]) -> str:

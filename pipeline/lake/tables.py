@@ -48,10 +48,12 @@ KINDS = ("articles", "rejects", "fetch_attempts", "dedup-batch-edges", "dedup-as
 # Generations: each write replaces the whole table (the current version IS the generation).
 WHOLE_TABLE = ("dedup-assignments", "dedup-edges", "dedup-aliases", "related-lists")
 BATCH_META = "batch_meta"
-# Table properties given when a table is created.  A commit and a refresh both replay the
-# log since the last checkpoint, so their cost grows with it: a checkpoint every 10
-# commits keeps them flat (see docs/lake.md, throughput).
-CONFIG = {"delta.checkpointInterval": "10"}
+# Table properties given when a table is created.  A commit and a refresh replay the log
+# since the last checkpoint, parsing each file's statistics for the statistics columns:
+# a checkpoint every 10 commits (not 100) and statistics of ``batch_id`` only (what our
+# commits record, and what rerun detection and batch reads skip by; not the first 32
+# columns, bodies included) keep both a few ms (docs/lake.md, throughput).
+CONFIG = {"delta.checkpointInterval": "10", "delta.dataSkippingStatsColumns": "batch_id"}
 
 
 class TableError(StoreUnavailable):
@@ -138,15 +140,16 @@ def version(store: ObjectStore, kind: str) -> int | None:
 
 
 def _with_batch_columns(kind: str, batch_id: str, table: pa.Table, meta: dict | None) -> pa.Table:
-    n = table.num_rows
+    def same(value: str) -> pa.Array:
+        return pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
+
     if "batch_id" in table.column_names:
-        table = table.set_column(table.schema.get_field_index("batch_id"), "batch_id",
-                                 pa.array([batch_id] * n, pa.string()))
+        table = table.set_column(table.schema.get_field_index("batch_id"), "batch_id", same(batch_id))
     else:
-        table = table.append_column("batch_id", pa.array([batch_id] * n, pa.string()))
-    table = table.append_column(BATCH_META, pa.array([json.dumps(meta or {}, sort_keys=True)] * n, pa.string()))
+        table = table.append_column("batch_id", same(batch_id))
+    table = table.append_column(BATCH_META, same(json.dumps(meta or {}, sort_keys=True)))
     if kind == "articles":
-        table = table.append_column("ingest_month", pa.array([ingest_month(batch_id)] * n, pa.string()))
+        table = table.append_column("ingest_month", same(ingest_month(batch_id)))
     return table.replace_schema_metadata(None)
 
 
@@ -177,17 +180,14 @@ def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: d
     # dropped before anything references it.
     file = None if whole else _FILES.submit(_write_file, store, kind, data)
     dt = open_table(store, kind)
-    present = grows = False
+    present, grows = (False, False) if whole else _state(dt, batch_id, data)
     if file is not None:
         path, size = file.result()
-        if dt is None and _commit_file(store, kind, None, path, size, data, batch_id):
-            return False  # a new table, created with its first file
-        dt = dt or open_table(store, kind)  # another writer created the table meanwhile
-        # Replace the batch's rows only when some file may hold them (by the log's batch_id
-        # statistics); a new batch is a plain append, which costs no scan.  Batch ids are
-        # unique per writer (run and shard), so no two live writers append the same id.
-        present = _may_hold(dt, batch_id)
-        grows = bool(set(data.column_names) - {f.name for f in dt.schema().fields})
+        if dt is None:
+            if _commit_file(store, kind, None, path, size, data, batch_id):
+                return False  # a new table, created with its first file
+            dt = open_table(store, kind)  # another writer created the table meanwhile
+            present, grows = _state(dt, batch_id, data)
         if not (present or grows):
             _commit_file(store, kind, dt, path, size, data, batch_id)
             return False
@@ -285,6 +285,16 @@ def _write_local(store: ObjectStore, kind: str, path: str, data: pa.Table, opts:
     finally:
         tmp.unlink(missing_ok=True)
     return final.stat().st_size
+
+
+def _state(dt, batch_id: str, data: pa.Table) -> tuple[bool, bool]:
+    """Whether some file may hold the batch's rows already (then the write replaces them),
+    and whether ``data`` adds columns (then delta-rs merges the schema).  A new batch is
+    neither: a plain append, which costs no scan.  Batch ids are unique per writer (run and
+    shard), so no two live writers append the same id."""
+    if dt is None:
+        return False, False
+    return _may_hold(dt, batch_id), bool(set(data.column_names) - {f.name for f in dt.schema().fields})
 
 
 def _may_hold(dt, batch_id: str) -> bool:

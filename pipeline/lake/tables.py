@@ -48,6 +48,12 @@ KINDS = ("articles", "rejects", "fetch_attempts", "dedup-batch-edges", "dedup-as
 # Generations: each write replaces the whole table (the current version IS the generation).
 WHOLE_TABLE = ("dedup-assignments", "dedup-edges", "dedup-aliases", "related-lists")
 BATCH_META = "batch_meta"
+# Table properties given when a table is created.  A commit and a refresh replay the log
+# since the last checkpoint, parsing each file's statistics for the statistics columns:
+# a checkpoint every 10 commits (not 100) and statistics of ``batch_id`` only (what our
+# commits record, and what rerun detection and batch reads skip by; not the first 32
+# columns, bodies included) keep both a few ms (docs/lake.md, throughput).
+CONFIG = {"delta.checkpointInterval": "10", "delta.dataSkippingStatsColumns": "batch_id"}
 
 
 class TableError(StoreUnavailable):
@@ -134,15 +140,16 @@ def version(store: ObjectStore, kind: str) -> int | None:
 
 
 def _with_batch_columns(kind: str, batch_id: str, table: pa.Table, meta: dict | None) -> pa.Table:
-    n = table.num_rows
+    def same(value: str) -> pa.Array:
+        return pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
+
     if "batch_id" in table.column_names:
-        table = table.set_column(table.schema.get_field_index("batch_id"), "batch_id",
-                                 pa.array([batch_id] * n, pa.string()))
+        table = table.set_column(table.schema.get_field_index("batch_id"), "batch_id", same(batch_id))
     else:
-        table = table.append_column("batch_id", pa.array([batch_id] * n, pa.string()))
-    table = table.append_column(BATCH_META, pa.array([json.dumps(meta or {}, sort_keys=True)] * n, pa.string()))
+        table = table.append_column("batch_id", same(batch_id))
+    table = table.append_column(BATCH_META, same(json.dumps(meta or {}, sort_keys=True)))
     if kind == "articles":
-        table = table.append_column("ingest_month", pa.array([ingest_month(batch_id)] * n, pa.string()))
+        table = table.append_column("ingest_month", same(ingest_month(batch_id)))
     return table.replace_schema_metadata(None)
 
 
@@ -173,15 +180,16 @@ def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: d
     # dropped before anything references it.
     file = None if whole else _FILES.submit(_write_file, store, kind, data)
     dt = open_table(store, kind)
-    # Replace the batch's rows only when some file may hold them (by the log's batch_id
-    # statistics); a new batch is a plain append, which costs no scan.  Batch ids are unique
-    # per writer (run and shard), so no two live writers append the same id.
-    present = dt is not None and not whole and _may_hold(dt, batch_id)
-    grows = dt is not None and not whole and bool(set(data.column_names) - {f.name for f in dt.schema().fields})
+    present, grows = (False, False) if whole else _state(dt, batch_id, data)
     if file is not None:
         path, size = file.result()
-        if dt is not None and not (present or grows):
-            _commit_file(store, kind, dt, path, size, data.num_rows, batch_id)
+        if dt is None:
+            if _commit_file(store, kind, None, path, size, data, batch_id):
+                return False  # a new table, created with its first file
+            dt = open_table(store, kind)  # another writer created the table meanwhile
+            present, grows = _state(dt, batch_id, data)
+        if not (present or grows):
+            _commit_file(store, kind, dt, path, size, data, batch_id)
             return False
         store.delete(f"{table_key(kind)}/{path}")
     if present and before_replace is not None:
@@ -192,7 +200,7 @@ def write(store: ObjectStore, kind: str, batch_id: str, table: pa.Table, meta: d
     _call(f"{kind} write", store, write_deltalake, dt if dt is not None else table_uri(store, kind), data,
           mode="overwrite" if (whole or present) else "append",
           predicate=f"batch_id = '{_quote(batch_id)}'" if present else None,
-          partition_by=PARTITIONS.get(kind), schema_mode="overwrite" if whole else ("merge" if grows else None),
+          partition_by=PARTITIONS.get(kind), configuration=CONFIG if dt is None else None, schema_mode="overwrite" if whole else ("merge" if grows else None),
           storage_options=storage_options(store), writer_properties=WriterProperties(
               compression="SNAPPY", column_properties={c: ColumnProperties(statistics_enabled="NONE") for c in NO_STATS
                                  if c in data.column_names}),
@@ -224,23 +232,37 @@ def _write_file(store: ObjectStore, kind: str, data: pa.Table) -> tuple[str, int
     return path, size
 
 
-def _commit_file(store: ObjectStore, kind: str, dt, path: str, size: int, rows: int, batch_id: str) -> None:
-    """One Delta commit adding the file.  A crash before it leaves an unreferenced file:
-    invisible to every reader, removed by vacuum."""
+def _commit_file(store: ObjectStore, kind: str, dt, path: str, size: int, data: pa.Table, batch_id: str) -> bool:
+    """One Delta commit adding the file (``dt`` None: the commit that creates the table);
+    False only when another writer created the table first (the caller appends instead).
+    A crash before it leaves an unreferenced file: invisible to every reader, removed by
+    vacuum."""
     import time
 
-    from deltalake import CommitProperties
-    from deltalake.transaction import AddAction
+    from deltalake import CommitProperties, Schema
+    from deltalake.transaction import AddAction, create_table_with_add_actions
 
     from pipeline.failpoints import failpoint
 
     failpoint("after_data_files")
-    stats = json.dumps({"numRecords": rows, "minValues": {"batch_id": batch_id},
+    stats = json.dumps({"numRecords": data.num_rows, "minValues": {"batch_id": batch_id},
                         "maxValues": {"batch_id": batch_id}, "nullCount": {"batch_id": 0}})
     add = AddAction(path, size, {}, int(time.time() * 1000), True, stats)
+    props = CommitProperties(custom_metadata={"newsflow.batch_id": batch_id})
     failpoint("before_commit")
-    _call(f"{kind} commit", store, dt.create_write_transaction, [add], mode="append", schema=dt.schema(),
-          commit_properties=CommitProperties(custom_metadata={"newsflow.batch_id": batch_id}))
+    if dt is not None:
+        _call(f"{kind} commit", store, dt.create_write_transaction, [add], mode="append", schema=dt.schema(),
+              commit_properties=props)
+        return True
+    try:  # delta-rs' own writer would write the same rows a second time, at half pyarrow's speed
+        _call(f"{kind} create", store, create_table_with_add_actions, table_uri(store, kind),
+              Schema.from_arrow(data.schema), [add], mode="error", configuration=CONFIG,
+              storage_options=storage_options(store), commit_properties=props)
+    except TableError:
+        if exists(store, kind):
+            return False
+        raise
+    return True
 
 
 def _write_local(store: ObjectStore, kind: str, path: str, data: pa.Table, opts: dict) -> int | None:
@@ -263,6 +285,16 @@ def _write_local(store: ObjectStore, kind: str, path: str, data: pa.Table, opts:
     finally:
         tmp.unlink(missing_ok=True)
     return final.stat().st_size
+
+
+def _state(dt, batch_id: str, data: pa.Table) -> tuple[bool, bool]:
+    """Whether some file may hold the batch's rows already (then the write replaces them),
+    and whether ``data`` adds columns (then delta-rs merges the schema).  A new batch is
+    neither: a plain append, which costs no scan.  Batch ids are unique per writer (run and
+    shard), so no two live writers append the same id."""
+    if dt is None:
+        return False, False
+    return _may_hold(dt, batch_id), bool(set(data.column_names) - {f.name for f in dt.schema().fields})
 
 
 def _may_hold(dt, batch_id: str) -> bool:

@@ -69,6 +69,52 @@ def test_crash_before_the_commit_leaves_nothing_visible_and_the_rerun_commits_on
         ("20250801T000000Z-a", 1), ("20250802T000000Z-b", 2)]
 
 
+def _writer(lake: str, endpoint: str | None, name: str, go) -> None:
+    store = open_store(Settings.load(lake=lake, s3_endpoint_url=endpoint))
+    go.wait()
+    for i in range(4):
+        write_articles(store, f"2025080{i + 1}T000000Z-{name}", [art(100 * (ord(name) - 96) + i)])
+
+
+def test_two_writers_appending_at_once_lose_nothing(store):
+    """Two processes start on a lake without the table and append at once (delta-rs
+    retries a commit that lost the race): every batch is committed once."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    lake = str(store.root) if isinstance(store, LocalStore) else store.uri
+    endpoint = getattr(store, "endpoint", None)
+    go = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(lake, endpoint, name, go)) for name in "ab"]
+    for p in procs:
+        p.start()
+    go.set()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert [(b.batch_id, b.rows) for b in list_batches(store, "articles")] == sorted(
+        (f"2025080{i + 1}T000000Z-{n}", 1) for n in "ab" for i in range(4))
+    assert len(tables.files(store, "articles")) == 8
+
+
+def test_a_writer_that_finds_the_table_created_meanwhile_appends(store, monkeypatch):
+    """The race the two-process test cannot force: the table did not exist when this
+    writer looked, and exists when it commits its first file."""
+    write_articles(store, "20250801T000000Z-a", [art(1)])
+    real, calls = tables.open_table, []
+
+    def not_yet(*a, **kw):  # the first look of the next write: no table yet
+        calls.append(1)
+        return None if len(calls) == 1 else real(*a, **kw)
+
+    monkeypatch.setattr(tables, "open_table", not_yet)
+    write_articles(store, "20250802T000000Z-b", [art(2)])
+    monkeypatch.undo()
+    assert [(b.batch_id, b.rows) for b in list_batches(store, "articles")] == [
+        ("20250801T000000Z-a", 1), ("20250802T000000Z-b", 1)]
+    assert len(tables.files(store, "articles")) == 2  # no orphan file referenced twice
+
+
 def test_written_files_carry_batch_statistics_and_read_back(store):
     write_articles(store, "20250801T000000Z-a", [art(1), art(2, 3)])
     (f,) = tables.files(store, "articles")

@@ -105,7 +105,10 @@ def pytest_unconfigure(config):
     thread destroyed while still joinable during Python's teardown; DuckDB, faiss and
     others run such threads), which turns a green run red.  Everything pytest writes is
     written by now (this hook runs last); only the teardown is skipped.
-    ``NEWSFLOW_TEST_SOFT_EXIT=1`` restores the normal exit, to hunt the culprit."""
+    One culprit was found and fixed on 2026-11-30: delta-rs' default pyarrow filesystem
+    (``pipeline.lake.tables.arrow_filesystem`` says more; a test in
+    ``tests/unit/test_lake_stores.py`` guards it).  The guard stays until full runs
+    without it are clean; ``NEWSFLOW_TEST_SOFT_EXIT=1`` restores the normal exit."""
     status = getattr(config, "_newsflow_exitstatus", None)
     if status is None or os.environ.get("NEWSFLOW_TEST_SOFT_EXIT") == "1":
         return

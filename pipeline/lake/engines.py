@@ -90,8 +90,10 @@ def polars_read(store: ObjectStore, kind: str):
 
 
 def pyarrow_read(store: ObjectStore, kind: str) -> pa.Table:
-    """``DeltaTable(uri, storage_options=...).to_pyarrow_dataset().to_table()``."""
+    """``DeltaTable(uri, storage_options=...).to_pyarrow_dataset(filesystem=...).to_table()``
+    with a native pyarrow filesystem rooted at the table (``tables.arrow_filesystem`` says
+    why: the default one can abort the process at exit)."""
     from deltalake import DeltaTable
 
     dt = DeltaTable(tables.table_uri(store, kind), storage_options=tables.storage_options(store))
-    return dt.to_pyarrow_dataset().to_table()
+    return dt.to_pyarrow_dataset(filesystem=tables.arrow_filesystem(store, kind)).to_table()

@@ -240,3 +240,34 @@ def test_rewriting_a_quarantined_batch_drops_the_bad_file_and_lifts_the_quaranti
     assert integrity.records(store, "articles") == []
     assert victim["path"] not in [f["path"] for f in tables.files(store, "articles")]
     assert {a.article_id: a.title for a in read_articles(store)} == {art(1).article_id: "again", art(2).article_id: "T2"}
+
+
+_READER = """
+import sys
+from pipeline.config import Settings
+from pipeline.lake import tables
+from pipeline.lake.store import open_store
+store = open_store(Settings.load(lake=sys.argv[1], s3_endpoint_url=sys.argv[2] or None))
+for _ in range(3):
+    rows = tables.read(store, "articles").num_rows
+print(rows)
+"""
+
+
+def test_a_process_that_read_a_table_exits_cleanly(store):
+    """Reading through delta-rs' default pyarrow filesystem aborted about one process in
+    ten at interpreter exit ("terminate called without an active exception", exit 134),
+    after its work was done: an Airflow task or a CLI run failing at random.  Sixteen
+    fresh processes read the table; every one must exit 0 with the right count."""
+    import subprocess
+    import sys
+
+    write_articles(store, "20250801T000000Z-a", [art(1), art(2)])
+    lake = str(store.root) if isinstance(store, LocalStore) else store.uri
+    endpoint = getattr(store, "endpoint", None) or ""
+    results = []
+    for _ in range(8):  # two at a time: the machine has two cores
+        procs = [subprocess.Popen([sys.executable, "-c", _READER, lake, endpoint], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results += [(p.wait(120), *p.communicate()) for p in procs]
+    assert [(rc, out.strip()) for rc, out, _ in results] == [(0, "2")] * 16, [err[-300:] for *_, err in results]

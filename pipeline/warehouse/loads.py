@@ -37,14 +37,17 @@ def with_retry(be: Backend, fn: Callable[[], T], *, attempts: int = 5) -> T:
     raise AssertionError("unreachable")
 
 
-def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetime) -> int:
+def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: datetime,
+                  stories: pa.Table | None = None) -> int:
     """Upsert one lake batch of articles; ledger it; all or nothing.
 
-    Returns the rows merged, or 0 when another loader merged this batch first.  The search
-    index follows from the ledger after the load (``pipeline.search.sync``).
+    ``stories``: the dedup generation this load applies next (:func:`story_columns`); new
+    articles are inserted with their story columns already set.  Returns the rows merged, or
+    0 when another loader merged this batch first.  The search index follows from the ledger
+    after the load (``pipeline.search.sync``).
     """
     table = unique_by(table, ("article_id",), "article")  # one row per key, or the upsert aborts
-    table = anchors_as_json(table)
+    table = with_stories(anchors_as_json(table), stories)
 
     revisions = revisions_table(table)
 
@@ -126,6 +129,40 @@ def revisions_table(table: pa.Table) -> pa.Table:
         "similarity": from_diff("similarity", pa.float64()),
         "diff_excerpt": from_diff("diff_excerpt", pa.string(), lambda v: v or None),
     }, schema=REVISIONS_SCHEMA)
+
+
+DEDUP_COLUMNS = ("story_id", "duplicate_of", "dup_kind", "dup_score")
+
+
+def story_columns(assignments: pa.Table | None) -> pa.Table | None:
+    """A dedup generation's assignments as :func:`load_articles` takes them (one row per
+    article), or None without a generation."""
+    if assignments is None or not assignments.num_rows:
+        return None
+    return unique_by(assignments.select(["article_id", *DEDUP_COLUMNS]), ("article_id",), "assignment")
+
+
+def with_stories(table: pa.Table, stories: pa.Table | None) -> pa.Table:
+    """``table`` with the dedup columns of ``stories`` (NULL for articles it does not name).
+
+    Why: a lake batch is normally loaded after dedup ran over it, so the generation the
+    load applies next already names its articles' stories.  Inserting a row and then
+    updating its story (``apply_dedup.sql``) wrote every new article twice: on PostgreSQL a
+    dead row version per article (a quarter of the heap in the bench) and a ``search_queue``
+    row to re-point in the index.  The upsert sets these columns on insert only: an article
+    already present keeps its story until ``apply_dedup`` changes it."""
+    import pyarrow.compute as pc
+
+    table = table.drop_columns([c for c in DEDUP_COLUMNS if c in table.column_names])
+    if stories is None:
+        types = {"dup_score": pa.float64()}
+        for c in DEDUP_COLUMNS:
+            table = table.append_column(c, pa.nulls(table.num_rows, types.get(c, pa.string())))
+        return table
+    at = pc.index_in(table["article_id"], value_set=stories["article_id"])
+    for c in DEDUP_COLUMNS:
+        table = table.append_column(c, stories[c].take(at))
+    return table
 
 
 def anchors_as_json(table: pa.Table) -> pa.Table:

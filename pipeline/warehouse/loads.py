@@ -167,13 +167,22 @@ def with_stories(table: pa.Table, stories: pa.Table | None) -> pa.Table:
 
 def anchors_as_json(table: pa.Table) -> pa.Table:
     """``anchors`` (a list of structs in the lake) as JSON text: a JSON column on both backends
-    (migration 013), like ``article_links.evidence``."""
+    (migration 013), like ``article_links.evidence``.  Only non-empty lists go through
+    ``json.dumps`` (one call per row cost 0.1 s per 10,000-row batch); empty ones are ``[]``."""
     if "anchors" not in table.column_names:
         return table
     import json
 
-    text = [None if v is None else json.dumps(v, ensure_ascii=False) for v in table["anchors"].to_pylist()]
-    return table.set_column(table.schema.get_field_index("anchors"), "anchors", pa.array(text, pa.string()))
+    import pyarrow.compute as pc
+
+    col = table["anchors"].combine_chunks()
+    full = pc.fill_null(pc.greater(pc.list_value_length(col), 0), False)
+    text = pc.if_else(pc.is_null(col), pa.scalar(None, pa.string()), "[]")
+    at = pc.indices_nonzero(full).to_pylist()
+    if at:
+        dumped = [json.dumps(v, ensure_ascii=False) for v in col.take(at).to_pylist()]
+        text = pc.replace_with_mask(text, full, pa.array(dumped, pa.string()))
+    return table.set_column(table.schema.get_field_index("anchors"), "anchors", text)
 
 
 def unique_by(table: pa.Table, keys: tuple[str, ...], what: str) -> pa.Table:

@@ -20,11 +20,10 @@ one batch ahead of the engine's writer.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,35 +110,18 @@ class _Ahead:
 
 
 class Prepared:
-    """The load's own batches, indexed while the warehouse merges them.
+    """Analysis started while the warehouse merges (the load's own batches): the pool
+    analyses batch n while the main process upserts it, so the index step that follows
+    only adds documents.  Keyed by batch id; the rows' ``story_id`` is read from the
+    warehouse at sync time (after the dedup generation), never taken from here."""
 
-    ``add`` starts a batch's analysis on the pool before its warehouse transaction;
-    ``committed`` (once that transaction committed) hands it to a background thread that
-    waits for the analysis and adds the documents to an index writer opened for this load,
-    while the main thread merges the next batch (the database works, this process waits on
-    it with the GIL released).  Nothing is committed to the index here: :func:`sync` does,
-    after the dedup generation, and first re-reads from the warehouse every document whose
-    row differs from what was written (another story, a row the warehouse did not take), so
-    the index commits exactly what the warehouse holds.  A crash before that commit leaves
-    the index as it was and the ledger ahead of it, as before.
-
-    Small loads (under ``POOL_MIN_DOCS`` rows a batch), or a load that finds the index
-    locked by another loader (PostgreSQL loads run concurrently), only analyse ahead and
-    write at sync time."""
-
-    def __init__(self, settings: Settings, path: Path | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.path = path
         self.pool: Executor | None = None
         self.batches: dict[str, tuple[list[dict], Any]] = {}
-        self.writer: IndexWriter | None = None  # open for this load (its lock held) once a big batch committed
-        self.written: dict[str, Future] = {}  # batch id -> the background write of its documents
-        self._hold: contextlib.ExitStack | None = None
-        self._thread: ThreadPoolExecutor | None = None
 
-    def add(self, batch_id: str, table: pa.Table, stories: pa.Table | None = None) -> None:
-        """Start analysing one lake batch (as the warehouse will hold it: one row per id);
-        ``stories``: the dedup generation the load applies (``loads.story_columns``)."""
+    def add(self, batch_id: str, table: pa.Table) -> None:
+        """Start analysing one lake batch (as the warehouse will hold it: one row per id)."""
         if table.num_rows >= POOL_MIN_DOCS and self.pool is None:
             self.pool = make_pool(workers(self.settings.search_workers))
         import pyarrow.compute as pc
@@ -147,44 +129,13 @@ class Prepared:
         cols = {c: table[c].to_pylist() for c in ("article_id", "language", "source_domain", "title", "body_text")}
         seconds = pc.cast(table["published_at"], pa.timestamp("s", tz="UTC"), safe=False)
         when = pc.cast(seconds, pa.int64()).to_pylist()
-        story = ([None] * table.num_rows if stories is None else
-                 stories["story_id"].take(pc.index_in(table["article_id"], value_set=stories["article_id"])).to_pylist())
-        rows = [{"article_id": a, "language": lang, "source_domain": d, "published_s": w, "story_id": s}
-                for a, lang, d, w, s in zip(cols["article_id"], cols["language"], cols["source_domain"], when, story,
-                                            strict=True)]
+        rows = [{"article_id": a, "language": lang, "source_domain": d, "published_s": w}
+                for a, lang, d, w in zip(cols["article_id"], cols["language"], cols["source_domain"], when, strict=True)]
         texts = list(zip(cols["language"], cols["title"], cols["body_text"], strict=True))
         self.batches[batch_id] = (rows, _Ahead(self.pool).submit_texts(texts))
 
     def discard(self, batch_id: str) -> None:
         self.batches.pop(batch_id, None)
-
-    def committed(self, batch_id: str) -> None:
-        """The batch's warehouse transaction committed: write its documents in the background."""
-        got = self.batches.get(batch_id)
-        if got is None or len(got[0]) < POOL_MIN_DOCS or not self._open():
-            return
-        self.batches.pop(batch_id)
-        assert self._thread is not None and self.writer is not None
-        writer = self.writer
-        self.written[batch_id] = self._thread.submit(lambda: (writer.upsert(got[0], _Ahead.result(got[1])), got[0])[1])
-
-    def _open(self) -> bool:
-        if self.writer is not None:
-            return True
-        if self._hold is not None:  # tried before: the index is another loader's
-            return False
-        self._hold = contextlib.ExitStack()
-        try:
-            self.writer = self._hold.enter_context(open_writer(self.path or index_path(self.settings), timeout=0))
-        except SearchIndexError as exc:  # locked by another loader, or unreadable: sync deals with it
-            log.info("search index not opened during the load (%s); it is written at sync", exc)
-            return False
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsflow-index")
-        return True
-
-    def drain(self) -> dict[str, list[dict]]:
-        """Wait for the background writes; batch id -> the rows written (raises their error)."""
-        return {b: f.result() for b, f in self.written.items()}
 
     def take(self, be: Any, batch_id: str) -> tuple[list[dict], Any] | None:
         got = self.batches.pop(batch_id, None)
@@ -197,31 +148,9 @@ class Prepared:
 
     def close(self) -> None:
         self.batches.clear()
-        if self._thread is not None:
-            self._thread.shutdown(cancel_futures=True)
-            self._thread = None
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
-        if self._hold is not None:
-            if self.writer is not None:
-                self.writer.rollback()  # uncommitted documents go (a no-op after sync's commit)
-            self.writer, self.written = None, {}
-            self._hold.close()
-            self._hold = None
-
-
-def _stale(be: Any, w: IndexWriter, batch_id: str, written: list[dict]) -> list[dict]:
-    """The warehouse rows of a batch whose documents the load wrote from the lake rows and
-    the generation's stories, where those differ from what the warehouse holds now: another
-    story (an article the generation does not name keeps its earlier story), or a row the
-    warehouse did not take (a newer revision kept, a takedown).  Their documents are deleted
-    and the rows found are written again."""
-    now = {r["article_id"]: r["story_id"] for r in be.query("search_batch_stories", {"batch_id": batch_id})}
-    ids = sorted({r["article_id"] for r in written if r["article_id"] not in now or r["story_id"] != now[r["article_id"]]})
-    for aid in ids:
-        w.writer.delete_documents_by_term("article_id", aid)
-    return _rows(be, "search_rows_ids", {"ids": ids}) if ids else []
 
 
 def _write_units(w: IndexWriter, units: Iterator[tuple[list[dict], Any]]) -> int:
@@ -257,29 +186,22 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
     path = path or index_path(settings)
     gone = taken_down(be)
     if gone - _purged(path):  # a takedown since the last commit: no segment may keep its terms
-        if prepared is not None:
-            prepared.close()  # its writer (and the lock) go: the rebuild reads every row back
         return reindex(be, settings, path=path)
     report = SyncReport()
-    own = prepared is not None and prepared.writer is not None and prepared.writer.path == path
-    with (contextlib.nullcontext(prepared.writer) if own else
-          open_writer(path, timeout=settings.warehouse_busy_timeout_write)) as w:
-        written = prepared.drain() if own else {}  # the load's batches already in the writer
+    with open_writer(path, timeout=settings.warehouse_busy_timeout_write) as w:
         ledger = {r["batch_id"]: int(r["rows"] or 0) for r in be.query("ledger_rows", {"kind": "articles"})}
         foreign = w.meta.held - set(ledger)
         if foreign:  # an index of another warehouse (or of one since recreated): start it over
             log.warning("search index %s holds %d batch(es) this warehouse never loaded; rebuilding it from "
                         "the warehouse", path, len(foreign))
-            w.writer.delete_all_documents()  # the load's documents too: read back below
+            w.writer.delete_all_documents()
             w.meta.held = set()
-            written = {}
         missing = sorted(set(ledger) - w.meta.held)
         queued = be.query("search_queue")
         if not missing and not queued:
             report.version = w.meta.version
             return report
-        todo = sum(ledger[b] for b in missing
-                   if not (prepared and b in prepared.batches) and b not in written) + len(queued)
+        todo = sum(ledger[b] for b in missing if not (prepared and b in prepared.batches)) + len(queued)
         pool = make_pool(workers(settings.search_workers)) if todo >= POOL_MIN_DOCS else None
         try:
             indexed: set[str] = set()  # articles this sync wrote (their rows are current)
@@ -288,11 +210,6 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
             def read() -> Iterator[list[dict]]:
                 for b in missing:
                     if b in taken:
-                        continue
-                    if b in written:  # documents written during the load: re-read the rows that differ
-                        rows = _stale(be, w, b, written[b])
-                        indexed.update(r["article_id"] for r in written[b])
-                        yield rows
                         continue
                     rows = _rows(be, "search_rows_batch", {"batch_id": b})
                     indexed.update(r["article_id"] for r in rows)
@@ -305,14 +222,14 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
 
             def units() -> Iterator[tuple[list[dict], Any]]:
                 for b in missing:  # the load's own batches first, in load order
-                    got = prepared.take(be, b) if prepared is not None and b not in written else None
+                    got = prepared.take(be, b) if prepared is not None else None
                     if got is not None:
                         taken.add(b)
                         indexed.update(r["article_id"] for r in got[0])
                         yield got
                 yield from _read_ahead(read(), pool)
 
-            report.rows = _write_units(w, units()) + sum(len(written[b]) for b in missing if b in written)
+            report.rows = _write_units(w, units())
         finally:
             if pool is not None:
                 pool.shutdown()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -138,34 +137,23 @@ def _load_with(be, settings: Settings, store: ObjectStore, run_ts: datetime, wan
     generation = dedup_zone.read_latest(store)  # read first: new articles are inserted with their stories
     stories = loads.story_columns(generation.assignments if generation else None)
     failed: dict[str, str] = {}
-    todo = [m for m in list_batches(store, "articles")
-            if m.batch_id not in loaded and (wanted is None or m.batch_id in wanted)]
-    # the next batch is read from the lake (Parquet decoding, the GIL released) while this one merges
-    lake_reader = ThreadPoolExecutor(1, thread_name_prefix="newsflow-lake-read")
-    try:
-        ahead = lake_reader.submit(read_batch, store, todo[0]) if todo else None
-        for i, manifest in enumerate(todo):
-            reading, ahead = ahead, lake_reader.submit(read_batch, store, todo[i + 1]) if i + 1 < len(todo) else None
-            try:
-                table = reading.result()
-                prepared.add(manifest.batch_id, table, stories)  # the index's analysis runs while the warehouse merges
-                n = loads.load_articles(be, manifest.batch_id, table, run_ts, stories)
-                if n:
-                    prepared.committed(manifest.batch_id)  # its documents are written while the next batch merges
-                else:
-                    prepared.discard(manifest.batch_id)  # another loader merged it (and indexes it)
-            except Exception as exc:  # the batch rolled back; the ledger will retry it
-                prepared.discard(manifest.batch_id)
-                if be.is_connection_lost(exc):
-                    raise  # not this batch's fault: reconnect and go on (session.with_writer)
-                log.error("load: batch %s failed and rolled back: %s", manifest.batch_id, _one_line(exc))
-                failed[manifest.batch_id] = f"{manifest.batch_id}: {_one_line(exc)}"
-                continue
-            done.rows += n
-            done.batches += 1 if n or manifest.rows == 0 else 0
-            failpoint("mid_load")
-    finally:
-        lake_reader.shutdown(cancel_futures=True)
+    for manifest in list_batches(store, "articles"):
+        if manifest.batch_id in loaded or (wanted is not None and manifest.batch_id not in wanted):
+            continue
+        try:
+            table = read_batch(store, manifest)
+            prepared.add(manifest.batch_id, table)  # the index's analysis runs while the warehouse merges
+            n = loads.load_articles(be, manifest.batch_id, table, run_ts, stories)
+        except Exception as exc:  # the batch rolled back; the ledger will retry it
+            prepared.discard(manifest.batch_id)
+            if be.is_connection_lost(exc):
+                raise  # not this batch's fault: reconnect and go on (session.with_writer)
+            log.error("load: batch %s failed and rolled back: %s", manifest.batch_id, _one_line(exc))
+            failed[manifest.batch_id] = f"{manifest.batch_id}: {_one_line(exc)}"
+            continue
+        done.rows += n
+        done.batches += 1 if n or manifest.rows == 0 else 0
+        failpoint("mid_load")
     done.failures = list(failed.values())
     if generation and generation.generation_id not in be.loaded_batches("dedup"):
         loads.apply_dedup(be, generation.generation_id, generation.assignments, generation.edges, run_ts,

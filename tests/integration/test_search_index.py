@@ -141,46 +141,6 @@ def test_story_changes_repoint_documents(tmp_path):
         assert be.query("search_queue") == []
 
 
-def test_documents_written_during_the_load_match_a_load_that_writes_them_at_sync(tmp_path, monkeypatch):
-    """Big batches are written to the index while the next batch merges (``Prepared``);
-    what commits must be exactly what the read-back path commits: same stories (the
-    generation's, or the earlier story of an article it does not name), one document per
-    article, the queue empty."""
-    from pipeline.search import sync as search_sync
-    from pipeline.search.index import reader
-
-    def scenario(settings: Settings) -> dict:
-        assignments = _lake(settings, batches=2)
-        load_warehouse(settings, run_ts=RUN_TS)
-        store = open_store(settings)
-        table, more = make_articles(120, start=240, batch_id="s-2", seed=2)
-        again, _ = make_articles(60, start=0, batch_id="s-3", seed=0)  # articles loaded before, again
-        write_batch(store, "articles", "s-2", table)
-        write_batch(store, "articles", "s-3", again)
-        named = {a["article_id"] for a in assignments[:60]}
-        moved = {a["article_id"] for a in assignments[1:40:2]}
-        regenerated = [dict(a, story_id="s_new", duplicate_of=None, dup_kind=None, dup_score=None)
-                       if a["article_id"] in moved else a for a in assignments + more if a["article_id"] not in named
-                       or a["article_id"] in moved]  # the re-loaded articles keep their stories (not named)
-        dedup_zone.write_generation(store, "g2", [DedupAssignment(**a) for a in regenerated], [], {})
-        assert load_warehouse(settings, run_ts=RUN_TS).search_indexed
-        forget_readers()
-        searcher = reader(index_path(settings)).index.searcher()
-        docs = [searcher.doc(a) for _, a in searcher.search(__import__("tantivy").Query.all_query(), 1000).hits]
-        with open_backend(settings, read_only=True) as be:
-            assert be.query("search_queue") == []
-            truth = {r["article_id"]: r["story_id"] for r in be.query("search_rows_page", {"after": "", "limit": 1000})}
-        engine = {d.get_first("article_id"): d.get_first("story_id") for d in docs}
-        assert len(docs) == len(engine) == len(truth) == 360
-        assert engine == truth
-        return _matches(settings)
-
-    at_sync = scenario(_duck(tmp_path / "at_sync"))
-    monkeypatch.setattr(search_sync, "POOL_MIN_DOCS", 50)  # every batch is "big": written during the load
-    during = scenario(_duck(tmp_path / "during"))
-    assert during == at_sync and all(during.values())
-
-
 def _cli(settings: Settings, *args: str, failpoint: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     env.update(NEWSFLOW_LAKE=settings.lake, NEWSFLOW_WAREHOUSE=settings.warehouse, PYTHONPATH=str(REPO))

@@ -200,10 +200,12 @@ def warehouse_rows_load(settings: Settings, tables: list[pa.Table], per_list: in
                         "score": pa.array(rng.uniform(0.3, 0.9, len(owners)))})
     related = loads.unique_by(related, ("article_id", "related_id"), "bench related")
 
+    stories_ = loads.story_columns(assignments)
+
     def articles_pass(be, tag: str) -> float:
         t0 = time.perf_counter()
         for k, t in enumerate(tables):
-            t = loads.anchors_as_json(loads.unique_by(t, ("article_id",), "article"))
+            t = loads.with_stories(loads.anchors_as_json(loads.unique_by(t, ("article_id",), "article")), stories_)
             with be.transaction():
                 be.stage("staged_articles", t, like="articles")
                 be.execute("upsert_articles")

@@ -161,6 +161,14 @@ class Backend:
         row = self._execute(self.sql(name), params).fetchone()
         return row[0] if row else None
 
+    def columns(self, table: str) -> set[str]:
+        """The columns of a warehouse table, read once per connection (``stage(like=)`` asks
+        for every batch: 25 ms a time on DuckDB); ``migrate`` forgets them."""
+        cache = self.__dict__.setdefault("_columns", {})
+        if table not in cache:
+            cache[table] = {r["column_name"] for r in self.query("table_columns", {"table": table})}
+        return cache[table]
+
     # -- migrations ----------------------------------------------------------------------
     def migrations(self) -> list[Migration]:
         out = []
@@ -183,6 +191,7 @@ class Backend:
         """Apply migrations not yet recorded, each in its own transaction; return them."""
         if self.read_only:
             raise WarehouseError("cannot migrate through a read-only connection")
+        self.__dict__.pop("_columns", None)
         with self.transaction():
             self.lock("migrations")
             self.script("migrations_init")

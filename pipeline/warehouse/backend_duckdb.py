@@ -216,7 +216,7 @@ class DuckDBBackend(Backend):
 
     def stage(self, name: str, table: pa.Table, *, like: str | None = None) -> None:
         if like:
-            cols = {r["column_name"] for r in self.query("table_columns", {"table": like})}
+            cols = self.columns(like)
             table = table.select([c for c in table.column_names if c in cols])
         self.conn.register(name, table)
 

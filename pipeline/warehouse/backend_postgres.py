@@ -145,7 +145,7 @@ class PostgresBackend(Backend):
         if not _IDENT.match(name) or (like and not _IDENT.match(like)):
             raise WarehouseError(f"bad staging name {name!r}")
         if like:
-            cols = {r["column_name"] for r in self.query("table_columns", {"table": like})}
+            cols = self.columns(like)
             table = table.select([c for c in table.column_names if c in cols])
         self.conn.execute(sql.SQL(_internal("stage_drop")).format(name=sql.Identifier(name)))
         if like:

@@ -134,6 +134,8 @@ def _load_with(be, settings: Settings, store: ObjectStore, run_ts: datetime, wan
             be.script("fts_enable")
     _apply_tombstones(be, store, done)
     loaded = be.loaded_batches("articles")
+    generation = dedup_zone.read_latest(store)  # read first: new articles are inserted with their stories
+    stories = loads.story_columns(generation.assignments if generation else None)
     failed: dict[str, str] = {}
     for manifest in list_batches(store, "articles"):
         if manifest.batch_id in loaded or (wanted is not None and manifest.batch_id not in wanted):
@@ -141,7 +143,7 @@ def _load_with(be, settings: Settings, store: ObjectStore, run_ts: datetime, wan
         try:
             table = read_batch(store, manifest)
             prepared.add(manifest.batch_id, table)  # the index's analysis runs while the warehouse merges
-            n = loads.load_articles(be, manifest.batch_id, table, run_ts)
+            n = loads.load_articles(be, manifest.batch_id, table, run_ts, stories)
         except Exception as exc:  # the batch rolled back; the ledger will retry it
             prepared.discard(manifest.batch_id)
             if be.is_connection_lost(exc):
@@ -153,7 +155,6 @@ def _load_with(be, settings: Settings, store: ObjectStore, run_ts: datetime, wan
         done.batches += 1 if n or manifest.rows == 0 else 0
         failpoint("mid_load")
     done.failures = list(failed.values())
-    generation = dedup_zone.read_latest(store)
     if generation and generation.generation_id not in be.loaded_batches("dedup"):
         loads.apply_dedup(be, generation.generation_id, generation.assignments, generation.edges, run_ts,
                           aliases=generation.aliases)

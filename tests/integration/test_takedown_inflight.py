@@ -102,7 +102,7 @@ def test_takedown_while_the_load_merges(settings, monkeypatch):
     dedup(settings)
     real, fired = loads.load_articles, []
 
-    def racing(be, batch_id, table, loaded_at):
+    def racing(be, batch_id, table, loaded_at, *more):
         if not fired:
             fired.append(1)
             from pipeline.lake.store import open_store
@@ -112,7 +112,7 @@ def test_takedown_while_the_load_merges(settings, monkeypatch):
             # the load's lock, as it would in another process
             write(open_store(settings), Tombstone(PLANTED_ID, rv.PLANTED_URL, rv.PLANTED_URL,
                                                   "publisher request (test)", "ops", "2025-09-30T12:30:00+00:00"))
-        return real(be, batch_id, table, loaded_at)
+        return real(be, batch_id, table, loaded_at, *more)
 
     monkeypatch.setattr(loads, "load_articles", racing)
     load_warehouse(settings, run_ts=T0)

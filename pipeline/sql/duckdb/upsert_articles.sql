@@ -1,5 +1,6 @@
--- Merge staged article rows (table `staged_articles`) into `articles`; dedup columns are
--- left to the dedup load.
+-- Merge staged article rows (table `staged_articles`) into `articles`.  Dedup columns
+-- (story_id ...) are set on insert, from the generation the load applies next
+-- (loads.with_stories); an existing row's are left to apply_dedup.sql.
 -- `revision`: the current version wins; earlier versions are described in `article_revisions`.  Rows whose content did not change are not touched.
 INSERT INTO articles BY NAME (SELECT * FROM staged_articles)
 ON CONFLICT (article_id) DO UPDATE SET

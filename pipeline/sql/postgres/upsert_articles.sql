@@ -1,5 +1,6 @@
 -- Merge staged article rows (temp table `staged_articles`, typed like `articles`) into
--- `articles`; dedup columns are left to the dedup load.
+-- `articles`.  Dedup columns (story_id ...) are set on insert, from the generation the
+-- load applies next (loads.with_stories); an existing row's are left to apply_dedup.sql.
 -- `revision`: the current version wins; earlier versions are described in `article_revisions`.  Rows go in key order so two
 -- concurrent loads touching the same articles take row locks in the same order (no deadlock).
 INSERT INTO articles (
@@ -7,12 +8,12 @@ INSERT INTO articles (
     language, language_confidence, published_at, published_at_source, published_at_flag,
     fetched_at, authors, translator, original_outlet, original_domain, original_url,
     attribution_text, image_url, tags, content_hash, batch_id, published_at_inferred, section,
-    site_name, anchors, revision, content_fingerprint)
+    site_name, anchors, revision, content_fingerprint, story_id, duplicate_of, dup_kind, dup_score)
 SELECT article_id, url, canonical_url, feed_url, source_domain, guid, title, summary, body_text,
        language, language_confidence, published_at, published_at_source, published_at_flag,
        fetched_at, authors, translator, original_outlet, original_domain, original_url,
        attribution_text, image_url, tags, content_hash, batch_id, published_at_inferred, section,
-       site_name, anchors, revision, content_fingerprint
+       site_name, anchors, revision, content_fingerprint, story_id, duplicate_of, dup_kind, dup_score
 FROM staged_articles
 ORDER BY article_id
 ON CONFLICT (article_id) DO UPDATE SET

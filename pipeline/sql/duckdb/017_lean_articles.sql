@@ -1,0 +1,4 @@
+-- Warehouse migration 017 (issue 15): fewer bytes per article on PostgreSQL (its twin drops
+-- two secondary indexes of the removed SQL search, makes `duplicate_of`'s index partial and
+-- compresses text with lz4).  Nothing to do on DuckDB: it never had those indexes, and it
+-- compresses every column itself.

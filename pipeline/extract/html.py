@@ -38,12 +38,27 @@ SAME_TEXT = 0.02
 LOOSE_TEXT_MIN_WORDS = 8  # text outside any block must be a sentence to count
 
 
+# lxml.html picks each element's Python class with a Python callback
+# (``HtmlElementClassLookup.lookup``), called whenever lxml makes a proxy for a node: about
+# 5,600 times per page, mostly inside trafilatura, which works on copies of our tree and so
+# inherits our parser's lookup.  This C-level lookup gives every node the very class the
+# callback gives (the five form classes by tag name, ``HtmlElement`` otherwise) and took
+# 3-4 % off a page's extraction.
+_CLASSES = etree.ElementNamespaceClassLookup(etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity,
+))
+_CLASSES.get_namespace(None).update(lxml.html.HtmlElementClassLookup._default_element_classes)
+
+
 def _parser() -> lxml.html.HTMLParser:
     # One parser per call: its error log is read afterwards and parsers are not thread-safe.
-    return lxml.html.HTMLParser(
+    parser = lxml.html.HTMLParser(
         encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True,
         collect_ids=False, default_doctype=False, huge_tree=False,
     )
+    parser.set_element_class_lookup(_CLASSES)
+    return parser
 
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg")
@@ -229,7 +244,7 @@ def extract_page(html: bytes | str, url: str, *, passes: int = 2) -> PageContent
         raise ExtractError(f"page of {len(html)} bytes at {url}", reason="too_large")
     text = page_text(html, url)
     root = parse_html(text, url)
-    if root is None or not " ".join(root.text_content().split()):
+    if root is None or not any(t.strip() for t in root.itertext()):  # stops at the first word
         raise ExtractError(f"no content in document at {url}", reason="empty_page")
     head = head_info(root)
     _strip_active(root)

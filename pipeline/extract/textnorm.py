@@ -58,6 +58,9 @@ _FOLD.update({0x06F0 + i: str(i) for i in range(10)})
 
 DIGIT_FOLD = {0x0660 + i: str(i) for i in range(10)} | {0x06F0 + i: str(i) for i in range(10)}
 
+_HAS_INVISIBLE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
+_HAS_FOLD = re.compile("[" + "".join(map(chr, _FOLD)) + "]")
+
 _THOUSANDS = re.compile(r"(?<=\d)[,٬'’\u066c](?=\d{3}(?!\d))")
 _ARABIC_DECIMAL = re.compile(r"(?<=\d)\u066b(?=\d)")
 _WS = re.compile(r"\s+")
@@ -70,10 +73,9 @@ def fold_digits(text: str) -> str:
 
 def fold_number_separators(text: str) -> str:
     """``1,250,000`` / ``1٬250٬000`` -> ``1250000``; ``3٫5`` -> ``3.5`` (digits already ASCII)."""
-    prev = None
-    while prev != text:  # each pass removes separators whose right side is a 3-digit group
-        prev = text
-        text = _THOUSANDS.sub("", text)
+    removed = 1
+    while removed:  # each pass removes separators whose right side is a 3-digit group
+        text, removed = _THOUSANDS.subn("", text)
     return _ARABIC_DECIMAL.sub(".", text)
 
 
@@ -95,8 +97,15 @@ def normalize_for_matching(text: str) -> str:
     """Fold everything that differs between copies of the same words; see module doc."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = text.casefold().translate(_FOLD)
+    text = unicodedata.normalize("NFKC", text)
+    # str.translate looks every character up in the dict (~70 ns each): a regex scan first
+    # skips the tables a text has nothing for (most texts have no invisible controls, and
+    # a Latin-script one nothing to fold); the result is the same either way.
+    if _HAS_INVISIBLE.search(text):
+        text = text.translate(_INVISIBLE)
+    text = text.casefold()
+    if _HAS_FOLD.search(text):
+        text = text.translate(_FOLD)
     text = fold_number_separators(text)
     text = _DECIMAL.sub(_DECIMAL_MARK, text).translate(_PUNCT_TO_SPACE)
     if _ASTRAL.search(text):

@@ -197,8 +197,9 @@ _DATE_PARAMS = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_D
 
 
 def _trafilatura(root: lxml.html.HtmlElement, url: str, precise: bool):  # noqa: ANN202
-    """The main text in one mode.  trafilatura copies the tree it is given, so ``root``
-    stays as it was; the metadata is read once, by ``_metadata``, for both modes."""
+    """The main text in one mode.  trafilatura copies the tree it is given (and its
+    metadata reader deep-copies it), so ``root`` stays as it was and ``_article_fallback``
+    can read it afterwards; the metadata is read once, by ``_metadata``, for both modes."""
     try:
         return trafilatura.bare_extraction(
             root, url=url, include_comments=False, favor_precision=precise, with_metadata=False,
@@ -248,7 +249,6 @@ def extract_page(html: bytes | str, url: str, *, passes: int = 2) -> PageContent
         raise ExtractError(f"no content in document at {url}", reason="empty_page")
     head = head_info(root)
     _strip_active(root)
-    fallback = _article_fallback(root)  # read before trafilatura touches the tree
 
     meta = _metadata(root, url)
     doc = _trafilatura(root, url, precise=True)
@@ -270,13 +270,14 @@ def extract_page(html: bytes | str, url: str, *, passes: int = 2) -> PageContent
             if balanced_doc is not None and balanced_doc.body is not None else []
         )
     paragraphs = _choose(precise, balanced)
-    article_paras = _filter(fallback, titles)
-    if not precise and sum(map(len, article_paras)) >= 0.8 * sum(map(len, balanced)):
-        # precision mode found nothing: the page's own <article> paragraphs keep its
-        # structure better than the balanced mode's merged blocks
-        paragraphs = article_paras
-    if not paragraphs:
-        paragraphs = article_paras
+    if not precise or not paragraphs:  # read only when used: most pages never need it
+        article_paras = _filter(_article_fallback(root), titles)
+        if not precise and sum(map(len, article_paras)) >= 0.8 * sum(map(len, balanced)):
+            # precision mode found nothing: the page's own <article> paragraphs keep its
+            # structure better than the balanced mode's merged blocks
+            paragraphs = article_paras
+        if not paragraphs:
+            paragraphs = article_paras
     if not paragraphs:
         raise ExtractError(f"no article text found at {url}", reason="no_main_text")
 

@@ -12,7 +12,9 @@ nothing is copied into the repository.  Printed, each beside its baseline:
   against bare ``fastwarc.ArchiveIterator`` iteration (target >= 0.8 of it);
 * the extraction path: HTML pages/s of ``pipeline.backfill.backfill`` (read, filter,
   extract on every core, normalize, lake write; dedup excluded) against plain
-  ``trafilatura.extract`` over the same pages on one core (target >= 40 pages/s on 2 cores);
+  ``trafilatura.extract`` over the same pages on one core (target >= 40 pages/s on 2 cores),
+  with the CPU time per page of the workers and of the parent: on a shared machine it
+  moves less than the rate, and the cores divided by it bound the rate an idle machine gets;
 * peak memory of the extraction path at two file sizes, both several batches of 100
   (flat in the file size: a batch's pages are the only bodies held).
 """
@@ -104,10 +106,11 @@ t = time.perf_counter()
 (r,) = backfill(s, open_store(s), [{str(path)!r}], WarcFilter(), run_ts=datetime(2025, 1, 1, tzinfo=UTC),
                 workers={workers!r}, batch_size=100, passes={passes!r})
 dt = time.perf_counter() - t
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({{"seconds": dt, "pages": r.pages, "articles": r.articles, "rss_mb": own / 1024,
-                  "child_rss_mb": kids / 1024}}))
+own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({{"seconds": dt, "pages": r.pages, "articles": r.articles, "rss_mb": own.ru_maxrss / 1024,
+                  "child_rss_mb": kids.ru_maxrss / 1024,
+                  "parent_cpu_ms": (own.ru_utime + own.ru_stime) * 1000 / r.pages,
+                  "worker_cpu_ms": (kids.ru_utime + kids.ru_stime) * 1000 / r.pages}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     import json
@@ -144,11 +147,16 @@ def main() -> int:
         path_small = extraction_path(small, args.workers)
         one_pass = extraction_path(big, args.workers, passes=1)
         print(f"plain trafilatura.extract, one core: {tf:6.1f} pages/s")
+        cores = min(args.workers or os.cpu_count() or 1, os.cpu_count() or 1)
         for label, r in (("2 passes, the default", path_big), ("--passes 1", one_pass)):
             rate = r["pages"] / r["seconds"]
             print(f"extraction path, {label} (read, filter, extract on {args.workers or os.cpu_count()} processes, "
                   f"normalize, lake write): {rate:6.1f} pages/s = {rate / tf:.2f}x plain trafilatura's one-core "
                   f"rate (target >= 40 pages/s); {r['articles']} articles")
+            # CPU time moves less with the machine's load than the rate: the cores' ceiling
+            print(f"  CPU per page: workers {r['worker_cpu_ms']:.1f} ms, parent {r['parent_cpu_ms']:.1f} ms "
+                  f"(imports and start-up included) = at most {cores * 1000 / (r['worker_cpu_ms'] + r['parent_cpu_ms']):.1f} "
+                  f"pages/s on {cores} idle cores")
         print(f"peak RSS: {n_small} pages: parent {path_small['rss_mb']:.0f} MB, worker {path_small['child_rss_mb']:.0f} MB; "
               f"{n_big} pages: parent {path_big['rss_mb']:.0f} MB, worker {path_big['child_rss_mb']:.0f} MB")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from itertools import islice
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -73,7 +74,9 @@ def detect_language(
     detectable = frozenset(c for c in allowed_codes if _lingua_language(c) is not None)
     hint = _first_hint(hints, allowed_codes)
     sample = (text or "")[:MAX_CHARS]
-    letters = sum(1 for ch in sample if ch.isalpha())
+    # only "none" and "at least MIN_LETTERS" matter: stop counting there (counting a
+    # 3,000-char sample to its end cost ~0.5 ms a page)
+    letters = sum(1 for _ in islice((ch for ch in sample if ch.isalpha()), MIN_LETTERS))
 
     if letters == 0:
         return (hint, HINT_CONFIDENCE) if hint else ("und", 0.0)

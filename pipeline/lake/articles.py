@@ -102,6 +102,15 @@ def current_versions(store: ObjectStore) -> dict[str, dict]:
     return out
 
 
+def note_written(current: dict[str, dict], articles: list[Article]) -> None:
+    """Update a ``current_versions`` map with the rows ``write_articles`` just committed
+    (the ones it gave a ``batch_id``): a writer of many batches, like a backfill, then reads
+    the map once instead of the whole lake again before every batch."""
+    for a in articles:
+        if a.batch_id:
+            current[a.article_id] = {c: getattr(a, c) for c in LIGHT}
+
+
 def read_current(store: ObjectStore, article_ids: list[str], current: dict[str, dict] | None = None) -> dict[str, dict]:
     """The full current rows of ``article_ids`` (the latest batch of each), as dicts; only
     the batches holding them are read."""
@@ -126,4 +135,4 @@ def batch_ids(store: ObjectStore) -> list[str]:
 
 
 __all__ = ["write_articles", "read_articles", "read_articles_table", "known_entries", "batch_ids",
-           "as_article_schema", "current_versions", "read_current"]
+           "as_article_schema", "current_versions", "note_written", "read_current"]

@@ -164,3 +164,35 @@ def test_backfilled_articles_go_through_the_page_path(warc, tmp_path):
             assert row["published_at"] == datetime(2025, 9, 1, 10, tzinfo=UTC)
     sources = [r["published_at_source"] for r in t]
     assert sources.count("page") >= len(sources) // 2, sources
+
+
+def test_later_batches_see_what_earlier_batches_of_the_file_wrote(tmp_path, monkeypatch):
+    """The current versions are read once per file, then kept up to date as batches commit:
+    a page captured again under another URL (same declared canonical) in a later batch is
+    unchanged, not a second first revision."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    import pipeline.backfill as bf
+
+    body = ("<html><head><title>Harbour cranes</title>"
+            "<link rel='canonical' href='http://harbour.example/cranes'></head><body><article>"
+            + "".join(f"<p>Paragraph {i}: the harbour authority ordered four new cranes for the eastern "
+                      "quay, its board said on Tuesday after a long review of the old ones.</p>" for i in range(6))
+            + "</article></body></html>").encode()
+    path = tmp_path / "twice.warc.gz"
+    with path.open("wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for url in ("http://harbour.example/cranes", "http://m.harbour.example/cranes"):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                warc_headers_dict={"WARC-Date": "2025-09-01T10:00:00Z"}))
+    reads: list[int] = []
+    real = bf.current_versions
+    monkeypatch.setattr(bf, "current_versions", lambda store: reads.append(1) or real(store))
+    settings = _settings(tmp_path)
+    (report,) = backfill(settings, open_store(settings), [str(path)], WarcFilter(), run_ts=RUN_TS,
+                         batch_size=1, workers=1)
+    assert (report.pages, report.duplicates, report.articles, len(reads)) == (2, 0, 1, 1)
+    rows = read_articles_table(open_store(settings)).to_pylist()
+    assert [(r["canonical_url"], r["revision"]) for r in rows] == [("http://harbour.example/cranes", 1)]

@@ -106,7 +106,7 @@ def pytest_unconfigure(config):
     others run such threads), which turns a green run red.  Everything pytest writes is
     written by now (this hook runs last); only the teardown is skipped.
     One culprit was found and fixed on 2026-11-30: delta-rs' default pyarrow filesystem
-    (``pipeline.lake.tables.arrow_filesystem`` says more; a test in
+    (``pipeline.lake.arrowfs.arrow_filesystem`` says more; a test in
     ``tests/unit/test_lake_stores.py`` guards it).  The guard stays until full runs
     without it are clean; ``NEWSFLOW_TEST_SOFT_EXIT=1`` restores the normal exit."""
     status = getattr(config, "_newsflow_exitstatus", None)

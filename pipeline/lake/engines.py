@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.lake import tables
+from pipeline.lake.arrowfs import arrow_filesystem
 from pipeline.lake.store import ObjectStore
 
 
@@ -91,9 +92,10 @@ def polars_read(store: ObjectStore, kind: str):
 
 def pyarrow_read(store: ObjectStore, kind: str) -> pa.Table:
     """``DeltaTable(uri, storage_options=...).to_pyarrow_dataset(filesystem=...).to_table()``
-    with a native pyarrow filesystem rooted at the table (``tables.arrow_filesystem`` says
+    with a native pyarrow filesystem rooted at the table (``arrowfs.arrow_filesystem`` says
     why: the default one can abort the process at exit)."""
     from deltalake import DeltaTable
 
-    dt = DeltaTable(tables.table_uri(store, kind), storage_options=tables.storage_options(store))
-    return dt.to_pyarrow_dataset(filesystem=tables.arrow_filesystem(store, kind)).to_table()
+    uri, opts = tables.table_uri(store, kind), tables.storage_options(store)
+    dt = DeltaTable(uri, storage_options=opts)
+    return dt.to_pyarrow_dataset(filesystem=arrow_filesystem(uri, opts)).to_table()

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from pipeline.lake.arrowfs import arrow_filesystem
 from pipeline.lake.store import ObjectStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -76,32 +77,6 @@ def table_uri(store: ObjectStore, kind: str) -> str:
 def storage_options(store: ObjectStore) -> dict[str, str] | None:
     """delta-rs (object_store) options for the store; None for a local folder."""
     return getattr(store, "delta_options", None)
-
-
-def arrow_filesystem(store: ObjectStore, kind: str):
-    """A native pyarrow filesystem rooted at the table, for reading its files.
-
-    Why not deltalake's default: without one, ``to_pyarrow_dataset`` wraps delta-rs' own
-    storage handler in a ``PyFileSystem``, and that handler's Rust runtime and Arrow's
-    reader threads race at interpreter exit: about one process in ten that had read a
-    table through it aborted after finishing its work ("terminate called without an
-    active exception", exit 134; delta-rs#2184, polars#24169).  pyarrow's own local and S3
-    filesystems have no such runtime."""
-    from pyarrow import fs as pa_fs
-
-    uri = table_uri(store, kind)
-    opts = storage_options(store)
-    if opts is None:
-        return pa_fs.SubTreeFileSystem(uri, pa_fs.LocalFileSystem())
-    endpoint = opts.get("AWS_ENDPOINT_URL", "")
-    s3 = pa_fs.S3FileSystem(
-        access_key=opts["AWS_ACCESS_KEY_ID"], secret_key=opts["AWS_SECRET_ACCESS_KEY"],
-        session_token=opts.get("AWS_SESSION_TOKEN"), region=opts.get("AWS_REGION", "us-east-1"),
-        endpoint_override=endpoint.split("://", 1)[-1].rstrip("/") or None,
-        scheme="http" if endpoint.startswith("http:") else "https",
-        connect_timeout=float(opts["connect_timeout"].rstrip("s")), request_timeout=float(opts["timeout"].rstrip("s")),
-        retry_strategy=pa_fs.AwsStandardS3RetryStrategy(max_attempts=int(opts["max_retries"]) + 1))
-    return pa_fs.SubTreeFileSystem(uri.split("://", 1)[-1], s3)
 
 
 def _call(what: str, store: ObjectStore, fn, *args, **kwargs):
@@ -360,7 +335,8 @@ def dataset(store: ObjectStore, kind: str, *, version: int | None = None,
     dt = open_table(store, kind, version)
     if dt is None:
         return None
-    d = _call(f"{kind} read", store, dt.to_pyarrow_dataset, filesystem=arrow_filesystem(store, kind))
+    d = _call(f"{kind} read", store, dt.to_pyarrow_dataset,
+              filesystem=arrow_filesystem(table_uri(store, kind), storage_options(store)))
     skip = set(skip_files)
     if skip:
         frags = [f for f in d.get_fragments() if relative_path(store, kind, f.path) not in skip]

@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # a WARNING per page it finds no text in: newsflow counts those pages itself
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
     try:
         return args.func(args)
     except KeyboardInterrupt:

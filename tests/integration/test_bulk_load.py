@@ -6,30 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pyarrow as pa
-import pytest
 
-from bench.warehouse_synth import PG_URL, make_articles, pg_schema, postgres_available
+from bench.warehouse_synth import make_articles
 from pipeline.config import Settings
 from pipeline.warehouse import loads
 from pipeline.warehouse.backend import open_backend
-from tests.conftest import need
 
 RUN_TS = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 COLUMNS = ("article_id", "title", "summary", "body_text", "authors", "tags", "anchors", "language_confidence",
            "published_at", "published_at_inferred", "translator")
 TRICKY = ['he said "no", then left', "line one\nline two\r\nthree", "back\\slash \\N and \\.", "", "  ",
           "عن ذي ناشنال، ترجمة", "{braces},[brackets]", "tab\there", "NULL", "null", "''", '"', "\\"]
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def wh(request, tmp_path):
-    lake = str(tmp_path / "lake")
-    if request.param == "duckdb":
-        yield Settings.load(lake=lake, warehouse=f"duckdb:///{tmp_path / 'wh.duckdb'}")
-        return
-    need(postgres_available(), f"PostgreSQL not reachable at {PG_URL}")
-    with pg_schema() as schema:
-        yield Settings.load(lake=lake, warehouse=PG_URL, warehouse_schema=schema)
 
 
 def _tricky(n: int = 40) -> pa.Table:

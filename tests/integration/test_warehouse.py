@@ -13,9 +13,8 @@ import threading
 from datetime import UTC, datetime
 
 import pyarrow as pa
-import pytest
 
-from bench.warehouse_synth import PG_URL, make_articles, pg_schema, postgres_available
+from bench.warehouse_synth import make_articles
 from pipeline.config import Settings
 from pipeline.lake import dedup_zone
 from pipeline.lake.batches import read_batch, read_manifest, write_batch
@@ -24,7 +23,7 @@ from pipeline.models import DedupAssignment, DedupEdge
 from pipeline.warehouse import loads
 from pipeline.warehouse.backend import open_backend
 from pipeline.warehouse.stage import load_warehouse
-from tests.conftest import REPO, need
+from tests.conftest import REPO
 
 RUN_TS = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -37,18 +36,6 @@ def put_related(settings: Settings, table: pa.Table) -> int:
     with open_backend(settings) as be:
         be.migrate()
         return loads.replace_related(be, table)
-BACKENDS = ["duckdb", "postgres"]
-
-
-@pytest.fixture(params=BACKENDS)
-def wh(request, tmp_path):
-    lake = str(tmp_path / "lake")
-    if request.param == "duckdb":
-        yield Settings.load(lake=lake, warehouse=f"duckdb:///{tmp_path / 'wh.duckdb'}")
-        return
-    need(postgres_available(), f"PostgreSQL not reachable at {PG_URL}")
-    with pg_schema() as schema:
-        yield Settings.load(lake=lake, warehouse=PG_URL, warehouse_schema=schema)
 
 
 def put_batch(settings: Settings, batch_id: str, table: pa.Table) -> None:

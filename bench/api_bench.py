@@ -11,7 +11,10 @@ keep-alive connections spread over the workers; each worker's memory (RSS, PSS, 
 ``/proc/<pid>/smaps_rollup``: the snapshot pages are shared, so PSS/USS are the honest
 per-worker cost); then a second load run during which the warehouse changes, so a new
 snapshot is built and published mid-run: p99 and the slowest second's req/s before the
-change, while the builder runs, and in the 2 seconds around the swap.
+change, while the builder runs, and in the 2 seconds around the swap.  With ``--search``
+(default) the articles also get bodies drawn like ``bench/warehouse_bench.py``'s, the
+search index is built by the pipeline's ``reindex``, and ``GET /search`` runs under the
+same 32 clients with that bench's 1,000 Arabic/English queries (target p99 < 50 ms at 1M).
 
 The warehouse is written directly (Arrow inserts into a migrated DuckDB file: articles,
 every 4th English/Arabic pair a translation story, 10 related per canonical), not through
@@ -29,7 +32,6 @@ import contextlib
 import hashlib
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -62,6 +64,7 @@ def make_warehouse(path: Path, n: int, per_list: int = 10, seed: int = 3) -> lis
     story = [("s_" + ids[i - 1]) if paired[i] else ("s_" + ids[i]) for i in range(n)]
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     domains = [f"outlet{i % 50}.example" for i in range(n)]
+    bodies = body_texts(lang, seed)
     arts = pa.table({
         "article_id": ids, "url": [f"https://{d}/a/{i}" for i, d in enumerate(domains)],
         "canonical_url": [f"https://{d}/a/{i}" for i, d in enumerate(domains)], "source_domain": domains,
@@ -69,6 +72,7 @@ def make_warehouse(path: Path, n: int, per_list: int = 10, seed: int = 3) -> lis
         "published_at": pa.array([t0 + timedelta(minutes=3 * i) for i in range(n)], pa.timestamp("us", tz="UTC")),
         "story_id": story, "duplicate_of": dup_of,
         "dup_kind": ["translation" if p else None for p in paired],
+        "body_text": bodies, "batch_id": ["bench"] * n,
     })
     canon = np.flatnonzero(~paired)
     c = len(canon)
@@ -92,6 +96,57 @@ def make_warehouse(path: Path, n: int, per_list: int = 10, seed: int = 3) -> lis
     return ids
 
 
+def _words(seed: int = 6) -> dict:
+    """The warehouse bench's made-up English and Arabic vocabularies, Zipf-weighted."""
+    from bench.warehouse_bench import vocab, zipf_p
+
+    en, ar = vocab(np.random.default_rng(seed), 20_000)
+    return {"en": (en, zipf_p(len(en))), "ar": (ar, zipf_p(len(ar)))}
+
+
+def body_texts(lang: np.ndarray, seed: int, words_per_body: int = 120) -> list[str]:
+    """Bodies drawn like ``bench/warehouse_bench.py``'s (same vocabularies and weights), so
+    its query set finds what it finds there; one numpy draw per language."""
+    words, rng = _words(), np.random.default_rng(seed + 1)
+    out: list[str] = [""] * len(lang)
+    for code in ("en", "ar"):
+        rows = np.flatnonzero(lang == code)
+        vocab_, p = words[code]
+        toks = vocab_[rng.choice(len(vocab_), size=(len(rows), words_per_body), p=p)]
+        for r, t in zip(rows, toks, strict=True):
+            out[r] = " ".join(t)
+    return out
+
+
+def build_search_index(path: Path) -> int:
+    """The search index beside the warehouse, built by the pipeline's own ``reindex``."""
+    from pipeline.config import Settings
+    from pipeline.search.sync import reindex
+    from pipeline.warehouse.backend import open_backend
+
+    settings = Settings.load(warehouse=f"duckdb:///{path}", lake=str(path.parent / "lake"))
+    with open_backend(settings) as be:
+        return reindex(be, settings).rows
+
+
+def search_paths(n: int) -> list[str]:
+    """``GET /search`` paths for the warehouse bench's query set (plain, language- and
+    date-filtered Arabic and English queries)."""
+    from urllib.parse import urlencode
+
+    from bench.warehouse_bench import queries
+
+    out = []
+    for q in queries(_words(), np.random.default_rng(7), n):
+        params = {"q": q["q"], "limit": "10"}
+        if "language" in q:
+            params["lang"] = q["language"]
+        if "since" in q:
+            params["since"] = q["since"]
+        out.append("/search?" + urlencode(params))
+    return out
+
+
 def bump_generation(path: Path, generation: str) -> None:
     """A warehouse change the API must pick up (a new related generation)."""
     from pipeline.config import Settings
@@ -103,49 +158,18 @@ def bump_generation(path: Path, generation: str) -> None:
 
 
 # -- load generator (a separate process: a wrk-like closed loop on bare asyncio streams) ------
-async def _load(port: int, ids: list[str], concurrency: int, duration: float, out: str, stop_file: str) -> None:
-    requests = [f"GET /articles/{a}/related?k=10 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for a in ids]
-    rows: list[tuple[float, float, int]] = []
-    errors = 0
-    stop = [time.time() + duration]
-    rng = random.Random(1)
+async def _load(port: int, paths: list[str], concurrency: int, duration: float, out: str, stop_file: str) -> None:
+    from bench.http_load import closed_loop, requests_for
 
-    async def watch() -> None:  # the bench ends an open-ended run by creating the stop file
-        while time.time() < stop[0]:
-            if os.path.exists(stop_file):
-                stop[0] = 0
-            await asyncio.sleep(0.1)
-
-    async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.time() < stop[0]:
-                req = rng.choice(requests)
-                t = time.time()
-                writer.write(req)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await reader.readexactly(length)
-                ok = head[9:12] in (b"200", b"204")
-                rows.append((t, time.time() - t, 0 if ok else 1))
-        except (OSError, asyncio.IncompleteReadError):
-            errors += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(watch(), *(worker() for _ in range(concurrency)))
-    arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    arr, errors = await closed_loop("127.0.0.1", port, requests_for(paths), concurrency, duration, stop_file)
     np.save(out, arr)
     print(json.dumps({"connection_errors": errors}))
 
 
-def run_load(port: int, ids_file: Path, concurrency: int, duration: float, out: Path) -> subprocess.Popen:
+def run_load(port: int, paths_file: Path, concurrency: int, duration: float, out: Path) -> subprocess.Popen:
+    """The load generator in its own process, over the request paths in ``paths_file``."""
     Path(str(out) + ".stop").unlink(missing_ok=True)  # an earlier run's, in a reused workdir
-    return subprocess.Popen([sys.executable, __file__, "--load-gen", "--port", str(port), "--ids", str(ids_file),
+    return subprocess.Popen([sys.executable, __file__, "--load-gen", "--port", str(port), "--paths", str(paths_file),
                              "--concurrency", str(concurrency), "--duration", str(duration), "--out", str(out),
                              "--stop-file", str(out) + ".stop"],
                             stdout=subprocess.PIPE, text=True)
@@ -273,6 +297,34 @@ def trivial_factory():  # noqa: ANN201 - an ASGI callable
     return trivial
 
 
+def free_port() -> int:
+    from tests.conftest import free_port as port
+
+    return port()
+
+
+def search_run(args: argparse.Namespace, env: dict, work: Path, search_file: Path) -> dict:
+    """``GET /search`` under the same load, on a server with the default reader settings
+    (the related runs close warehouse readers at once so the bench's writer gets in)."""
+    import httpx
+
+    env = {k: v for k, v in env.items() if k != "NEWSFLOW_WAREHOUSE_READER_IDLE_SECONDS"}
+    port = free_port()
+    server = start_server(args, env, port, work / "search.log")
+    try:
+        paths = json.loads(search_file.read_text())
+        wait_up(port, paths[0])
+        found = sum(bool(httpx.get(f"http://127.0.0.1:{port}{q}").raise_for_status().json()["results"])
+                    for q in paths[:50])
+        print(f"search: {found} of the first 50 queries have hits", flush=True)
+        out = work / "search.npy"
+        run_load(port, search_file, args.concurrency, args.duration, out).communicate(timeout=args.duration + 120)
+        return stats(np.load(out))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--articles", type=int, default=1_000_000)
@@ -281,12 +333,15 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=20.0, help="seconds of the steady load run")
     p.add_argument("--publish-duration", type=float, default=0,
                    help="seconds of the run during which a snapshot is published (0: until 10 s after the swap)")
+    p.add_argument("--search", action=argparse.BooleanOptionalAction, default=True,
+                   help="also index the articles and load GET /search (issue 15: p99 < 50 ms at 1M)")
+    p.add_argument("--queries", type=int, default=1000, help="distinct search queries")
     p.add_argument("--code", help="serve from this source tree instead (a baseline checkout)")
     p.add_argument("--workdir")
     p.add_argument("--load-gen", action="store_true")
     p.add_argument("--trivial-serve", action="store_true")
     p.add_argument("--port", type=int)
-    p.add_argument("--ids")
+    p.add_argument("--paths")
     p.add_argument("--out")
     p.add_argument("--stop-file")
     args = p.parse_args()
@@ -294,8 +349,8 @@ def main() -> None:
         import uvloop
 
         uvloop.install()
-        ids = json.loads(Path(args.ids).read_text())
-        asyncio.run(_load(args.port, ids, args.concurrency, args.duration, args.out, args.stop_file))
+        paths = json.loads(Path(args.paths).read_text())
+        asyncio.run(_load(args.port, paths, args.concurrency, args.duration, args.out, args.stop_file))
         return
     if args.trivial_serve:
         from pipeline.api.supervisor import serve
@@ -306,14 +361,12 @@ def main() -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
-    from tests.conftest import free_port
-
     work = Path(args.workdir or tempfile.mkdtemp(prefix="api-bench-"))
     wh = work / "wh.duckdb"
     print(f"workdir {work}; {os.cpu_count()} cores, shared; load average {os.getloadavg()[0]:.2f}; "
           f"serving from {args.code or ROOT}", flush=True)
     t = time.perf_counter()
-    ids_file = work / "ids.json"
+    ids_file, paths_file, search_file = work / "ids.json", work / "related_paths.json", work / "search_paths.json"
     if wh.exists() and ids_file.exists():  # --workdir of an earlier run: the same warehouse again
         ids = json.loads(ids_file.read_text())
         print(f"warehouse reused from {wh} ({args.articles:,} articles assumed)", flush=True)
@@ -323,9 +376,17 @@ def bench(args: argparse.Namespace) -> None:
               f"{time.perf_counter() - t:.1f} s", flush=True)
         ids = ids[:: max(1, len(ids) // 200_000)]
         ids_file.write_text(json.dumps(ids))
+    paths_file.write_text(json.dumps([f"/articles/{a}/related?k=10" for a in ids]))
     env = dict(os.environ, NEWSFLOW_WAREHOUSE=f"duckdb:///{wh}", NEWSFLOW_LAKE=str(work / "lake"),
                NEWSFLOW_API_CACHE_ENTRIES="0", NEWSFLOW_API_CACHE_SECONDS="1",
                NEWSFLOW_WAREHOUSE_READER_IDLE_SECONDS="0")  # readers never keep the bench's writer out
+    if args.search and (wh.with_suffix(".search") / "newsflow-index.json").exists() and search_file.exists():
+        print("search index reused", flush=True)
+    elif args.search:
+        t = time.perf_counter()
+        docs = build_search_index(wh)
+        search_file.write_text(json.dumps(search_paths(args.queries)))
+        print(f"search index: {docs:,} documents through `reindex` in {time.perf_counter() - t:.1f} s", flush=True)
 
     port = free_port()
     t = time.perf_counter()
@@ -339,7 +400,7 @@ def bench(args: argparse.Namespace) -> None:
         print(f"server up with its first snapshot in {time.perf_counter() - t:.1f} s", flush=True)
         procs = children(server.pid)
         out = work / "steady.npy"
-        gen = run_load(port, ids_file, args.concurrency, args.duration, out)
+        gen = run_load(port, paths_file, args.concurrency, args.duration, out)
         time.sleep(min(3.0, args.duration / 3))
         spread = {pid: n for pid in procs if (n := sockets(pid, port)["ESTABLISHED"])}
         gen.communicate(timeout=args.duration + 120)
@@ -352,7 +413,7 @@ def bench(args: argparse.Namespace) -> None:
         before_name = (root / "CURRENT").read_text().strip() if (root / "CURRENT").exists() else None
         pub_out = work / "publish.npy"
         budget = args.publish_duration or 900
-        gen = run_load(port, ids_file, args.concurrency, budget, pub_out)
+        gen = run_load(port, paths_file, args.concurrency, budget, pub_out)
         time.sleep(5)
         try:
             bump_generation(wh, f"g-{int(time.time())}")
@@ -385,12 +446,14 @@ def bench(args: argparse.Namespace) -> None:
         server.terminate()
         server.wait(timeout=60)
 
+    searched = search_run(args, env, work, search_file) if args.search else None
+
     tport = free_port()
     tserver = start_server(args, env, tport, work / "trivial.log", trivial=True)
     try:
         wait_up(tport, "/")
         tout = work / "trivial.npy"
-        gen = run_load(tport, ids_file, args.concurrency, min(args.duration, 10), tout)
+        gen = run_load(tport, paths_file, args.concurrency, min(args.duration, 10), tout)
         gen.communicate(timeout=200)
         triv = stats(np.load(tout))
     finally:
@@ -399,6 +462,8 @@ def bench(args: argparse.Namespace) -> None:
 
     print(line(f"related c={args.concurrency}, {args.workers} workers, {args.articles:,} articles", steady))
     print(line("trivial ASGI app, same layout", triv) + f"; related/trivial = {steady['rps'] / triv['rps']:.2f}")
+    if searched is not None:
+        print(line(f"search c={args.concurrency}, {args.queries} ar/en queries (target p99 < 50 ms)", searched))
     print(f"connections per worker (of {args.concurrency}): {sorted(spread.values(), reverse=True)}")
     for pid, m in mem.items():
         print(f"  {roles.get(pid, 'process')} {pid}: RSS {m['rss']:.0f} MB, PSS {m['pss']:.0f} MB, USS {m['uss']:.0f} MB "

@@ -136,42 +136,16 @@ async def _load_aiohttp(url: str, ids: list[str], concurrency: int, duration: fl
 
 
 async def _load_raw(url: str, ids: list[str], concurrency: int, duration: float) -> dict:
-    """A closed loop in the manner of ``wrk``: one keep-alive HTTP/1.1 connection per
-    virtual user, requests written and responses read (status line, ``Content-Length``,
-    body) on bare asyncio streams, so that the generator, which shares the 2 cores with
-    the server, takes as little of them as it can.  Latency is request written to body read."""
+    """The wrk-like closed loop of ``bench/http_load.py`` (keep-alive connections on bare
+    asyncio streams), so the generator takes as little of the shared 2 cores as it can."""
+    from bench.http_load import closed_loop, requests_for
+
     host, port = url.removeprefix("http://").split(":")
-    lat: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + duration
-    rng = random.Random(1)
-    requests = [f"GET /articles/{a}/related?k=10 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for a in ids]
-
-    async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            while time.perf_counter() < stop:
-                req = rng.choice(requests)
-                t = time.perf_counter()
-                writer.write(req)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await reader.readexactly(length)
-                lat.append(time.perf_counter() - t)
-                if head[9:12] != b"200":
-                    errors += 1
-        except (OSError, asyncio.IncompleteReadError):
-            errors += 1
-        finally:
-            writer.close()
-
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return _summary(lat, errors, time.perf_counter() - started)
+    rows, conn_errors = await closed_loop(host, int(port), requests_for([f"/articles/{a}/related?k=10" for a in ids], host),
+                                          concurrency, duration)
+    elapsed = time.perf_counter() - started
+    return _summary(rows[:, 1].tolist(), int(rows[:, 2].sum()) + conn_errors, elapsed)
 
 
 def load_generator_main(args: argparse.Namespace) -> None:

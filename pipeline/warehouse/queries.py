@@ -181,11 +181,11 @@ def search(
     if not found:
         return []
     with _reader(settings) as be:
-        rows = {r["article_id"]: r for r in be.query("search_hits", {"ids": [h.article_id for h in found]})}
+        rows = {r["article_id"]: r for r in be.query_keys("search_hits", "ids", [h.article_id for h in found])}
         members: dict[str, list[dict]] = {}
         story_ids = sorted({r["story_id"] for r in rows.values() if r["story_id"]})
         if expand and story_ids:
-            for m in be.query("story_members", {"story_ids": story_ids}):
+            for m in be.query_keys("story_members", "story_ids", story_ids):
                 members.setdefault(m["story_id"], []).append(m)
 
     def hit(r: dict, score: float, via: str | None) -> SearchHit:

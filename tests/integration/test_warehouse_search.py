@@ -296,3 +296,25 @@ def test_analyst_with_plain_duckdb_and_psql_clis(loaded):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("story_id,n_copies") and len(lines) == 4
+
+
+def test_key_lookups_match_the_list_parameter_and_never_inline_a_quote(loaded):
+    """``query_keys`` (DuckDB inlines plain ids as literals: a constant IN list is a
+    filtered scan, a list parameter a join over the whole table) returns exactly the rows
+    of the parameterised query; a key with a quote stays a parameter, so it matches
+    nothing and breaks nothing."""
+    from pipeline.warehouse.backend import open_backend
+
+    with open_backend(loaded, read_only=True) as be:
+        ids = sorted(r["article_id"] for r in be.query("search_rows_page", {"after": "", "limit": 7}))
+        assert len(ids) == 7
+        fast = be.query_keys("search_hits", "ids", ids)
+        plain = be.query("search_hits", {"ids": ids})
+        assert sorted(r["article_id"] for r in fast) == ids
+        assert sorted(fast, key=lambda r: r["article_id"]) == sorted(plain, key=lambda r: r["article_id"])
+        hostile = ids[:2] + ["x') OR 1=1 --", "it's"]
+        assert sorted(r["article_id"] for r in be.query_keys("search_hits", "ids", hostile)) == ids[:2]
+        stories = sorted({r["story_id"] for r in fast if r["story_id"]})
+        members = be.query_keys("story_members", "story_ids", stories)
+        assert members == be.query("story_members", {"story_ids": stories})
+        assert {m["story_id"] for m in members} == set(stories)

@@ -1,0 +1,54 @@
+"""DuckDB read-only connections: shared while in use, closed once idle, never kept open
+against this process's own writer.  One reaper thread closes idle readers (a timer thread
+per query cost more to start than a search takes)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import duckdb
+
+from pipeline.config import Settings
+from pipeline.warehouse import backend_duckdb as bd
+from pipeline.warehouse.backend import open_backend
+
+
+def _settings(tmp_path, idle: float) -> Settings:
+    path = tmp_path / "wh.duckdb"
+    duckdb.connect(str(path)).close()
+    return Settings.load(warehouse=f"duckdb:///{path}", lake=str(tmp_path / "lake"),
+                         warehouse_reader_idle_seconds=idle)
+
+
+
+def test_an_idle_reader_closes_after_its_idle_seconds_and_not_before(tmp_path):
+    settings = _settings(tmp_path, idle=0.4)
+    key = str((tmp_path / "wh.duckdb").resolve())
+    threads = threading.active_count()
+    for _ in range(50):  # many queries: one shared connection, no thread per query
+        with open_backend(settings, read_only=True) as be:
+            assert be._execute("SELECT 42").fetchone() == (42,)
+    assert threading.active_count() <= threads + 1
+    assert key in bd._READERS
+    time.sleep(0.15)
+    assert key in bd._READERS  # idle for less than 0.4 s
+    deadline = time.monotonic() + 5
+    while key in bd._READERS and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert key not in bd._READERS
+
+
+def test_a_reader_in_use_is_never_closed_and_idle_zero_closes_at_once(tmp_path):
+    settings = _settings(tmp_path, idle=0.1)
+    key = str((tmp_path / "wh.duckdb").resolve())
+    with open_backend(settings, read_only=True) as be:
+        time.sleep(0.4)
+        assert key in bd._READERS
+        assert be._execute("SELECT 1").fetchone() == (1,)
+    now = Settings.load(warehouse=settings.warehouse, lake=settings.lake, warehouse_reader_idle_seconds=0)
+    with open_backend(now, read_only=True) as be:
+        be._execute("SELECT 1")
+    assert key not in bd._READERS
+    with open_backend(now) as writer:  # nothing of ours keeps the writer out
+        writer._execute("CREATE TABLE t AS SELECT 1 AS x")

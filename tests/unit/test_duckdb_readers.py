@@ -21,7 +21,6 @@ def _settings(tmp_path, idle: float) -> Settings:
                          warehouse_reader_idle_seconds=idle)
 
 
-
 def test_an_idle_reader_closes_after_its_idle_seconds_and_not_before(tmp_path):
     settings = _settings(tmp_path, idle=0.4)
     key = str((tmp_path / "wh.duckdb").resolve())

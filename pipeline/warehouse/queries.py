@@ -10,6 +10,7 @@ Search input is untrusted: it is folded and analysed into terms for the search e
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -67,10 +68,27 @@ class SearchHit:
     matched_via: str | None = None  # set when the hit came in through a matching story member
 
 
+_WORD = re.compile(r"\S+")
+_FOLDED: dict[str, str] = {}  # raw word -> folded word (news vocabularies are Zipfian)
+
+
+def _folded(word: str) -> str:
+    out = _FOLDED.get(word)
+    if out is None:
+        if len(_FOLDED) > 200_000:
+            _FOLDED.clear()
+        out = _FOLDED[word] = fold(word)
+    return out
+
+
 def _snippet(body: str, terms: list[str], width: int = 160) -> str:
-    norm = fold(body)
+    """``width`` characters of ``body`` around the first query word it contains (query
+    order), else its start.  Word by word through a memo of folded words: folding whole
+    bodies was 0.15 ms a hit, and a position in the folded text (shorter once diacritics
+    and invisibles go) is not a position in ``body``."""
+    words = [(m.start(), _folded(m.group())) for m in _WORD.finditer(body)]
     for t in terms:
-        pos = norm.find(t)
+        pos = next((start for start, w in words if t in w), -1)
         if pos >= 0:
             start = max(0, pos - width // 3)
             return ("…" if start else "") + body[start : start + width].replace("\n", " ") + "…"

@@ -286,7 +286,7 @@ DOCVEC_COLUMNS = ["article_id", "encoder", "dim", "docvec", "titlevec"]
 class DocVectors(NamedTuple):
     """What dedup stored of one article for other stages to reuse (float32)."""
 
-    docvec: np.ndarray  # L2-normalised mean of the body's sentence vectors
+    docvec: np.ndarray  # L2-normalised mean of the body's sketch sentence vectors
     titlevec: np.ndarray | None  # the title's vector; None without a title (or an older file)
 
 

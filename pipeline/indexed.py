@@ -40,7 +40,11 @@ class IndexedDoc:
     spans: list[tuple[int, int]] | None = None  # char offsets of sentences in body_text
     shingle_seq: np.ndarray | None = None  # uint32 in text order; None until loaded
     anchor_keys: np.ndarray | None = None  # uint64 hashes of numeric and name anchors (light)
-    sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``
+    sentvec: np.ndarray | None = None  # float32 (n, dim) of ``encoder``; None: not loaded, or
+    # (``sentences`` loaded) not yet encoded: only the sketch is, ``pipeline.dedup.sketch``
+    sketch_rows: list[int] | None = None  # sentence indices of the sketch
+    sketchvec: np.ndarray | None = None  # float32 (len(sketch_rows), dim) of ``encoder``
+    sentvec_fresh: bool = False  # whole vectors encoded in this run, not yet persisted
     docvec: np.ndarray | None = None  # float32 (dim,)
     titlevec: np.ndarray | None = None  # float32 (dim,), zeros without a title; for the related stage
     encoder: str = ""

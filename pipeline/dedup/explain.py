@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pipeline.config import Settings
 from pipeline.dedup.engine import chain_for, explain_docs, story_path
-from pipeline.dedup.rules import match_fingerprint
+from pipeline.dedup.rules import index_fingerprint, match_fingerprint
 from pipeline.lake import dedup_zone
 from pipeline.lake.articles import batch_ids
 from pipeline.lake.store import ObjectStore
@@ -57,7 +57,8 @@ def explain_stored(store: ObjectStore, settings: Settings, a_id: str, b_id: str)
     new_ids = {d.id for d in new}
     docs = list(new) + [d for d in known if d.id not in new_ids]
     chain = chain_for(settings)
-    out = explain_docs(docs, len(new), a_id, b_id, chain, settings, load=dedup_zone.loader(store))
+    out = explain_docs(docs, len(new), a_id, b_id, chain, settings,
+                       load=dedup_zone.loader(store, index_fingerprint(settings)))
     generation = dedup_zone.read_latest(store)
     if generation is None:
         raise ExplainError("no dedup generation yet (run `newsflow run` first)")

@@ -12,8 +12,9 @@ without re-reading article bodies or re-encoding them:
 * ``anchors``: numbers, dates, years, name skeletons (corroboration, and candidate
   postings for languages the primary encoder does not cover);
 * ``sentences`` with their character ``spans`` in the body (evidence points at them),
-  ``sentvec`` (float16, primary encoder) for alignment, ``docvec``
-  (normalised mean) for candidate search.  Secondary encoders run on demand over the
+  ``sketchvec`` (float16, primary encoder) of the *sketch* (the lead and evenly spaced
+  sentences, ``pipeline.dedup.sketch``), ``docvec`` (their normalised mean) for candidate
+  search, and ``sentvec`` (every sentence) only once a candidate pair needed it.  Secondary encoders run on demand over the
   stored sentences, only for the few pairs that need them.
 * ``titlevec``: the title, encoded in the same batched call.  Dedup does not use it; the
   related stage does (its vectors are the stored ``docvec`` and ``titlevec``, so it never
@@ -32,6 +33,7 @@ import numpy as np
 
 from pipeline.dedup.encoder import Encoder, covers
 from pipeline.dedup.prep import Prepared, prepare
+from pipeline.dedup.sketch import complete, sketch_rows
 from pipeline.extract.textnorm import sentence_spans
 from pipeline.extract.textnorm import sentences as split_sentences
 from pipeline.indexed import IndexedDoc
@@ -143,25 +145,33 @@ def index_articles(articles: Sequence[Article], encoder: Encoder, *, min_text_ch
         titles = {a.article_id: a.title or "" for a in articles}
         embed_docs([d for d in out if d.sentences], encoder, titles)
     for d in out:
-        if d.sentvec is None:
+        if d.docvec is None:
             d.encoder = encoder.name
             d.sentvec = np.zeros((0, encoder.dim), dtype=np.float32)
             d.docvec = np.zeros(encoder.dim, dtype=np.float32)
     return out
 
 
-def embed_docs(docs: Sequence[IndexedDoc], encoder: Encoder, titles: Mapping[str, str] | None = None) -> None:
-    """Fill ``sentvec``/``docvec`` (and ``titlevec`` from ``titles``, id -> title) with
-    ``encoder`` (primary) in one batched call."""
+def embed_docs(docs: Sequence[IndexedDoc], encoder: Encoder, titles: Mapping[str, str] | None = None,
+               full: bool = False) -> None:
+    """Fill ``sketchvec``/``docvec`` (and ``titlevec`` from ``titles``, id -> title) with
+    ``encoder`` (primary) in one batched call: only each document's sketch rows
+    (``pipeline.dedup.sketch``), or every sentence with ``full``.  ``sentvec`` is filled
+    when the sketch is the whole text; otherwise it stays None until a pair needs it."""
     titles = titles or {}
     titled = [d for d in docs if titles.get(d.id, "").strip()]
-    flat = [s for d in docs for s in d.sentences or []] + [titles[d.id].strip() for d in titled]
-    vecs = encoder.encode(flat) if flat else np.zeros((0, encoder.dim), dtype=np.float32)
-    pos = 0
     for d in docs:
         n = len(d.sentences or [])
-        d.sentvec = vecs[pos : pos + n]
-        d.docvec = doc_vector(d.sentvec, encoder.dim)
+        d.sketch_rows = list(range(n)) if full else sketch_rows(n)
+    flat = [d.sentences[k] for d in docs for k in d.sketch_rows] + [titles[d.id].strip() for d in titled]
+    vecs = encoder.encode(flat) if flat else np.zeros((0, encoder.dim), dtype=np.float32)
+    vecs = np.asarray(vecs, dtype=np.float16).astype(np.float32)  # as stored: replays decide alike
+    pos = 0
+    for d in docs:
+        n = len(d.sketch_rows)
+        d.sketchvec = vecs[pos : pos + n]
+        d.sentvec = d.sketchvec if n == len(d.sentences or []) else None
+        d.docvec = doc_vector(d.sketchvec, encoder.dim)
         d.titlevec = np.zeros(encoder.dim, dtype=np.float32)
         d.encoder = encoder.name
         pos += n
@@ -171,9 +181,13 @@ def embed_docs(docs: Sequence[IndexedDoc], encoder: Encoder, titles: Mapping[str
 
 
 def vectors_for(doc: IndexedDoc, encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
-    """(sentence matrix, doc vector) of ``doc`` under ``encoder``, encoding on demand."""
-    if doc.encoder == encoder.name and doc.sentvec is not None:
-        return doc.sentvec, doc.docvec
+    """(sentence matrix, doc vector) of ``doc`` under ``encoder``, encoding on demand (the
+    primary's whole vectors when only the sketch is known: ``sketch.complete``)."""
+    if doc.encoder == encoder.name:
+        if doc.sentvec is None and doc.sentences:
+            complete([doc], encoder)
+        if doc.sentvec is not None:
+            return doc.sentvec, doc.docvec
     if encoder.name not in doc.extra:
         m = encoder.encode(doc.sentences or [])
         doc.extra[encoder.name] = (m, doc_vector(m, encoder.dim))

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.config import Settings
-from pipeline.dedup.encoder import Encoder, covers
+from pipeline.dedup.encoder import Encoder, covers, sentence_threshold
 from pipeline.dedup.index import IndexedDoc, anchor_key_array, pick_encoder, prefetch
+from pipeline.dedup.sketch import complete, needs_full, sketch_gate
 from pipeline.dedup.verify import verify
 from pipeline.models import DedupEdge
 
@@ -35,6 +36,8 @@ LEAD_SENTENCES = 4  # secondary-encoder lead vectors (candidates for uncovered l
 SECONDARY_POOL = 300  # above this, the secondary pool is the anchor-sharing documents
 SECONDARY_CANDIDATES = 5  # nearest by secondary lead vector: each costs a whole-document e5 pass
 ANCHOR_MIN_SHARED = 3
+SECONDARY_MATES = 24  # past SECONDARY_POOL: the anchor-sharing mates (most shared first) given e5 lead vectors
+SECONDARY_ANCHORED = 3  # anchor-proposed pairs the secondary encoder verifies per document
 
 Pair = tuple[int, int]
 
@@ -237,6 +240,8 @@ def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequenc
             mates = [j for j in (pool if near_pool else sorted(anchored.get(u, ())))
                      if docs[j].language != docs[u].language and (u < n_new or j < n_new)
                      and (near_pool or covers(enc, docs[j].language))]
+            if not near_pool:  # e5 is slow: lead vectors for the best-anchored mates only
+                mates = sorted(mates, key=lambda j: (-anchor_pairs[_key(u, j)], docs[j].id))[:SECONDARY_MATES]
             if mates:
                 plan.append((u, mates))
         involved = sorted({x for u, mates in plan for x in (u, *mates)})
@@ -252,6 +257,25 @@ def _secondary_candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequenc
     return out
 
 
+def _capped_anchor_pairs(docs: Sequence[IndexedDoc], anchored: dict[Pair, int],
+                         chain: Sequence[Encoder]) -> list[Pair]:
+    """Anchor pairs sharing ``ANCHOR_MIN_SHARED`` anchors; a pair the secondary encoder
+    would verify (it encodes whole documents, about 15x slower than USE-m) only among
+    the ``SECONDARY_ANCHORED`` best-anchored mates of either end."""
+    out, slow = [], defaultdict(list)
+    for p, c in anchored.items():
+        if c < ANCHOR_MIN_SHARED:
+            continue
+        enc = pick_encoder(chain, docs[p[0]].language, docs[p[1]].language)[0]
+        if enc is chain[0]:
+            out.append(p)
+        else:
+            for x in p:
+                slow[x].append((-c, docs[p[0] + p[1] - x].id, p))
+    kept = {p for ranked in slow.values() for *_, p in sorted(ranked)[:SECONDARY_ANCHORED]}
+    return out + sorted(kept)
+
+
 def candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder], settings: Settings,
                load=None) -> dict[Pair, list[str]]:
     """Every candidate pair with one end in ``docs[:n_new]``, and the indexes that
@@ -265,12 +289,34 @@ def candidates(docs: Sequence[IndexedDoc], n_new: int, chain: Sequence[Encoder],
         if load is not None:  # only rows from before anchor keys were stored lack them
             load([d for d in docs if d.eligible and d.anchor_keys is None and d.anchors is None])
         anchored = _anchor_candidates(docs, n_new)
-        for p, c in anchored.items():
-            if c >= ANCHOR_MIN_SHARED:
-                found[p].add("anchors")
+        for p in _capped_anchor_pairs(docs, anchored, chain):
+            found[p].add("anchors")
         for p in _secondary_candidates(docs, n_new, chain, anchored, load):
             found[p].add("secondary")
     return {p: sorted(s) for p, s in found.items()}
+
+
+def complete_for(docs: Sequence[IndexedDoc], pairs: Sequence[Pair], chain: Sequence[Encoder],
+                 settings: Settings) -> int:
+    """Whole primary sentence vectors for every document of a cross-language pair the
+    primary encoder verifies and whose sketches pass ``sketch_gate`` (the same test
+    ``verify`` applies), in ONE batched call; returns the sentences encoded."""
+    if not chain:
+        return 0
+    primary = chain[0]
+    thr = sentence_threshold(primary, settings.translation_sentence_cosine)
+    need = []
+    for i, j in pairs:
+        a, b = docs[i], docs[j]
+        if a.language == b.language:
+            continue
+        enc, covered = pick_encoder(chain, a.language, b.language)
+        if enc is not primary:
+            continue
+        if covered and not sketch_gate(a, b, thr)["passed"]:
+            continue
+        need += [d for d in (a, b) if needs_full(d, primary.name)]
+    return complete(need, primary)
 
 
 def match(new: Sequence[IndexedDoc], known: Sequence[IndexedDoc], chain: Sequence[Encoder],
@@ -288,6 +334,7 @@ def match(new: Sequence[IndexedDoc], known: Sequence[IndexedDoc], chain: Sequenc
             and docs[p[0]].norm_hash != docs[p[1]].norm_hash}
     if load is not None:
         load([docs[i] for p in todo for i in p if docs[i].sentences is None or docs[i].shingle_seq is None])
+    complete_for(docs, list(todo), chain, settings)
     for enc in chain[1:]:  # secondary encoders: every pair they will verify, in one call
         pairs = [(i, j) for i, j in todo if docs[i].language != docs[j].language
                  and pick_encoder(chain, docs[i].language, docs[j].language)[0] is enc]

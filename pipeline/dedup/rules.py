@@ -16,12 +16,12 @@ from functools import cache
 
 from pipeline.config import Settings
 
-INDEX_VERSION = 3  # the stored layout (3: shingle order and sentence offsets)
+INDEX_VERSION = 4  # the stored layout (3: shingle order and sentence offsets; 4: sketches)
 
 # The modules whose code decides each stage's output.
-INDEX_CODE = ("pipeline.dedup.index", "pipeline.dedup.prep", "pipeline.dedup.encoder",
+INDEX_CODE = ("pipeline.dedup.index", "pipeline.dedup.sketch", "pipeline.dedup.prep", "pipeline.dedup.encoder",
               "pipeline.extract.textnorm", "pipeline.extract.anchors")
-MATCH_CODE = ("pipeline.dedup.match", "pipeline.dedup.verify", "pipeline.dedup.align",
+MATCH_CODE = ("pipeline.dedup.match", "pipeline.dedup.verify", "pipeline.dedup.sketch", "pipeline.dedup.align",
               "pipeline.dedup.ann", "pipeline.dedup.corroborate")
 CLUSTER_CODE = ("pipeline.dedup.cluster", "pipeline.dedup.engine", "pipeline.dedup.stage")
 

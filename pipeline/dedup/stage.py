@@ -3,12 +3,13 @@
 For each committed article batch, oldest first, that has no edges yet (or edges computed
 under other settings):
 
-1. index its articles once (shingle hashes, LSH band keys, anchors, sentence vectors) and
-   persist the index (``dedup-index``, partitioned by publication day);
+1. index its articles once (shingle hashes, LSH band keys, anchors, the vectors of each
+   article's sketch: ``pipeline.dedup.sketch``) and persist the index (``dedup-index``);
 2. load the *light* index rows of earlier batches published inside the window around the
    batch's dates (no bodies, no re-encoding), and match the batch against them and itself
    (``pipeline.dedup.match``); sentences of the few known candidates load lazily;
-3. persist that batch's edges (``dedup-batch-edges``).
+3. persist that batch's edges (``dedup-batch-edges``) and the whole sentence vectors the
+   matcher encoded for candidate pairs (``dedup-sentvec``: never encoded again).
 
 Then all batch edges are clustered into one generation (``dedup-assignments`` /
 ``dedup-edges``), under the editors' corrections (``pipeline.dedup.corrections``, read
@@ -27,7 +28,7 @@ from pipeline.config import Settings
 from pipeline.dedup import corrections
 from pipeline.dedup.rules import cluster_fingerprint, index_fingerprint, match_fingerprint
 from pipeline.lake import corrections as lake_corrections
-from pipeline.lake import dedup_zone, tombstones
+from pipeline.lake import dedup_sentvec, dedup_zone, tombstones
 from pipeline.lake.articles import batch_ids, read_articles
 from pipeline.lake.purge import enforce
 from pipeline.lake.store import ObjectStore, open_store
@@ -61,10 +62,14 @@ def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: 
         new = index_articles(articles, chain[0], min_text_chars=settings.min_text_chars,
                              lsh_threshold=settings.lsh_threshold, num_perm=settings.minhash_perm)
         dedup_zone.write_index(store, batch_id, new, ifp)
+        for r, d in enumerate(sorted(new, key=lambda d: d.id)):  # the file's row order
+            d.location = (dedup_zone.index_key(batch_id), r)
     known = dedup_zone.load_known(store, earlier, cache)
     mine = {d.id for d in new}
     known = [d for d in known if d.id not in mine]  # a revision is never matched with its own older version
-    edges = match(new, known, chain, settings, load=dedup_zone.loader(store))
+    edges = match(new, known, chain, settings, load=dedup_zone.loader(store, ifp))
+    # whole sentence vectors encoded for candidate pairs: persisted, never encoded twice
+    dedup_sentvec.write(store, batch_id, [*new, *known], ifp)
     dedup_zone.unload(known)
     dedup_zone.write_batch_edges(store, batch_id, edges, match_fingerprint(settings))
     log.info("dedup batch %s: %d new vs %d known -> %d edges", batch_id, len(new),

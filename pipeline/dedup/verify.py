@@ -12,7 +12,8 @@ edits), or an in-order shingle region of at least ``near_min_aligned`` shingles 
 (an edited republication in other chrome, not a quoted statement).
 
 Across languages (``translation``), by the encoder that verified the pair
-(``pipeline.dedup.index.pick_encoder``): sentences aligned as mutual best matches, in
+(``pipeline.dedup.index.pick_encoder``); with the primary encoder, only pairs whose
+sketches share a matching sentence (``pipeline.dedup.sketch.sketch_gate``): sentences aligned as mutual best matches, in
 order, with the gaps between them filled by weaker in-order matches
 (``translation_fill_cosine``; loose translations), covering
 ``translation_region_coverage`` of the shorter region, and
@@ -50,6 +51,7 @@ from pipeline.dedup.align import Region, sentence_region, sequence_region
 from pipeline.dedup.corroborate import anchor_overlap, attribution
 from pipeline.dedup.encoder import Encoder, fill_threshold, sentence_threshold
 from pipeline.dedup.index import IndexedDoc, pick_encoder, vectors_for
+from pipeline.dedup.sketch import sketch_gate
 
 NEAR_MIN_ALIGNED = 20  # shingles: an excerpt shorter than this is not evidence of a copy
 NEAR_FULL_ALIGNED = 50  # shingles that always suffice; shorter texts need half their length
@@ -249,24 +251,31 @@ def verify_translation(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], s
     """Cross-language measures and decision; ``full=False`` stops once no rule can accept."""
     enc, covered = pick_encoder(chain, a.language, b.language)
     tier = ("primary" if enc is chain[0] else "secondary") if covered else "uncovered"
-    ma, va = vectors_for(a, enc)
-    mb, vb = vectors_for(b, enc)
     thr = sentence_threshold(enc, settings.translation_sentence_cosine)
-    fill = fill_threshold(enc, settings.translation_fill_cosine)
-    region = sentence_region(ma, mb, thr, fill)
+    # primary: whole sentences are encoded only for pairs whose sketches align
+    gate = sketch_gate(a, b, thr) if tier == "primary" else None
+    if gate is not None and not gate["passed"]:
+        region = Region((), len(a.sentences or []), len(b.sentences or []))
+        va, vb = a.docvec, b.docvec
+    else:
+        ma, va = vectors_for(a, enc)
+        mb, vb = vectors_for(b, enc)
+        region = sentence_region(ma, mb, thr, fill_threshold(enc, settings.translation_fill_cosine))
     out = {"kind": "translation", "encoder": enc.name, "encoder_tier": tier,
            "encoder_covers_languages": covered, "sentence_cosine_threshold": thr,
            "region_coverage_threshold": settings.translation_region_coverage,
            "min_evidence": settings.translation_min_evidence,
            "evidence": region.evidence(thr),
-           "doc_cosine": round(float(va @ vb), 4) if len(va) and len(vb) else 0.0,
-           "region": region.summary(), "languages": [a.language, b.language]}
+           "doc_cosine": round(float(va @ vb), 4) if va is not None and vb is not None and len(va) and len(vb) else 0.0,
+           "region": region.summary(), "languages": [a.language, b.language], "sketch_gate": gate}
     if not full and (region.size < 2 or region.coverage < settings.translation_region_coverage):
         return {**out, "accepted": False, "score": 0.0, "reason": "too few aligned sentences"}
     ov = anchor_overlap(a.anchors or [], b.anchors or [])
     attr = attribution(a, b)
     strong = strong_anchors(ov)
     accepted, reason = decide(region, tier, strong, attr["names_other_outlet"], thr, settings)
+    if gate is not None and not gate["passed"]:
+        reason = "no sentence of the two sketches aligns (not verified in full)"
     guard = template_conflicts(a, b, region.chain + region.filled, names=False)
     if accepted and guard["template"]:
         accepted, reason = False, "aligned, but numbers substituted (template story)"

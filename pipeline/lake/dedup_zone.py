@@ -2,7 +2,9 @@
 
 * ``dedup-index/<article batch id>.parquet``: the matching material of every article of
   that batch (``pipeline.indexed.IndexedDoc``: identities, shingle hashes, LSH band
-  keys, anchors, sentences, float16 sentence, document and title vectors).  It stays an
+  keys, anchors, sentences, float16 sketch, document and title vectors, and the whole
+  sentence vectors when known at index time; the ones encoded later, for candidate pairs,
+  live in ``dedup-sentvec/``, ``pipeline.lake.dedup_sentvec``).  It stays an
   immutable object per batch, not a table: it is a derived cache (recomputed from the
   articles table whenever missing or of another settings fingerprint, recorded in the
   file's own metadata), and the matcher loads sentences lazily by (file, row position),
@@ -11,19 +13,15 @@
 * table ``dedup_batch_edges``: per article batch (``batch_id``), the edges between that
   batch and everything indexed before it, with the match fingerprint in ``batch_meta``;
 * tables ``dedup_assignments`` / ``dedup_edges`` / ``dedup_aliases``: one generation, the
-  stories of the whole known corpus clustered from all batch edges.  Each generation
-  replaces the whole table in one commit (older generations stay reachable by time travel
-  until vacuumed); the assignments commit is written last and names the current
-  generation (``read_latest``).
+  stories of the whole known corpus clustered from all batch edges
+  (``pipeline.lake.dedup_generation``, re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -32,11 +30,23 @@ import pyarrow.parquet as pq
 
 from pipeline.failpoints import failpoint
 from pipeline.indexed import IndexedDoc
-from pipeline.lake import tables
 from pipeline.lake.batches import Batch, list_batches, read_batches, write_batch
-from pipeline.lake.schema import assignments_to_table, check_version, edges_to_table, with_version
+from pipeline.lake.dedup_generation import (  # noqa: F401  (re-exported: the zone's public API)
+    ALIAS_SCHEMA,
+    ASSIGNMENT_COLUMNS,
+    EDGE_COLUMNS,
+    GENERATION_KINDS,
+    Generation,
+    _generation_table,
+    generation_counts,
+    generation_id_for,
+    latest_id,
+    read_latest,
+    write_generation,
+)
+from pipeline.lake.schema import check_version, edges_to_table, with_version
 from pipeline.lake.store import ObjectStore
-from pipeline.models import Anchor, DedupAssignment, DedupEdge
+from pipeline.models import Anchor, DedupEdge
 
 INDEX = "dedup-index"
 BATCH_EDGES = "dedup-batch-edges"
@@ -55,30 +65,14 @@ INDEX_SCHEMA = pa.schema([
     ("titlevec", pa.binary()),
     ("spans", pa.list_(pa.int32())),  # sentence character offsets, flattened start/end pairs
     ("shingle_seq", pa.list_(pa.uint32())),  # shingle hashes in text order
-    ("anchor_keys", pa.list_(pa.uint64())),  # light postings keys of numbers, dates, names  # for the related stage (``read_docvecs``); absent in older files
+    ("anchor_keys", pa.list_(pa.uint64())),  # light postings keys of numbers, dates, names
+    ("sketch_rows", pa.list_(pa.int32())), ("sketchvec", pa.binary()),  # sentvec null: sketch only
 ])
 # loaded lazily, for candidates only (``titlevec`` is never loaded for matching: dedup does not use it)
-HEAVY = ("sentences", "sentvec", "anchors", "titlevec", "spans", "shingle_seq")
+HEAVY = ("sentences", "sentvec", "anchors", "titlevec", "spans", "shingle_seq", "sketch_rows", "sketchvec")
+_LOADED = ["sentences", "sentvec", "dim", "anchors", "spans", "shingle_seq", "sketch_rows", "sketchvec"]
 LIGHT = [n for n in INDEX_SCHEMA.names if n not in HEAVY]
 _META = ("article_id", "language", "published_at", "translator", "original_outlet")
-
-
-@dataclass
-class Generation:
-    generation_id: str
-    assignments: pa.Table
-    edges: pa.Table
-    aliases: pa.Table  # alias (a story id that merged into another), story_id (the survivor)
-
-
-ALIAS_SCHEMA = pa.schema([("alias", pa.string()), ("story_id", pa.string())])
-
-
-def generation_id_for(batch_ids: list[str], rules: str = "") -> str:
-    """Deterministic from the batches and the rules fingerprint that clustered them."""
-    digest = hashlib.sha256("\n".join([rules, *sorted(batch_ids)]).encode()).hexdigest()[:12]
-    last = max(batch_ids) if batch_ids else "empty"
-    return f"{last.split('-')[0]}-{digest}"
 
 
 # ----------------------------------------------------------------------------- index
@@ -97,7 +91,9 @@ def index_to_table(docs: Sequence) -> pa.Table:
         "original_url": d.original_url, "shingles": d.shingles.tolist(), "bands": d.bands.tolist(),
         "anchors": [{"kind": a.kind, "value": a.value, "position": a.position} for a in d.anchors],
         "encoder": d.encoder, "dim": int(d.docvec.shape[0]) if d.docvec is not None else 0,
-        "docvec": _f16(d.docvec), "sentences": d.sentences or [], "sentvec": _f16(d.sentvec),
+        "docvec": _f16(d.docvec), "sentences": d.sentences or [],
+        "sentvec": None if d.sentvec is None else _f16(d.sentvec),  # null: not yet encoded
+        "sketch_rows": d.sketch_rows, "sketchvec": None if d.sketchvec is None else _f16(d.sketchvec),
         "titlevec": _f16(d.titlevec),
         "spans": [x for span in d.spans or [] for x in span],
         "shingle_seq": d.shingle_seq.tolist() if d.shingle_seq is not None else [],
@@ -151,7 +147,10 @@ def table_to_index(table: pa.Table, key: str | None = None) -> list:
             original_url=cols["original_url"][r], shingles=sh[r], bands=bd[r],
             anchors=[Anchor(**x) for x in cols["anchors"][r] or []] if heavy else None,
             sentences=cols["sentences"][r] if heavy else None,
-            sentvec=_vec(cols["sentvec"][r], dim) if heavy else None,
+            sentvec=_vec(cols["sentvec"][r], dim) if heavy and cols["sentvec"][r] is not None else None,
+            sketch_rows=cols["sketch_rows"][r] if "sketch_rows" in cols else None,
+            sketchvec=_vec(cols["sketchvec"][r], dim) if cols.get("sketchvec", [None] * (r + 1))[r] is not None
+            else None,
             docvec=docvec[0] if len(docvec) else np.zeros(max(dim, 1), dtype=np.float32),
             titlevec=_vec(cols["titlevec"][r], dim)[0] if titled and dim and cols["titlevec"][r] else None,
             encoder=cols["encoder"][r], location=(key, r) if key else None,
@@ -239,12 +238,18 @@ def unload(docs: Sequence) -> None:
     for d in docs:
         if d.location is not None and d.sentences is not None:
             d.sentences = d.sentvec = d.anchors = d.spans = d.shingle_seq = None
+            d.sketch_rows = d.sketchvec = None
             d.extra = {k: v for k, v in d.extra.items() if k.endswith(":lead")}
 
 
-def loader(store: ObjectStore):
-    """A ``load(docs)`` callback filling sentences, primary vectors and anchors of light
-    docs, one file read per lake file involved."""
+def loader(store: ObjectStore, fingerprint: str | None = None):
+    """A ``load(docs)`` callback filling sentences, primary vectors (the sketch, and every
+    sentence's once encoded: ``dedup_sentvec``) and anchors of light docs, one file read
+    per lake file involved."""
+    from pipeline.lake.dedup_sentvec import Lookup
+
+    lookup: list[Lookup] = []
+
     def load(docs: Sequence) -> None:
         by_key: dict[str, list] = {}
         for d in docs:
@@ -252,18 +257,26 @@ def loader(store: ObjectStore):
                 by_key.setdefault(d.location[0], []).append(d)
         for key, group in sorted(by_key.items()):
             rows = pa.array(sorted({d.location[1] for d in group}), type=pa.int64())
-            t = _read(store, key, ["sentences", "sentvec", "dim", "anchors", "spans", "shingle_seq"]).take(rows)
+            t = _read_present(store, key, _LOADED).take(rows)
             at = {r: k for k, r in enumerate(rows.to_pylist())}
             sents, vecs, dims = t["sentences"].to_pylist(), t["sentvec"].to_pylist(), t["dim"].to_pylist()
             anchors, spans = t["anchors"].to_pylist(), t["spans"].to_pylist()
+            none = [None] * t.num_rows  # files from before sketches: the whole text was encoded
+            srows, svecs = [(t[c].to_pylist() if c in t.column_names else none) for c in ("sketch_rows", "sketchvec")]
             seqs = _lists(t["shingle_seq"], np.uint32)
             for d in group:
                 k = at[d.location[1]]
                 d.sentences = sents[k]
-                d.sentvec = _vec(vecs[k], dims[k])
+                d.sentvec = None if vecs[k] is None else _vec(vecs[k], dims[k])
+                d.sketch_rows, d.sketchvec = srows[k], None if svecs[k] is None else _vec(svecs[k], dims[k])
                 d.anchors = [Anchor(**x) for x in anchors[k] or []]
                 d.spans = _pairs(spans[k])
                 d.shingle_seq = seqs[k]
+        pending = [d for d in docs if d.sentvec is None and d.sentences and d.location]
+        if pending:
+            if not lookup:
+                lookup.append(Lookup(store, fingerprint))
+            lookup[0].fill(pending)
     return load
 
 
@@ -273,7 +286,7 @@ DOCVEC_COLUMNS = ["article_id", "encoder", "dim", "docvec", "titlevec"]
 class DocVectors(NamedTuple):
     """What dedup stored of one article for other stages to reuse (float32)."""
 
-    docvec: np.ndarray  # L2-normalised mean of the body's sentence vectors
+    docvec: np.ndarray  # L2-normalised mean of the body's sketch sentence vectors
     titlevec: np.ndarray | None  # the title's vector; None without a title (or an older file)
 
 
@@ -375,68 +388,6 @@ def current_batches(store: ObjectStore) -> dict[str, str]:
     for a, b in zip(t["article_id"].to_pylist(), t["batch_id"].to_pylist(), strict=True):
         out[a] = max(b, out.get(a, b))
     return out
-
-
-EDGE_COLUMNS = ["a", "b", "kind", "score", "evidence"]
-GENERATION_KINDS = ("dedup-edges", "dedup-aliases", "dedup-assignments")  # write order: assignments commit last
-
-
-def write_generation(store: ObjectStore, generation_id: str, assignments: list[DedupAssignment],
-                     edges: list[DedupEdge], counts: dict, aliases: dict[str, str] | None = None) -> None:
-    """Write one generation; ``aliases`` maps every story id that no longer exists (merged
-    into another, or split) to the story holding its articles now, so links keep working.
-    The assignments commit, written last, makes the generation current."""
-    rows = sorted(assignments, key=lambda x: x.article_id)
-    table = pa.Table.from_pydict(
-        {"article_id": [x.article_id for x in rows], "story_id": [x.story_id for x in rows],
-         "duplicate_of": [x.duplicate_of for x in rows], "dup_kind": [x.dup_kind for x in rows],
-         "dup_score": [x.dup_score for x in rows]},
-        schema=assignments_to_table([]).schema)
-    pairs = sorted((aliases or {}).items())
-    write_batch(store, "dedup-edges", generation_id,
-                edges_to_table(sorted(edges, key=lambda e: (e.a, e.b, e.kind))), meta=counts)
-    write_batch(store, "dedup-aliases", generation_id,
-                pa.Table.from_pydict({"alias": [a for a, _ in pairs], "story_id": [b for _, b in pairs]},
-                                     schema=with_version(ALIAS_SCHEMA, "dedup-aliases")),
-                meta={"aliases": len(pairs)})
-    write_batch(store, "dedup-assignments", generation_id, table, meta=counts)
-
-
-def latest_id(store: ObjectStore) -> str | None:
-    """The current generation: the one the assignments table's latest commit wrote."""
-    return tables.latest_batch_id(store, "dedup-assignments")
-
-
-def _generation_table(store: ObjectStore, kind: str, gen: str) -> pa.Table | None:
-    """``kind``'s rows of generation ``gen``: the latest version, or (a run that died
-    between the commits of one generation) the newest version that wrote ``gen``."""
-    ver = None
-    if tables.latest_batch_id(store, kind) != gen:
-        ver = tables.versions_with_batch(store, kind, gen)
-        if ver is None:
-            return None
-    return read_batches(store, kind, [gen], version=ver)
-
-
-def read_latest(store: ObjectStore) -> Generation | None:
-    gen = latest_id(store)
-    if gen is None:
-        return None
-    a = _generation_table(store, "dedup-assignments", gen)
-    e = _generation_table(store, "dedup-edges", gen)
-    if a is None or e is None:
-        return None
-    al = _generation_table(store, "dedup-aliases", gen)
-    aliases = al.select(["alias", "story_id"]) if al is not None else ALIAS_SCHEMA.empty_table()
-    return Generation(gen, a.select(ASSIGNMENT_COLUMNS), e.select(EDGE_COLUMNS), aliases)
-
-
-ASSIGNMENT_COLUMNS = ["article_id", "story_id", "duplicate_of", "dup_kind", "dup_score"]
-
-
-def generation_counts(store: ObjectStore, generation_id: str) -> dict:
-    m = next((b for b in list_batches(store, "dedup-assignments") if b.batch_id == generation_id), None)
-    return dict(m.meta) if m else {}
 
 
 __all__ = ["Generation", "generation_id_for", "write_generation", "read_latest", "list_batches",

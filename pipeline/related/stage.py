@@ -8,7 +8,7 @@ computes nothing and writes nothing.
 
 Document vectors are not encoded here: the dedup stage, which runs before this one in every
 pass, has already embedded each article with USE-m and stored, in the lake's ``dedup-index``
-zone, the normalised mean of its body's sentence vectors (``docvec``) and its title's vector
+zone, the normalised mean of its body's sketch sentence vectors (``docvec``) and its title's vector
 (``titlevec``); ``dedup_zone.read_docvecs`` reads just those columns.  An article's related
 vector is ``normalise(st.TITLE_WEIGHT * titlevec + docvec)``: the body mean alone loses most of
 the related quality on our dev set (nDCG@5 0.50 against 0.84), because what tells two

@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from bench.api_bench import bump_generation, children, make_warehouse, sockets
+from bench.api_bench import bump_generation, make_warehouse
+from bench.procs import children, sockets
 from pipeline.api.mapped import MappedSnapshot
 from pipeline.api.snapfiles import (
     collect,

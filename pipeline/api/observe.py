@@ -8,12 +8,13 @@ route templates (never raw paths), so metric cardinality stays bounded whatever 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -27,6 +28,7 @@ _TEMPLATES = [
 ]
 _FIXED = {"/healthz", "/readyz", "/search", "/metrics", "/docs", "/redoc", "/openapi.json", "/stories", "/feeds",
           "/login", "/logout"}
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # latency buckets around the related target (p99 < 20 ms) and search's 100 ms scale
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -41,10 +43,54 @@ def route_of(path: str) -> str:
     return "unmatched"
 
 
+class LoopBatchedStream(logging.Handler):
+    """Writes records to a stream, one write per event-loop turn instead of one per record.
+
+    Why: under load the per-request ``write`` and ``flush`` to stderr cost about as much as
+    the rest of the access-log line (10 of 17 µs per request, measured); the requests
+    answered in one turn of the event loop now share one write.  Outside a running loop
+    (start-up, a thread) a record is written at once, as ``logging.StreamHandler`` would.
+    A line waits at most until the loop's next turn: a crash can lose that turn's lines,
+    never more."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__()
+        self.stream = stream
+        self.pending: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # pragma: no cover - logging's own contract: report, never raise
+            self.handleError(record)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._write([line])
+            return
+        if not self.pending:
+            loop.call_soon(self.flush)
+        self.pending.append(line)
+
+    def flush(self) -> None:
+        lines, self.pending = self.pending, []
+        if lines:
+            self._write(lines)
+
+    def _write(self, lines: list[str]) -> None:
+        stream = self.stream or sys.stderr
+        try:
+            stream.write("\n".join(lines) + "\n")
+            stream.flush()
+        except (OSError, ValueError):  # stderr closed or gone: the log is best effort
+            pass
+
+
 def setup_access_log() -> None:
     """Access lines go to stderr as bare JSON, whatever the root logger's level and format."""
     if not access_log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = LoopBatchedStream()
         handler.setFormatter(logging.Formatter("%(message)s"))
         access_log.addHandler(handler)
     access_log.setLevel(logging.INFO)
@@ -70,6 +116,21 @@ class Metrics:
         self.last_load_batches = Gauge("newsflow_last_load_batches",
                                        "lake batches of the latest warehouse load, per kind",
                                        ["kind"], registry=self.registry)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count and time one answer.  The labelled children are looked up once per
+        (method, route, status): ``labels()`` costs more than the count itself.  Routes are
+        templates and methods are few, so the cache stays small; an odd method from a
+        client is counted without being cached."""
+        key = (method, route, status)
+        pair = self._children.get(key)
+        if pair is None:
+            pair = (self.requests.labels(method, route, str(status)), self.latency.labels(route))
+            if method in _METHODS:
+                self._children[key] = pair
+        pair[0].inc()
+        pair[1].observe(seconds)
 
 
 class Observe:
@@ -97,8 +158,7 @@ class Observe:
         finally:
             seconds = time.perf_counter() - start
             route = route_of(scope["path"])
-            self.metrics.requests.labels(scope["method"], route, str(state["status"])).inc()
-            self.metrics.latency.labels(route).observe(seconds)
+            self.metrics.observe(scope["method"], route, state["status"], seconds)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(json.dumps({
                     "method": scope["method"], "path": scope["path"], "status": state["status"],

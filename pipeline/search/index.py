@@ -278,7 +278,10 @@ class Reader:
             hi = int(until.timestamp()) if until else None  # exclusive: whole seconds, as stored
             flt(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
                                   include_upper=hi is None))
-        return self._top(Query.boolean_query(clauses), limit, collapse)
+        # no filter: the union itself, not wrapped in a one-clause Must (tantivy's block-max
+        # WAND only prunes a top-level union; same scores, 0.8 against 1.0 ms at 1M)
+        query = clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
+        return self._top(query, limit, collapse)
 
     def _top(self, query: Any, limit: int, collapse: bool) -> list[EngineHit]:
         """The first ``limit`` hits by (score, newest, article id).  The engine ranks by

@@ -288,7 +288,9 @@ class Reader:
         score; the publication dates come from a fast field for every candidate, and stored
         ids are read only for the prefix that is returned (plus ties at its end)."""
         searcher = self.index.searcher()
-        fetch = limit * (4 if collapse else 1) + 10
+        # 3x: at 1M about half the queries had ties past limit + 10 and searched again
+        # (1.9 against 2.1 ms a query; any start gives the same hits)
+        fetch = limit * (4 if collapse else 3) + 10
         while True:
             found = searcher.search(query, fetch, count=False).hits
             pubs = searcher.fast_field_values("published", [a for _, a in found]) if found else []

@@ -33,8 +33,8 @@ _POSITIVE = {"fetch_timeout", "max_feed_bytes", "max_page_bytes", "fetch_concurr
              "related_candidates", "warehouse_retry_attempts", "warehouse_retry_seconds",
              "s3_max_attempts", "s3_timeout", "park_after"}
 _NON_NEGATIVE = {"max_redirects", "host_min_delay", "poll_min_interval", "backoff_base", "backoff_max",
-                 "backoff_jitter", "warehouse_reader_idle_seconds", "api_cache_seconds", "api_max_age",
-                 "dedup_window_days", "min_text_chars", "search_workers", "search_pull_seconds"}
+                 "backoff_jitter", "warehouse_reader_idle_seconds", "warehouse_reader_threads",
+                 "api_cache_seconds", "api_max_age", "dedup_window_days", "min_text_chars", "search_workers", "search_pull_seconds"}
 _CHOICES = {"related_index": ("hnsw", "exact"), "api_snapshot_builder": ("inline", "external")}
 
 
@@ -77,6 +77,10 @@ class Settings:
     # DuckDB readers keep their read-only connection this long after the last query (opening
     # one costs milliseconds per request), then release the file to writers.
     warehouse_reader_idle_seconds: float = 1.0
+    # DuckDB threads per read-only connection (0: DuckDB's default, one per core).  The API's
+    # workers use 1 (``pipeline.api.app``): their reads are key lookups, where a second thread
+    # only adds scheduling (at 1M, 11 search hits' rows: 6.7 ms of CPU with 2 threads, 2.0 with 1).
+    warehouse_reader_threads: int = 0
     # Search (issue 15, docs/warehouse.md#search): the tantivy index directory (default: beside
     # the DuckDB file, ``<file>.search``; for PostgreSQL ``<data dir>/search/<db>-<schema>``),
     # analysis processes for large loads (0: every core), publishing each commit to the lake's

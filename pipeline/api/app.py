@@ -237,6 +237,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install()  # uvicorn workers are fresh processes: redact their logs too
     settings = settings or Settings.load()
+    if settings.api_snapshot_builder == "external" and not settings.warehouse_reader_threads:
+        # a worker's warehouse reads are search hits' rows by key: one DuckDB thread each
+        # (a second costs 3x the CPU under 32 clients); the builder process scans in parallel
+        settings = settings.replace(warehouse_reader_threads=1)
     setup_access_log()
     metrics = Metrics()
     holder = Holder(settings, metrics)

@@ -278,14 +278,19 @@ class Reader:
             hi = int(until.timestamp()) if until else None  # exclusive: whole seconds, as stored
             flt(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
                                   include_upper=hi is None))
-        return self._top(Query.boolean_query(clauses), limit, collapse)
+        # no filter: the union itself, not wrapped in a one-clause Must (tantivy's block-max
+        # WAND only prunes a top-level union; same scores, 0.8 against 1.0 ms at 1M)
+        query = clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
+        return self._top(query, limit, collapse)
 
     def _top(self, query: Any, limit: int, collapse: bool) -> list[EngineHit]:
         """The first ``limit`` hits by (score, newest, article id).  The engine ranks by
         score; the publication dates come from a fast field for every candidate, and stored
         ids are read only for the prefix that is returned (plus ties at its end)."""
         searcher = self.index.searcher()
-        fetch = limit * (4 if collapse else 1) + 10
+        # 3x: at 1M about half the queries had ties past limit + 10 and searched again
+        # (1.9 against 2.1 ms a query; any start gives the same hits)
+        fetch = limit * (4 if collapse else 3) + 10
         while True:
             found = searcher.search(query, fetch, count=False).hits
             pubs = searcher.fast_field_values("published", [a for _, a in found]) if found else []

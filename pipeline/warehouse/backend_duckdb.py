@@ -222,7 +222,9 @@ class DuckDBBackend(Backend):
                 reader = _READERS.get(key)
                 if reader is None and getattr(_HELD, key, 0) == 0:
                     try:
-                        reader = _Reader(duckdb.connect(path, read_only=True))
+                        config = {"threads": settings.warehouse_reader_threads} \
+                            if settings.warehouse_reader_threads else {}
+                        reader = _Reader(duckdb.connect(path, read_only=True, config=config))
                         _READERS[key] = reader
                     except (duckdb.IOException, duckdb.ConnectionException) as exc:  # a writer holds it
                         if time.monotonic() > deadline:

@@ -51,3 +51,21 @@ def test_a_reader_in_use_is_never_closed_and_idle_zero_closes_at_once(tmp_path):
     assert key not in bd._READERS
     with open_backend(now) as writer:  # nothing of ours keeps the writer out
         writer._execute("CREATE TABLE t AS SELECT 1 AS x")
+
+
+def test_reader_threads_setting_reaches_the_connection(tmp_path):
+    """``warehouse_reader_threads`` (the API workers use 1: key lookups, where a second
+    DuckDB thread only adds scheduling); 0 leaves DuckDB's default."""
+    settings = _settings(tmp_path, idle=0).replace(warehouse_reader_threads=1)
+    with open_backend(settings, read_only=True) as be:
+        assert be._execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    bd.close_readers()
+    with open_backend(settings.replace(warehouse_reader_threads=0), read_only=True) as be:
+        assert be._execute("SELECT current_setting('threads')").fetchone()[0] >= 1
+
+
+def test_api_workers_read_with_one_duckdb_thread(tmp_path):
+    from pipeline.api.app import create_app
+
+    app = create_app(_settings(tmp_path, idle=0).replace(api_snapshot_builder="external"))
+    assert app.state.holder.settings.warehouse_reader_threads == 1

@@ -70,6 +70,12 @@ def _strength(e: DedupEdge) -> float:
     return float(e.evidence.get("region", {}).get("aligned", 0))
 
 
+def _credits(e: DedupEdge, by: str, to: str) -> bool:
+    """Does article ``by`` credit the outlet of article ``to`` (the edge's attribution)?"""
+    attr = e.evidence.get("attribution", {})
+    return bool(attr.get("a_credits_b") if (by, to) == (e.a, e.b) else attr.get("b_credits_a"))
+
+
 def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[str, str]) -> dict[Pair, dict]:
     """Translation edges that are not (near) the best match of both their ends.
 
@@ -78,8 +84,12 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
     than those (or is a copy of the one that does).  So, per article and other language,
     an edge is kept when it aligns at least ``SPECIFIC_RATIO`` of that article's best
     edge into that language, or leads into the best one's family of exact/near copies;
-    an edge must pass at both ends, unless one article credits the other's outlet (two
-    newspapers may each translate one original).  Returns the failing pairs and why."""
+    an edge must pass at both ends.  At an *original's* end, an edge from an article
+    that credits its outlet is exempt (two newspapers may each translate one original);
+    at the crediting article's own end it is not: a credit names an outlet, not an
+    article, and that outlet's other stories (wire templates differing only in names and
+    figures) align a few sentences with the translation too, whereas a translation has
+    one original, its best match.  Returns the failing pairs and why."""
     fam = {x: i for i, comp in enumerate(_components(
         {y for p in best for y in p}, [p for p, e in best.items() if e.kind != "translation"]))
         for x in comp}
@@ -94,8 +104,7 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
         best_fams = {fam[y] for s, y, _ in partners if s == top}
         tops = sorted(y for s, y, _ in partners if s == top)
         for s, y, p in partners:
-            credited = (best[p].evidence.get("attribution", {}).get("names_other_outlet")
-                        or "editor" in best[p].evidence)  # an editor said so
+            credited = _credits(best[p], y, x) or "editor" in best[p].evidence  # an editor said so
             if s < SPECIFIC_RATIO * top and fam[y] not in best_fams and p not in out and not credited:
                 out[p] = {"at": x, "aligned": s, "best": tops[0], "best_aligned": top}
     return out

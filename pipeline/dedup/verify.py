@@ -31,7 +31,10 @@ order, with the gaps between them filled by weaker in-order matches
 
 Both kinds then pass the *template guard*: aligned sentences whose numbers (and, in one
 language, names) were substituted rather than kept, as in wire-template stories that
-differ only in names, dates or figures, veto the pair.
+differ only in names, dates or figures, veto the pair.  A translation that only
+attribution lifts must also keep the names (``name_substitutions``): a credit names an
+outlet, not an article, and the outlet's other stories on one wire template align the
+template's boilerplate with the translation as well as its original does.
 
 Calibrated on the tuning half of ``corpora/republished`` and on ntrex-dev; figures in
 ``docs/dedup.md``.  Time plays no part: a copy is a copy whenever it appeared.
@@ -135,6 +138,46 @@ def template_conflicts(a: IndexedDoc, b: IndexedDoc, pairs: Sequence[tuple[int, 
     template = conflicts >= 2 and conflicts * 3 >= with_anchors
     return {"pairs_with_anchors": with_anchors, "substituted": conflicts, "template": template,
             "sample": sample}
+
+
+def _latin_script(doc: IndexedDoc) -> bool:
+    """Mostly Latin letters (its name anchors are capitalised names, few per sentence; an
+    Arabic-script text yields a key for every content word)."""
+    text = " ".join((doc.sentences or [])[:20])
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) * 2 > len(letters)
+
+
+def _kept(names: set[tuple[str, str]], other: set[tuple[str, str]]) -> bool:
+    """Does a name of one sentence appear in the other (a final "s" of a possessive or
+    plural aside: "Joko's" is skeleton "jks")?"""
+    return any(n in other or (n[1].endswith("s") and (n[0], n[1][:-1]) in other) for n in names)
+
+
+def name_substitutions(a: IndexedDoc, b: IndexedDoc, pairs: Sequence[tuple[int, int, float]]) -> dict:
+    """Across languages, aligned sentence pairs that name someone on the judged side and
+    keep none of those names on the other (``substituted``), against those that keep one.
+    The judged side is the Latin-script text when only one is (names are transliterated
+    into the other's script); with both in Latin script, the sentence naming fewer;
+    with neither, names cannot be told from other words and nothing is judged."""
+    la, lb = _latin_script(a), _latin_script(b)
+    if not (la or lb):
+        return {"judged": None, "kept": 0, "substituted": 0, "template": False}
+    sa, sb = _sentence_anchors(a, ("name",)), _sentence_anchors(b, ("name",))
+    kept = substituted = 0
+    for i, j, _c in pairs:
+        if i >= len(sa) or j >= len(sb):
+            continue
+        x, y = sa[i], sb[j]
+        if la == lb and len(y) < len(x) or not la:
+            x, y = y, x
+        if x:
+            if _kept(x, y):
+                kept += 1
+            else:
+                substituted += 1
+    return {"judged": "both" if la == lb else ("a" if la else "b"), "kept": kept,
+            "substituted": substituted, "template": substituted >= 2 and substituted > kept}
 
 
 def lexical_sentence_pairs(a: IndexedDoc, b: IndexedDoc) -> list[tuple[int, int, float]]:
@@ -279,9 +322,16 @@ def verify_translation(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], s
     guard = template_conflicts(a, b, region.chain + region.filled, names=False)
     if accepted and guard["template"]:
         accepted, reason = False, "aligned, but numbers substituted (template story)"
+    names = None
+    if accepted and attr["names_other_outlet"] and not decide(region, tier, strong, False, thr, settings)[0]:
+        # only the credit lifts the pair: it names an outlet, so the content must name
+        # the same people as well (another story of that outlet's wire template does not)
+        names = name_substitutions(a, b, region.chain + region.filled)
+        if names["template"]:
+            accepted, reason = False, "aligned and the outlet credited, but names substituted (another story)"
     return {**out, "accepted": accepted, "reason": reason, "score": region.coverage,
             "anchors": ov, "strong_anchors": strong, "attribution": attr, "template_guard": guard,
-            "aligned_pairs": aligned_evidence(a, b, region)}
+            "name_guard": names, "aligned_pairs": aligned_evidence(a, b, region)}
 
 
 def verify(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], settings: Settings,
@@ -292,5 +342,5 @@ def verify(a: IndexedDoc, b: IndexedDoc, chain: Sequence[Encoder], settings: Set
     return verify_translation(a, b, chain, settings, full)
 
 
-__all__ = ["decide", "near_measures", "strong_anchors", "template_conflicts", "verify",
+__all__ = ["decide", "name_substitutions", "near_measures", "strong_anchors", "template_conflicts", "verify",
            "verify_near", "verify_translation"]

@@ -2,8 +2,9 @@
 
 One document per article: ``article_id`` and ``story_id`` (stored, exact terms: an upsert
 deletes by ``article_id``), ``lang`` and ``outlet`` (exact terms, filters), ``published``
-(a date, range filters and the tie-break), and the analysed text in the field of its
-language group (``t_en``, ``t_ar``, ``t_other``: whitespace-tokenized, since
+(a date, range filters and the tie-break), ``hit`` (stored only: what a search hit shows,
+title, URL, outlet, language, date and the body its snippet comes from, as JSON), and the
+analysed text in the field of its language group (``t_en``, ``t_ar``, ``t_other``: whitespace-tokenized, since
 :mod:`pipeline.search.analysis` did the analysis).  A query searches each group's field with
 that group's analysis of the query words (any term may match, BM25 sums them), so an
 English word finds English stems and an Arabic word Arabic stems, whatever the filters.
@@ -33,7 +34,7 @@ from pipeline.errors import Failure
 from pipeline.search.analysis import ANALYSIS_VERSION, GROUPS, query_terms
 
 META = "newsflow-index.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the stored ``hit`` field (a hit needs no warehouse read)
 _FIELD = {"en": "t_en", "ar": "t_ar"}
 REINDEX_HINT = "run `newsflow warehouse reindex` (it rebuilds the index from the warehouse rows)"
 
@@ -50,6 +51,7 @@ class EngineHit:
     story_id: str | None
     score: float
     published: int | None  # epoch seconds
+    stored: bytes | None = None  # the ``hit`` field: JSON of what a hit shows (``hit_fields``)
 
 
 @dataclass
@@ -75,6 +77,23 @@ class IndexMeta:
                    int(d.get("schema") or 0), d.get("committed_at"), set(d.get("purged") or ()))
 
 
+def hit_bytes(row: dict[str, Any]) -> bytes:
+    """The stored ``hit`` field of a warehouse row: what a search hit shows."""
+    when = row.get("published_at")
+    if when is not None:  # UTC whichever backend (or lake batch) it came from
+        when = (when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+    return json.dumps({"title": row.get("title"), "url": row.get("url"), "source_domain": row.get("source_domain"),
+                       "language": row.get("language"), "published_at": when,
+                       "body_text": row.get("body_text")}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def hit_fields(stored: bytes) -> dict[str, Any]:
+    """``hit_bytes`` read back (``published_at`` an aware datetime again)."""
+    d = json.loads(stored)
+    d["published_at"] = datetime.fromisoformat(d["published_at"]) if d.get("published_at") else None
+    return d
+
+
 def build_schema():
     import tantivy
 
@@ -84,6 +103,9 @@ def build_schema():
     sb.add_text_field("lang", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("outlet", tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("published", stored=True, indexed=True, fast=True)
+    # Why stored here: on DuckDB the hits' rows by key cost a table scan (2-4 ms at 1M
+    # articles, more than the engine's search); the index is kept current with them anyway.
+    sb.add_bytes_field("hit", stored=True, indexed=False)
     for g in GROUPS:
         sb.add_text_field(f"t_{g}", tokenizer_name="whitespace", index_option="freq")
     return sb.build()
@@ -122,7 +144,8 @@ def check_meta(path: Path, meta: IndexMeta | None) -> IndexMeta:
         raise SearchIndexError(f"search index {path} has no {META} (not made by newsflow, or never committed)")
     if meta.analysis != ANALYSIS_VERSION or meta.schema != SCHEMA_VERSION:
         raise SearchIndexError(f"search index {path} was built by analysis {meta.analysis}/schema {meta.schema}, "
-                               f"this newsflow uses {ANALYSIS_VERSION}/{SCHEMA_VERSION}")
+                               f"this newsflow uses {ANALYSIS_VERSION}/{SCHEMA_VERSION}",
+                               "the next load rebuilds it; or " + REINDEX_HINT)
     return meta
 
 
@@ -137,7 +160,8 @@ class IndexWriter:
 
     def upsert(self, rows: list[dict[str, Any]], texts: list[str]) -> None:
         """Add or replace the documents of ``rows`` (article_id, story_id, language,
-        source_domain, published_s: epoch seconds) with their analysed ``texts``."""
+        source_domain, url, published_at, published_s: epoch seconds, title, body_text)
+        with their analysed ``texts``."""
         import tantivy
 
         add, delete = self.writer.add_document, self.writer.delete_documents_by_term
@@ -153,6 +177,7 @@ class IndexWriter:
                 d.add_integer("published", int(r["published_s"]))
             if text:
                 d.add_text(_FIELD.get(lang, "t_other"), text)
+            d.add_bytes("hit", hit_bytes(r))
             delete("article_id", aid)
             add(d)
         self.added += len(rows)
@@ -306,7 +331,7 @@ class Reader:
                     end += 1
                 for sc, pub, addr in cands[i:end]:
                     d = searcher.doc(addr)
-                    hit = EngineHit(d.get_first("article_id"), d.get_first("story_id"), sc, pub)
+                    hit = EngineHit(d.get_first("article_id"), d.get_first("story_id"), sc, pub, d.get_first("hit"))
                     hits.append(hit)
                     stories.add(hit.story_id or "\x00" + hit.article_id)
                 i = end

@@ -31,8 +31,20 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.config import Settings
-from pipeline.search.analysis import POOL_MIN_DOCS, analyze_many, make_pool, workers
-from pipeline.search.index import IndexWriter, SearchIndexError, open_writer, read_meta
+from pipeline.search.analysis import (
+    ANALYSIS_VERSION,
+    POOL_MIN_DOCS,
+    analyze_many,
+    make_pool,
+    workers,
+)
+from pipeline.search.index import (
+    SCHEMA_VERSION,
+    IndexWriter,
+    SearchIndexError,
+    open_writer,
+    read_meta,
+)
 from pipeline.warehouse.takedown import taken_down
 
 log = logging.getLogger(__name__)
@@ -126,11 +138,12 @@ class Prepared:
             self.pool = make_pool(workers(self.settings.search_workers))
         import pyarrow.compute as pc
 
-        cols = {c: table[c].to_pylist() for c in ("article_id", "language", "source_domain", "title", "body_text")}
+        names = ("article_id", "language", "source_domain", "url", "published_at", "title", "body_text")
+        cols = {c: table[c].to_pylist() for c in names}
         seconds = pc.cast(table["published_at"], pa.timestamp("s", tz="UTC"), safe=False)
-        when = pc.cast(seconds, pa.int64()).to_pylist()
-        rows = [{"article_id": a, "language": lang, "source_domain": d, "published_s": w}
-                for a, lang, d, w in zip(cols["article_id"], cols["language"], cols["source_domain"], when, strict=True)]
+        cols["published_s"] = pc.cast(seconds, pa.int64()).to_pylist()
+        keys = (*names, "published_s")
+        rows = [dict(zip(keys, values, strict=True)) for values in zip(*(cols[k] for k in keys), strict=True)]
         texts = list(zip(cols["language"], cols["title"], cols["body_text"], strict=True))
         self.batches[batch_id] = (rows, _Ahead(self.pool).submit_texts(texts))
 
@@ -184,8 +197,13 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
     from pipeline.failpoints import failpoint
 
     path = path or index_path(settings)
+    if _outdated(path):
+        log.warning("search index %s was built by an earlier newsflow (another analysis or schema); "
+                    "rebuilding it from the warehouse", path)
+        return reindex(be, settings, path=path)
     gone = taken_down(be)
     if gone - _purged(path):  # a takedown since the last commit: no segment may keep its terms
+        _hide(path, gone - _purged(path), settings.warehouse_busy_timeout_write)
         return reindex(be, settings, path=path)
     report = SyncReport()
     with open_writer(path, timeout=settings.warehouse_busy_timeout_write) as w:
@@ -255,6 +273,28 @@ def _clear_queue(be: Any, queued: list[dict]) -> None:
     with be.transaction():
         be.stage("staged_queue_done", done)
         be.script("search_queue_done")
+
+
+def _outdated(path: Path) -> bool:
+    """An index another analysis or schema made (an upgrade): its documents cannot be reused."""
+    try:
+        meta = read_meta(path)
+    except SearchIndexError:
+        return False  # unreadable: the writer reports it with the fix
+    return meta is not None and (meta.analysis != ANALYSIS_VERSION or meta.schema != SCHEMA_VERSION)
+
+
+def _hide(path: Path, ids: set[str], timeout: float) -> None:
+    """Delete taken-down articles' documents and commit, before the rebuild that scrubs
+    their terms: hits show stored titles and snippets, and at a million articles the
+    rebuild takes minutes, during which readers would still find them."""
+    if read_meta(path) is None:
+        return
+    with open_writer(path, timeout=timeout) as w:
+        for aid in sorted(ids):
+            w.writer.delete_documents_by_term("article_id", aid)
+        w.commit(set())
+    log.info("search index: %d taken-down article(s) hidden; rebuilding without them", len(ids))
 
 
 def _purged(path: Path) -> set[str]:

@@ -247,3 +247,86 @@ def test_duckdb_and_postgres_give_the_same_ranking(tmp_path):
                 p = [(h.article_id, h.story_id, h.score) for h in search(pg, q, limit=10, **kw)]
                 assert d == p, (q, kw)
         assert any(search(pg, q) for q in QUERIES)
+
+
+def test_hits_show_the_warehouse_rows_without_reading_them(tmp_path, monkeypatch):
+    """What a hit shows (title, URL, outlet, language, date, snippet, current story) comes
+    from the index's stored fields, equal to the warehouse rows: a plain search opens no
+    warehouse connection (on DuckDB that read was a table scan, 2-4 ms at 1M articles)."""
+    from pipeline.warehouse import queries
+
+    settings = _duck(tmp_path)
+    _lake(settings, batches=1)
+    load_warehouse(settings, run_ts=RUN_TS)
+    forget_readers()
+    hits = [h for q in QUERIES for h in search(settings, q, limit=10)]
+    assert len(hits) >= 20
+    with open_backend(settings, read_only=True) as be:
+        rows = {r["article_id"]: r for r in be.query("search_rows_ids", {"ids": [h.article_id for h in hits]})}
+    for h in hits:
+        r = rows[h.article_id]
+        assert (h.title, h.url, h.source_domain, h.language, h.story_id) == (
+            r["title"], r["url"], r["source_domain"], r["language"], r["story_id"])
+        assert h.published_at == r["published_at"] and h.published_at.utcoffset().total_seconds() == 0
+        assert h.snippet.strip("…")[:40] in r["body_text"].replace("\n", " ")
+
+    def no_warehouse(_settings):
+        raise AssertionError("a plain search read the warehouse")
+
+    monkeypatch.setattr(queries, "_reader", no_warehouse)
+    assert [(h.article_id, h.title, h.snippet) for h in search(settings, QUERIES[0], limit=10)] == \
+        [(h.article_id, h.title, h.snippet) for h in hits[:len(search(settings, QUERIES[0], limit=10))]]
+
+
+def test_an_index_of_an_earlier_schema_is_rebuilt_by_the_next_load(tmp_path, caplog):
+    """An upgrade that changes what the index stores: the next load rebuilds it from the
+    warehouse (one warning), instead of failing every load until someone runs reindex."""
+    import json
+
+    settings = _duck(tmp_path)
+    _lake(settings, batches=1)
+    load_warehouse(settings, run_ts=RUN_TS)
+    before = _answers(settings)
+    meta_file = index_path(settings) / "newsflow-index.json"
+    old = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps(dict(old, schema=1)))
+    forget_readers()
+    with pytest.raises(SearchIndexError, match="schema 1") as refused:  # readers refuse it, with the fix
+        search(settings, "harbour")
+    assert "next load rebuilds it" in refused.value.hint and "newsflow warehouse reindex" in refused.value.hint
+    table, _ = make_articles(10, start=900, batch_id="s-9", seed=9)
+    write_batch(open_store(settings), "articles", "s-9", table)
+    with caplog.at_level("WARNING", logger="pipeline.search.sync"):
+        report = load_warehouse(settings, run_ts=RUN_TS)
+    assert report.search_indexed and "rebuilding it from the warehouse" in caplog.text
+    meta = read_meta(index_path(settings))
+    assert meta.schema == 2 and meta.held == {"s-0", "s-9"} and meta.version > old["version"]
+    clean = _duck(tmp_path / "clean")  # the same lake loaded by this newsflow from the start
+    _lake(clean, batches=1)
+    write_batch(open_store(clean), "articles", "s-9", table)
+    load_warehouse(clean, run_ts=RUN_TS)
+    assert _matches(settings) == _matches(clean) and any(before.values())
+
+
+def test_a_taken_down_article_leaves_search_before_the_rebuild(tmp_path, monkeypatch):
+    """Hits show stored titles and snippets, so a takedown must not wait for the rebuild
+    that scrubs the terms (minutes at a million articles): its documents are deleted and
+    committed first.  Here the rebuild is interrupted; the article is gone from search."""
+    from pipeline.search import sync as sync_mod
+
+    settings = _duck(tmp_path)
+    _lake(settings, batches=1)
+    load_warehouse(settings, run_ts=RUN_TS)
+    forget_readers()
+    hit = search(settings, QUERIES[0], limit=1)[0]
+    assert hit.article_id in {h.article_id for h in search(settings, hit.title, limit=50)}
+
+    def interrupted(*_a, **_k):
+        raise RuntimeError("rebuild interrupted")
+
+    monkeypatch.setattr(sync_mod, "taken_down", lambda be: {hit.article_id})
+    monkeypatch.setattr(sync_mod, "reindex", interrupted)
+    with open_backend(settings) as be, pytest.raises(RuntimeError, match="interrupted"):
+        sync_mod.sync(be, settings)
+    assert hit.article_id not in {h.article_id for h in search(settings, hit.title, limit=50)}
+    assert _count(settings, hit.article_id) == 0

@@ -308,12 +308,12 @@ def test_key_lookups_match_the_list_parameter_and_never_inline_a_quote(loaded):
     with open_backend(loaded, read_only=True) as be:
         ids = sorted(r["article_id"] for r in be.query("search_rows_page", {"after": "", "limit": 7}))
         assert len(ids) == 7
-        fast = be.query_keys("search_hits", "ids", ids)
-        plain = be.query("search_hits", {"ids": ids})
+        fast = be.query_keys("search_rows_ids", "ids", ids)
+        plain = be.query("search_rows_ids", {"ids": ids})
         assert sorted(r["article_id"] for r in fast) == ids
         assert sorted(fast, key=lambda r: r["article_id"]) == sorted(plain, key=lambda r: r["article_id"])
         hostile = ids[:2] + ["x') OR 1=1 --", "it's"]
-        assert sorted(r["article_id"] for r in be.query_keys("search_hits", "ids", hostile)) == ids[:2]
+        assert sorted(r["article_id"] for r in be.query_keys("search_rows_ids", "ids", hostile)) == ids[:2]
         stories = sorted({r["story_id"] for r in fast if r["story_id"]})
         members = be.query_keys("story_members", "story_ids", stories)
         assert members == be.query("story_members", {"story_ids": stories})

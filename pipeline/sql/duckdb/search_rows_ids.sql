@@ -1,3 +1,3 @@
--- The rows the search index needs for the given articles ($ids: a list).
-SELECT article_id, story_id, language, source_domain, floor(epoch(published_at))::BIGINT AS published_s, title, body_text
+-- The rows (with what a hit shows: title, url, date, body for the snippet) the search index needs for the given articles ($ids: a list).
+SELECT article_id, story_id, language, source_domain, url, published_at, floor(epoch(published_at))::BIGINT AS published_s, title, body_text
 FROM articles WHERE article_id = ANY($ids) ORDER BY article_id;

@@ -1,3 +1,3 @@
--- The rows the search index needs for one loaded batch (%(batch_id)s), current story included.
-SELECT article_id, story_id, language, source_domain, floor(extract(epoch FROM published_at))::bigint AS published_s, title, body_text
+-- The rows (with what a hit shows: title, url, date, body for the snippet) the search index needs for one loaded batch (%(batch_id)s), current story included.
+SELECT article_id, story_id, language, source_domain, url, published_at, floor(extract(epoch FROM published_at))::bigint AS published_s, title, body_text
 FROM articles WHERE batch_id = %(batch_id)s ORDER BY article_id;

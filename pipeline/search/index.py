@@ -22,11 +22,12 @@ import contextlib
 import fcntl
 import json
 import os
+import struct
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from pipeline.errors import Failure
 from pipeline.search.analysis import ANALYSIS_VERSION, GROUPS, query_terms
 
 META = "newsflow-index.json"
-SCHEMA_VERSION = 2  # 2: the stored ``hit`` field (a hit needs no warehouse read)
+SCHEMA_VERSION = 3  # 2, 3: the stored ``hit`` field (a hit needs no warehouse read); 3 its binary record
 _FIELD = {"en": "t_en", "ar": "t_ar"}
 REINDEX_HINT = "run `newsflow warehouse reindex` (it rebuilds the index from the warehouse rows)"
 
@@ -77,21 +78,36 @@ class IndexMeta:
                    int(d.get("schema") or 0), d.get("committed_at"), set(d.get("purged") or ()))
 
 
+_HIT = ("title", "url", "source_domain", "language", "body_text")
+_HIT_HEAD = struct.Struct("<q5i")  # published_at (epoch microseconds), then each field's length in characters
+_NO_DATE = -(2**63)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
 def hit_bytes(row: dict[str, Any]) -> bytes:
-    """The stored ``hit`` field of a warehouse row: what a search hit shows."""
+    """The stored ``hit`` field of a warehouse row: what a search hit shows.  A fixed header
+    and one UTF-8 run, not JSON: JSON cost 16-25 us a document in the load's main process,
+    this about a third of it (and no pickle: published indexes are read by replicas)."""
+    values = [row.get(k) for k in _HIT]
     when = row.get("published_at")
-    if when is not None:  # UTC whichever backend (or lake batch) it came from
-        when = (when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
-    return json.dumps({"title": row.get("title"), "url": row.get("url"), "source_domain": row.get("source_domain"),
-                       "language": row.get("language"), "published_at": when,
-                       "body_text": row.get("body_text")}, ensure_ascii=False, separators=(",", ":")).encode()
+    if when is not None and when.tzinfo is None:  # naive: UTC, as everywhere in newsflow
+        when = when.replace(tzinfo=UTC)
+    head = _HIT_HEAD.pack(_NO_DATE if when is None else (when - _EPOCH) // _MICRO,
+                          *(-1 if v is None else len(v) for v in values))
+    return head + "".join(v or "" for v in values).encode("utf-8", "surrogatepass")
 
 
 def hit_fields(stored: bytes) -> dict[str, Any]:
-    """``hit_bytes`` read back (``published_at`` an aware datetime again)."""
-    d = json.loads(stored)
-    d["published_at"] = datetime.fromisoformat(d["published_at"]) if d.get("published_at") else None
-    return d
+    """``hit_bytes`` read back (``published_at`` an aware UTC datetime)."""
+    micro, *lengths = _HIT_HEAD.unpack_from(stored)
+    text = stored[_HIT_HEAD.size:].decode("utf-8", "surrogatepass")
+    out: dict[str, Any] = {"published_at": None if micro == _NO_DATE else _EPOCH + micro * _MICRO}
+    pos = 0
+    for key, n in zip(_HIT, lengths, strict=True):
+        out[key] = None if n < 0 else text[pos:pos + n]
+        pos += max(n, 0)
+    return out
 
 
 def build_schema():

@@ -29,7 +29,7 @@ from pipeline.lake import dedup_zone
 from pipeline.lake.batches import write_batch
 from pipeline.lake.store import open_store
 from pipeline.models import DedupAssignment
-from pipeline.search.index import SearchIndexError, forget_readers, read_meta
+from pipeline.search.index import SCHEMA_VERSION, SearchIndexError, forget_readers, read_meta
 from pipeline.search.sync import index_path
 from pipeline.warehouse.backend import open_backend
 from pipeline.warehouse.queries import search
@@ -300,7 +300,7 @@ def test_an_index_of_an_earlier_schema_is_rebuilt_by_the_next_load(tmp_path, cap
         report = load_warehouse(settings, run_ts=RUN_TS)
     assert report.search_indexed and "rebuilding it from the warehouse" in caplog.text
     meta = read_meta(index_path(settings))
-    assert meta.schema == 2 and meta.held == {"s-0", "s-9"} and meta.version > old["version"]
+    assert meta.schema == SCHEMA_VERSION and meta.held == {"s-0", "s-9"} and meta.version > old["version"]
     clean = _duck(tmp_path / "clean")  # the same lake loaded by this newsflow from the start
     _lake(clean, batches=1)
     write_batch(open_store(clean), "articles", "s-9", table)

@@ -30,6 +30,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -47,11 +48,19 @@ from pipeline.api.fastpath import (
     K_DEFAULT,
     K_MAX,
     LANG_PATTERN,
-    RelatedFastPath,
+    FastPath,
     etag_matches,
 )
 from pipeline.api.mapped import MappedSnapshot
 from pipeline.api.observe import HeadAsGet, Metrics, Observe, setup_access_log
+from pipeline.api.search_page import (
+    OUTLET_MAX_CHARS,
+    OUTLET_PATTERN,
+    Q_MAX_CHARS,
+    SEARCH_MAX_LIMIT,
+    SEARCH_MAX_OFFSET,
+    SearchRunner,
+)
 from pipeline.api.snapfiles import read_current, refresh, snapshot_root
 from pipeline.config import Settings
 
@@ -59,7 +68,6 @@ log = logging.getLogger(__name__)
 OPEN_PATHS = {"/healthz", "/readyz", "/docs", "/redoc", "/openapi.json",
               "/login", "/logout", "/static/pages.js", "/static/pages.css"}
 OPEN_PREFIXES = ("/docs-assets/",)  # Swagger UI and ReDoc files (pipeline.api.docs)
-SEARCH_MAX_OFFSET = 899  # offset + limit + 1 stays within the warehouse's 1,000-hit ceiling
 _LANG = f"^{LANG_PATTERN}$"
 _ID = f"^{ID_PATTERN}$"
 
@@ -87,6 +95,7 @@ class Holder:
         self._lock = asyncio.Lock()
         self.cache: OrderedDict[tuple, tuple[str, bytes]] = OrderedDict()
         self.cache_control = f"public, max-age={settings.api_max_age}".encode()
+        self.searches = SearchRunner(settings)
 
     def _reload(self) -> None:
         """Runs in a worker thread: map the published version when it is not the one served
@@ -134,6 +143,16 @@ class Holder:
             task = asyncio.get_running_loop().run_in_executor(None, self._reload)
             task.add_done_callback(lambda _: setattr(self, "_refreshing", False))
         return self.snapshot
+
+    def answer(self, key: tuple, build: Callable[[], Any]) -> tuple[str, bytes]:
+        """(ETag, body) of a response: cached, else ``build()`` (bytes, or a value for JSON)."""
+        hit = self.cache.get(key)
+        if hit is None:
+            body = build()
+            if not isinstance(body, bytes):
+                body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            hit = self.remember(key, body)
+        return hit
 
     def remember(self, key: tuple, body: bytes) -> tuple[str, bytes]:
         etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
@@ -209,15 +228,6 @@ def _age_seconds(last_load: datetime | None) -> float:
     return (datetime.now(UTC) - last_load).total_seconds()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """A naive date-time as UTC (the CLI's rule for ``--since``/``--until``)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    from datetime import UTC
-
-    return value.replace(tzinfo=UTC)
-
-
 def _story_moved(request: Request, old: str, current: str, cache_control: str) -> JSONResponse:
     """301 to the surviving story's canonical URL.
 
@@ -251,7 +261,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):  # warm the snapshot so the first request is fast
         await asyncio.to_thread(holder._reload)
-        yield
+        try:
+            yield
+        finally:
+            holder.searches.close()
 
     app = FastAPI(title="newsflow", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Related articles, stories and search over the newsflow warehouse. "
@@ -262,19 +275,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, keyed=bool(settings.api_keys), open_paths=OPEN_PATHS)
 
     def cached(request: Request, key: tuple, build) -> Response:
-        hit = holder.cache.get(key)
-        if hit is None:
-            body = build()
-            if not isinstance(body, bytes):
-                body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            hit = holder.remember(key, body)
-        etag, body = hit
+        etag, body = holder.answer(key, build)
         headers = {"ETag": etag, "Cache-Control": holder.cache_control.decode()}
         if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
 
-    app.add_middleware(RelatedFastPath, holder=holder)  # added first: runs inside the key check
+    app.add_middleware(FastPath, holder=holder, languages=languages)  # added first: runs inside the key check
     if settings.api_keys:
         app.add_middleware(ApiKeys, keys=frozenset(settings.api_keys))
     if settings.api_cors_origins:  # outside the key check: a browser's preflight carries no key
@@ -385,40 +392,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     pages.register(app, settings, holder)
 
-    def search(
+    async def search(
         request: Request,
-        q: str = Query(..., min_length=1, max_length=2000, description="query text"),
+        q: str = Query(..., min_length=1, max_length=Q_MAX_CHARS, description="query text"),
         lang: Annotated[str | None, Query(description="only this language (one of the configured languages)")] = None,
-        outlet: str | None = Query(None, min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$",
+        outlet: str | None = Query(None, min_length=1, max_length=OUTLET_MAX_CHARS, pattern=f"^{OUTLET_PATTERN}$",
                                    description="only this source domain, e.g. `news.example`"),
         since: Annotated[models.IsoDateTime | None,
                          Query(description="published at or after (ISO 8601; UTC when no offset)")] = None,
         until: Annotated[models.IsoDateTime | None,
                          Query(description="published before (ISO 8601; UTC when no offset)")] = None,
-        limit: int = Query(10, ge=1, le=100, description="results per page"),
+        limit: int = Query(10, ge=1, le=SEARCH_MAX_LIMIT, description="results per page"),
         offset: int = Query(0, ge=0, le=SEARCH_MAX_OFFSET, description="results to skip (the previous page's `next_offset`)"),
     ) -> Response:
         from pipeline.search.index import SearchIndexError
         from pipeline.warehouse.queries import SearchError, WarehouseUnavailable
-        from pipeline.warehouse.queries import search as run_search
 
         try:
-            hits = run_search(settings, q, language=lang, outlet=outlet, since=_utc(since), until=_utc(until),
-                              limit=offset + limit + 1)  # one more: is there a next page?
+            key, page = await holder.searches.page(q=q, lang=lang, outlet=outlet, since=since, until=until,
+                                                   limit=limit, offset=offset)
         except SearchError as exc:
             return _error(422, f"q: {exc}")
         except (WarehouseUnavailable, SearchIndexError) as exc:
             log.warning("search: warehouse or search index unavailable: %s", exc)
             return JSONResponse({"detail": "warehouse unavailable"}, status_code=503, headers={"Retry-After": "5"})
-        results = [{"article_id": h.article_id, "title": h.title, "url": h.url, "source_domain": h.source_domain,
-                    "language": h.language, "published_at": h.published_at.isoformat() if h.published_at else None,
-                    "story_id": h.story_id, "score": round(float(h.score), 6), "snippet": h.snippet}
-                   for h in hits[offset:offset + limit]]
-        more = len(hits) > offset + limit
-        return cached(request, ("search", q, lang, outlet, since, until, limit, offset,
-                                tuple(r["article_id"] for r in results)),
-                      lambda: {"query": q, "offset": offset, "limit": limit, "results": results,
-                               "next_offset": offset + limit if more else None})
+        return cached(request, key, lambda: page)
 
     # ``lang`` is an enum of the configured languages (``en-US`` is a 422, not an empty list);
     # the type is made here, from the settings, so the annotation is set before registering.

@@ -148,7 +148,9 @@ def cmd_copy(args: argparse.Namespace) -> int:
 def print_hits(hits: list, as_json: bool) -> None:
     """``newsflow search`` output: ranked lines with snippets, or JSON."""
     if as_json:
-        print(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, default=str, indent=1))
+        keys = ("article_id", "title", "url", "source_domain", "language", "published_at", "story_id", "score",
+                "snippet", "matched_via")
+        print(json.dumps([{k: getattr(h, k) for k in keys} for h in hits], ensure_ascii=False, default=str, indent=1))
         return
     if not hits:
         print("no results")

@@ -10,9 +10,10 @@ Search input is untrusted: it is folded and analysed into terms for the search e
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
 
@@ -65,8 +66,15 @@ class SearchHit:
     published_at: datetime | None
     story_id: str | None
     score: float
-    snippet: str
+    body: str = field(repr=False)
+    words: list[str] = field(repr=False)  # the query's folded words (what the snippet looks for)
     matched_via: str | None = None  # set when the hit came in through a matching story member
+
+    @functools.cached_property
+    def snippet(self) -> str:
+        """Made when read: a page of the API asks for the hits before it (``offset``) and one
+        after (is there a next page?), which it never shows."""
+        return _snippet(self.body, self.words)
 
 
 _WORD = re.compile(r"\S+")
@@ -223,7 +231,7 @@ def search(
 
     def hit(r: dict, score: float, via: str | None) -> SearchHit:
         return SearchHit(r["article_id"], r["title"], r["url"], r["source_domain"], r["language"],
-                         r["published_at"], r["story_id"], score, _snippet(r["body_text"] or "", words), via)
+                         r["published_at"], r["story_id"], score, r["body_text"] or "", words, via)
 
     if not expand:
         return [hit(r, score, None) for r, score in ranked]

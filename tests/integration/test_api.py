@@ -215,6 +215,72 @@ def test_parse_related_only_takes_what_it_can_answer_exactly():
         assert parse_related(scope(path, query, method)) is None, (path, query, method)
 
 
+def test_the_search_fast_path_answers_exactly_as_the_fastapi_route(warehouse):
+    """Valid searches are answered in plain ASGI on the worker's search thread; the bytes,
+    statuses and headers must be those of the FastAPI route (reached by switching it off),
+    and whatever the fast path does not take (errors, other date forms) reaches the route."""
+    from pipeline.api import fastpath
+
+    queries = [{"q": "desalination plant"}, {"q": "محطة تحلية المياه", "lang": "ar"}, {"q": "water", "lang": "en", "limit": 3},
+               {"q": "water", "offset": 2, "limit": 2}, {"q": "water", "since": "2025-03-01"},
+               {"q": "water", "until": "2025-03-02", "since": "2025-01-01"}, {"q": "water", "since": "2025-03-01T10:00"},
+               {"q": "water", "since": "2025-02-30"}, {"q": "water", "lang": "xx"}, {"q": "water", "lang": ""},
+               {"q": ""}, {"q": "x" * 2001}, {"q": "water", "limit": 0}, {"q": "water", "limit": 101},
+               {"q": "water", "offset": 900}, {"q": "water", "limit": "07"}, {"q": "water", "outlet": "bad outlet"},
+               {"q": "water", "outlet": "news.example"}, {}, {"q": "\"unbalanced"}, {"q": "water", "other": "1"}]
+
+    def answers(url: str) -> list:
+        with httpx.Client(base_url=url) as c:
+            out = []
+            for q in queries:
+                r = c.get("/search", params=q)
+                out.append((tuple(sorted(q.items())), r.status_code, r.content, r.headers.get("etag"),
+                            r.headers.get("cache-control"), r.headers.get("content-type")))
+                if r.status_code == 200:  # a revalidation answers 304 both ways
+                    again = c.get("/search", params=q, headers={"If-None-Match": r.headers["etag"]})
+                    out.append(("304", again.status_code, again.content, again.headers.get("etag")))
+            r = c.get("/search?q=a&q=b")
+            out.append(("repeated", r.status_code, r.content))
+            return out
+
+    with Server(warehouse) as url:
+        fast = answers(url)
+    original = fastpath.parse_search
+    fastpath.parse_search = lambda scope, languages: None
+    try:
+        with Server(warehouse) as url:
+            slow = answers(url)
+    finally:
+        fastpath.parse_search = original
+    assert fast == slow
+    assert {row[1] for row in fast} == {200, 304, 422}
+    assert any(row[1] == 200 and b'"results":[{' in row[2] for row in fast)
+
+
+def test_parse_search_only_takes_what_it_can_answer_exactly():
+    from datetime import datetime
+
+    from pipeline.api.fastpath import parse_search
+
+    def scope(query: bytes, path: str = "/search", method: str = "GET") -> dict:
+        return {"type": "http", "method": method, "path": path, "query_string": query, "headers": []}
+
+    langs = ("en", "ar")
+    assert parse_search(scope(b"q=water"), langs) == {"q": "water", "lang": None, "outlet": None, "since": None,
+                                                       "until": None, "limit": 10, "offset": 0}
+    got = parse_search(scope(b"q=%D9%85%D9%8A%D8%A7%D9%87&lang=ar&since=2025-03-01&limit=5&offset=10&x=1"), langs)
+    assert got == {"q": "مياه", "lang": "ar", "outlet": None, "since": datetime(2025, 3, 1), "until": None,
+                   "limit": 5, "offset": 10}
+    for query, path, method in [(b"q=", "/search", "GET"), (b"lang=en", "/search", "GET"), (b"q=a&lang=fr", "/search", "GET"),
+                                (b"q=a&q=b", "/search", "GET"), (b"q=a&limit=0", "/search", "GET"),
+                                (b"q=a&limit=101", "/search", "GET"), (b"q=a&offset=900", "/search", "GET"),
+                                (b"q=a&limit=%D9%A3", "/search", "GET"), (b"q=a&since=2025-3-1", "/search", "GET"),
+                                (b"q=a&since=2025-02-30", "/search", "GET"), (b"q=a&until=2025-03-01T00:00", "/search", "GET"),
+                                (b"q=a&outlet=a%20b", "/search", "GET"), (b"q=a&outlet=", "/search", "GET"),
+                                (b"q=a", "/search/", "GET"), (b"q=a", "/search", "POST")]:
+        assert parse_search(scope(query, path, method), langs) is None, (query, path, method)
+
+
 def test_stories_and_articles(base):
     t = next(r for r in ROWS.values() if r["kind"] == "translation")
     with httpx.Client(base_url=base) as c:

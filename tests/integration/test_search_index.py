@@ -330,3 +330,51 @@ def test_a_taken_down_article_leaves_search_before_the_rebuild(tmp_path, monkeyp
         sync_mod.sync(be, settings)
     assert hit.article_id not in {h.article_id for h in search(settings, hit.title, limit=50)}
     assert _count(settings, hit.article_id) == 0
+
+
+def test_filters_give_exactly_the_filtered_ranking_whichever_way_the_engine_takes(tmp_path, monkeypatch):
+    """A language filter searches that language's field alone, and a date range first
+    filters the pruned union's best (falling back to the filtered query when too few are in
+    range): each must give exactly the unfiltered ranking with the other rows left out."""
+    from datetime import timedelta
+
+    from bench.warehouse_synth import T0
+    from pipeline.search.index import Reader
+
+    settings = _duck(tmp_path)
+    _lake(settings)
+    load_warehouse(settings, run_ts=RUN_TS)
+    forget_readers()
+    took = []
+    top = Reader._top
+
+    def spy(self, query, limit, collapse, when=None):
+        got = top(self, query, limit, collapse, when)
+        took.append("post-filter" if when is not None and got is not None else
+                    "fallback" if when is not None else "query")
+        return got
+
+    monkeypatch.setattr(Reader, "_top", spy)
+    every = {q: search(settings, q, limit=1000) for q in QUERIES}
+    assert all(every.values())
+    late = T0 + timedelta(days=9)  # the last hours of the articles: few in range
+    cases = [({"language": "en"}, lambda h: h.language == "en"),
+             ({"language": "ar"}, lambda h: h.language == "ar"),
+             ({"language": "fr"}, lambda h: False),
+             ({"since": T0 + timedelta(days=1)}, lambda h: h.published_at >= T0 + timedelta(days=1)),
+             ({"until": T0 + timedelta(days=8)}, lambda h: h.published_at < T0 + timedelta(days=8)),
+             ({"since": late}, lambda h: h.published_at >= late),
+             ({"since": T0 + timedelta(days=2), "until": T0 + timedelta(days=3)},
+              lambda h: T0 + timedelta(days=2) <= h.published_at < T0 + timedelta(days=3))]
+    for kw, keep in cases:
+        for q in QUERIES:
+            want = [(h.article_id, h.score) for h in every[q] if keep(h)][:7]
+            assert [(h.article_id, h.score) for h in search(settings, q, limit=7, **kw)] == want, (q, kw)
+            collapsed = [(h.article_id, h.score) for h in search(settings, q, limit=5, collapse=True, **kw)]
+            stories, best = set(), []
+            for h in every[q]:
+                if keep(h) and (h.story_id or h.article_id) not in stories:
+                    stories.add(h.story_id or h.article_id)
+                    best.append((h.article_id, h.score))
+            assert collapsed == best[:5], (q, kw, "collapse")
+    assert {"post-filter", "fallback", "query"} <= set(took)

@@ -3,7 +3,7 @@
 One document per article: ``article_id`` and ``story_id`` (stored, exact terms: an upsert
 deletes by ``article_id``), ``lang`` and ``outlet`` (exact terms, filters), ``published``
 (a date, range filters and the tie-break), ``hit`` (stored only: what a search hit shows,
-title, URL, outlet, language, date and the body its snippet comes from, as JSON), and the
+title, URL, outlet, language, date and the body its snippet comes from: ``hit_bytes``), and the
 analysed text in the field of its language group (``t_en``, ``t_ar``, ``t_other``: whitespace-tokenized, since
 :mod:`pipeline.search.analysis` did the analysis).  A query searches each group's field with
 that group's analysis of the query words (any term may match, BM25 sums them), so an
@@ -51,7 +51,7 @@ class EngineHit:
     story_id: str | None
     score: float
     published: int | None  # epoch seconds
-    stored: bytes | None = None  # the ``hit`` field: JSON of what a hit shows (``hit_fields``)
+    stored: bytes | None = None  # the ``hit`` field: what a hit shows (``hit_fields`` reads it)
 
 
 @dataclass

@@ -306,7 +306,7 @@ def engine_rows(start: int, n: int, words: dict, rng: np.random.Generator, body_
 def engine_only(n: int, batch: int, words: dict, rng: np.random.Generator, qs: list[dict], root: Path) -> dict:
     """Index ``n`` synthetic articles straight into a search index; engine latency and size."""
     from pipeline.search.analysis import analyze_many, make_pool, workers
-    from pipeline.search.index import open_writer
+    from pipeline.search.index import hit_rows, open_writer
 
     path = root / "engine.search"
     pool = make_pool(workers(0))
@@ -318,7 +318,7 @@ def engine_only(n: int, batch: int, words: dict, rng: np.random.Generator, qs: l
             rows = engine_rows(start, min(batch, n - start), words, rng)
             gen_s += time.perf_counter() - g0
             raw += sum(len(r["title"].encode()) + len(r["body_text"].encode()) for r in rows)
-            w.upsert(rows, analyze_many([(r["language"], r["title"], r["body_text"]) for r in rows], pool))
+            w.upsert(rows, analyze_many([(r["language"], r["title"], r["body_text"]) for r in rows], pool), hit_rows(rows))
             print(f"  indexed {start + len(rows):,}", end="\r", flush=True)
         w.commit({"engine-only"})
     if pool is not None:

@@ -42,6 +42,8 @@ from pipeline.search.index import (
     SCHEMA_VERSION,
     IndexWriter,
     SearchIndexError,
+    hit_records,
+    hit_rows,
     open_writer,
     read_meta,
 )
@@ -130,7 +132,7 @@ class Prepared:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pool: Executor | None = None
-        self.batches: dict[str, tuple[list[dict], Any]] = {}
+        self.batches: dict[str, tuple[list[dict], Any, list[bytes]]] = {}
 
     def add(self, batch_id: str, table: pa.Table) -> None:
         """Start analysing one lake batch (as the warehouse will hold it: one row per id)."""
@@ -138,19 +140,19 @@ class Prepared:
             self.pool = make_pool(workers(self.settings.search_workers))
         import pyarrow.compute as pc
 
-        names = ("article_id", "language", "source_domain", "url", "published_at", "title", "body_text")
+        names = ("article_id", "language", "source_domain", "title", "body_text")
         cols = {c: table[c].to_pylist() for c in names}
         seconds = pc.cast(table["published_at"], pa.timestamp("s", tz="UTC"), safe=False)
         cols["published_s"] = pc.cast(seconds, pa.int64()).to_pylist()
-        keys = (*names, "published_s")
+        keys = ("article_id", "language", "source_domain", "published_s")
         rows = [dict(zip(keys, values, strict=True)) for values in zip(*(cols[k] for k in keys), strict=True)]
         texts = list(zip(cols["language"], cols["title"], cols["body_text"], strict=True))
-        self.batches[batch_id] = (rows, _Ahead(self.pool).submit_texts(texts))
+        self.batches[batch_id] = (rows, _Ahead(self.pool).submit_texts(texts), hit_records(table))
 
     def discard(self, batch_id: str) -> None:
         self.batches.pop(batch_id, None)
 
-    def take(self, be: Any, batch_id: str) -> tuple[list[dict], Any] | None:
+    def take(self, be: Any, batch_id: str) -> tuple[list[dict], Any, list[bytes]] | None:
         got = self.batches.pop(batch_id, None)
         if got is None:
             return None
@@ -166,23 +168,26 @@ class Prepared:
             self.pool = None
 
 
-def _write_units(w: IndexWriter, units: Iterator[tuple[list[dict], Any]]) -> int:
-    """Upsert (rows, pending analysis) units in order, each once its analysis is done."""
+Unit = tuple[list[dict], Any, list[bytes]]  # rows, their pending analysis, their stored hits
+
+
+def _write_units(w: IndexWriter, units: Iterator[Unit]) -> int:
+    """Upsert units in order, each once its analysis is done."""
     n = 0
-    for rows, pending in units:
-        w.upsert(rows, _Ahead.result(pending))
+    for rows, pending, hits in units:
+        w.upsert(rows, _Ahead.result(pending), hits)
         n += len(rows)
     return n
 
 
-def _read_ahead(rows_iter: Iterator[list[dict]], pool: Executor | None) -> Iterator[tuple[list[dict], Any]]:
+def _read_ahead(rows_iter: Iterator[list[dict]], pool: Executor | None) -> Iterator[Unit]:
     """Rows read from the warehouse, their analysis submitted one unit ahead of the writer."""
     ahead = _Ahead(pool)
     pending = None
     for rows in rows_iter:
         if not rows:
             continue
-        nxt = (rows, ahead.submit(rows))
+        nxt = (rows, ahead.submit(rows), hit_rows(rows))
         if pending is not None:
             yield pending
         pending = nxt
@@ -238,7 +243,7 @@ def sync(be: Any, settings: Settings, *, path: Path | None = None, prepared: Pre
                     report.restories += len(rows)
                     yield rows
 
-            def units() -> Iterator[tuple[list[dict], Any]]:
+            def units() -> Iterator[Unit]:
                 for b in missing:  # the load's own batches first, in load order
                     got = prepared.take(be, b) if prepared is not None else None
                     if got is not None:

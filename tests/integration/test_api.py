@@ -159,12 +159,28 @@ def test_etag_cache_control_errors_and_docs(base):
         assert {"/articles/{article_id}/related", "/search", "/stories/{story_id}", "/healthz"} <= set(paths)
 
 
+def _fast_and_slow(warehouse, parser: str, off, answers) -> tuple[list, list]:
+    """``answers(url)`` from a server, then from one whose fast path ``parser`` takes nothing
+    (so FastAPI's route answers everything)."""
+    from pipeline.api import fastpath
+
+    with Server(warehouse) as url:
+        fast = answers(url)
+    original = getattr(fastpath, parser)
+    setattr(fastpath, parser, off)
+    try:
+        with Server(warehouse) as url:
+            slow = answers(url)
+    finally:
+        setattr(fastpath, parser, original)
+    return fast, slow
+
+
 def test_the_fast_path_answers_exactly_as_the_fastapi_route(warehouse):
     """The plain-ASGI hot path must be invisible: same bytes, status and headers as the
     FastAPI route (reached here by switching the fast path off)."""
     import json
 
-    from pipeline.api import fastpath
     from pipeline.api.snapshot import Snapshot
 
     snap = Snapshot.load(warehouse)
@@ -185,15 +201,7 @@ def test_the_fast_path_answers_exactly_as_the_fastapi_route(warehouse):
                                 r.headers.get("etag"), r.headers.get("cache-control"), r.headers.get("content-type")))
             return out
 
-    with Server(warehouse) as url:
-        fast = answers(url)
-    original = fastpath.parse_related
-    fastpath.parse_related = lambda scope: None
-    try:
-        with Server(warehouse) as url:
-            slow = answers(url)
-    finally:
-        fastpath.parse_related = original
+    fast, slow = _fast_and_slow(warehouse, "parse_related", lambda scope: None, answers)
     assert fast == slow
     assert {row[2] for row in fast} == {200, 404, 422}
 
@@ -219,7 +227,6 @@ def test_the_search_fast_path_answers_exactly_as_the_fastapi_route(warehouse):
     """Valid searches are answered in plain ASGI on the worker's search thread; the bytes,
     statuses and headers must be those of the FastAPI route (reached by switching it off),
     and whatever the fast path does not take (errors, other date forms) reaches the route."""
-    from pipeline.api import fastpath
 
     queries = [{"q": "desalination plant"}, {"q": "محطة تحلية المياه", "lang": "ar"}, {"q": "water", "lang": "en", "limit": 3},
                {"q": "water", "offset": 2, "limit": 2}, {"q": "water", "since": "2025-03-01"},
@@ -243,15 +250,7 @@ def test_the_search_fast_path_answers_exactly_as_the_fastapi_route(warehouse):
             out.append(("repeated", r.status_code, r.content))
             return out
 
-    with Server(warehouse) as url:
-        fast = answers(url)
-    original = fastpath.parse_search
-    fastpath.parse_search = lambda scope, languages: None
-    try:
-        with Server(warehouse) as url:
-            slow = answers(url)
-    finally:
-        fastpath.parse_search = original
+    fast, slow = _fast_and_slow(warehouse, "parse_search", lambda scope, languages: None, answers)
     assert fast == slow
     assert {row[1] for row in fast} == {200, 304, 422}
     assert any(row[1] == 200 and b'"results":[{' in row[2] for row in fast)

@@ -352,6 +352,21 @@ class Reader:
         query = clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
         return self._top(query, limit, collapse)
 
+    def stored(self, article_ids: list[str]) -> dict[str, bytes]:
+        """The stored ``hit`` record of each of ``article_ids`` the index holds."""
+        from tantivy import Occur, Query
+
+        if not article_ids:
+            return {}
+        searcher = self.index.searcher()
+        query = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, "article_id", a))
+                                     for a in dict.fromkeys(article_ids)])
+        out = {}
+        for _, addr in searcher.search(query, len(article_ids), count=False).hits:
+            d = searcher.doc(addr)
+            out[d.get_first("article_id")] = d.get_first("hit")
+        return out
+
     def _top(self, query: Any, limit: int, collapse: bool,
              when: tuple[int | None, int | None] | None = None) -> list[EngineHit] | None:
         """The first ``limit`` hits by (score, newest, article id).  The engine ranks by

@@ -225,9 +225,16 @@ def search(
     members: dict[str, list[dict]] = {}
     story_ids = sorted({r["story_id"] for r, _ in ranked if r["story_id"]})
     if expand and story_ids:
-        with _reader(settings) as be:
-            for m in be.query_keys("story_members", "story_ids", story_ids):
-                members.setdefault(m["story_id"], []).append(m)
+        with _reader(settings) as be:  # the members (current stories), in order; their hits from the index
+            order = be.query_keys("story_members", "story_ids", story_ids)
+            stored = engine.stored([m["article_id"] for m in order])
+            lagging = [m["article_id"] for m in order if m["article_id"] not in stored]  # loaded, not yet indexed
+            rows = {r["article_id"]: r for r in be.query_keys("search_rows_ids", "ids", lagging)} if lagging else {}
+        for m in order:
+            aid = m["article_id"]
+            row = {**hit_fields(stored[aid]), "article_id": aid} if aid in stored else rows.get(aid)
+            if row is not None:
+                members.setdefault(m["story_id"], []).append({**row, "story_id": m["story_id"]})
 
     def hit(r: dict, score: float, via: str | None) -> SearchHit:
         return SearchHit(r["article_id"], r["title"], r["url"], r["source_domain"], r["language"],

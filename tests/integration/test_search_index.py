@@ -378,3 +378,30 @@ def test_filters_give_exactly_the_filtered_ranking_whichever_way_the_engine_take
                     best.append((h.article_id, h.score))
             assert collapsed == best[:5], (q, kw, "collapse")
     assert {"post-filter", "fallback", "query"} <= set(took)
+
+
+def test_story_expansion_shows_members_from_the_index_and_the_warehouse_alike(tmp_path):
+    """Expansion lists each story's members from the warehouse (current stories, canonical
+    first) and shows them from the index's stored hits; a member the index does not hold yet
+    (a load between its warehouse and index commits) is shown from its warehouse row, the same."""
+    from pipeline.search.index import open_writer
+
+    settings = _duck(tmp_path)
+    _lake(settings)
+    load_warehouse(settings, run_ts=RUN_TS)
+    forget_readers()
+
+    def shown(q: str) -> list:
+        return [(h.article_id, h.matched_via, h.title, h.url, h.snippet, h.published_at, h.story_id, h.language,
+                 h.source_domain) for h in search(settings, q, limit=10, expand=True)]
+
+    before = {q: shown(q) for q in QUERIES}
+    via = [h for hits in before.values() for h in hits if h[1]]
+    assert via, "no story member came in through expansion"
+    gone = via[0][0]
+    with open_writer(index_path(settings)) as w:
+        w.writer.delete_documents_by_term("article_id", gone)
+        w.commit(set())
+    forget_readers()
+    assert _count(settings, gone) == 0
+    assert {q: shown(q) for q in QUERIES} == before

@@ -306,7 +306,8 @@ def engine_rows(start: int, n: int, words: dict, rng: np.random.Generator, body_
 def engine_only(n: int, batch: int, words: dict, rng: np.random.Generator, qs: list[dict], root: Path) -> dict:
     """Index ``n`` synthetic articles straight into a search index; engine latency and size."""
     from pipeline.search.analysis import analyze_many, make_pool, workers
-    from pipeline.search.index import hit_rows, open_writer
+    from pipeline.search.hits import hit_rows
+    from pipeline.search.index import open_writer
 
     path = root / "engine.search"
     pool = make_pool(workers(0))

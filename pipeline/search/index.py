@@ -3,7 +3,7 @@
 One document per article: ``article_id`` and ``story_id`` (stored, exact terms: an upsert
 deletes by ``article_id``), ``lang`` and ``outlet`` (exact terms, filters), ``published``
 (a date, range filters and the tie-break), ``hit`` (stored only: what a search hit shows,
-title, URL, outlet, language, date and the body its snippet comes from: ``hit_records``), and the
+title, URL, outlet, language, date and the body its snippet comes from: :mod:`pipeline.search.hits`), and the
 analysed text in the field of its language group (``t_en``, ``t_ar``, ``t_other``: whitespace-tokenized, since
 :mod:`pipeline.search.analysis` did the analysis).  A query searches each group's field with
 that group's analysis of the query words (any term may match, BM25 sums them), so an
@@ -22,12 +22,11 @@ import contextlib
 import fcntl
 import json
 import os
-import struct
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,55 +74,6 @@ class IndexMeta:
         d = json.loads(text)
         return cls(set(d.get("held") or ()), int(d.get("version") or 0), d.get("analysis") or "?",
                    int(d.get("schema") or 0), d.get("committed_at"), set(d.get("purged") or ()))
-
-
-_HIT = ("title", "url", "source_domain", "language", "body_text")
-_HIT_HEAD = struct.Struct("<q5i")  # published_at (epoch microseconds), then each field's length in characters
-_NO_DATE = -(2**63)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-HIT_COLUMNS = (*_HIT, "published_at")
-
-
-def hit_records(table: Any) -> list[bytes]:
-    """The stored ``hit`` field of each row of an Arrow table with ``HIT_COLUMNS`` (naive
-    dates are UTC, as everywhere in newsflow): a fixed header and one UTF-8 run, not JSON.
-    Built column-wise in Arrow: per row in Python (JSON, then a struct and a join) it cost
-    10-25 us a document in the load's main process, a fifth of a load's time."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    head = np.empty(table.num_rows, dtype=np.dtype([("t", "<i8")] + [(f"n{i}", "<i4") for i in range(len(_HIT))]))
-    when = pc.cast(table["published_at"], pa.timestamp("us", tz="UTC"))
-    head["t"] = pc.cast(when, pa.int64()).fill_null(_NO_DATE).to_numpy()
-    texts = []
-    for i, name in enumerate(_HIT):
-        col = pc.cast(table[name], pa.string())
-        head[f"n{i}"] = pc.utf8_length(col).fill_null(-1).to_numpy()
-        texts.append(pc.cast(col.fill_null(""), pa.binary()))
-    heads = pa.FixedSizeBinaryArray.from_buffers(pa.binary(_HIT_HEAD.size), len(head), [None, pa.py_buffer(head)])
-    return pc.binary_join_element_wise(pc.cast(heads, pa.binary()), *texts, b"").to_pylist()
-
-
-def hit_rows(rows: list[dict[str, Any]]) -> list[bytes]:
-    """``hit_records`` of warehouse rows (dicts with ``HIT_COLUMNS``)."""
-    import pyarrow as pa
-
-    schema = pa.schema([(c, pa.string()) for c in _HIT] + [("published_at", pa.timestamp("us", tz="UTC"))])
-    return hit_records(pa.Table.from_pylist(rows, schema=schema))
-
-
-def hit_fields(stored: bytes) -> dict[str, Any]:
-    """A ``hit_records`` record read back (``published_at`` an aware UTC datetime)."""
-    micro, *lengths = _HIT_HEAD.unpack_from(stored)
-    text = stored[_HIT_HEAD.size:].decode("utf-8", "surrogatepass")
-    out: dict[str, Any] = {"published_at": None if micro == _NO_DATE else _EPOCH + micro * _MICRO}
-    pos = 0
-    for key, n in zip(_HIT, lengths, strict=True):
-        out[key] = None if n < 0 else text[pos:pos + n]
-        pos += max(n, 0)
-    return out
 
 
 def build_schema():
@@ -193,7 +143,7 @@ class IndexWriter:
     def upsert(self, rows: list[dict[str, Any]], texts: list[str], hits: list[bytes]) -> None:
         """Add or replace the documents of ``rows`` (article_id, story_id, language,
         source_domain, published_s: epoch seconds) with their analysed ``texts`` and stored
-        ``hits`` (``hit_records``)."""
+        ``hits`` (:mod:`pipeline.search.hits`)."""
         import tantivy
 
         add, delete = self.writer.add_document, self.writer.delete_documents_by_term

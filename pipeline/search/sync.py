@@ -38,12 +38,11 @@ from pipeline.search.analysis import (
     make_pool,
     workers,
 )
+from pipeline.search.hits import hit_records, hit_rows
 from pipeline.search.index import (
     SCHEMA_VERSION,
     IndexWriter,
     SearchIndexError,
-    hit_records,
-    hit_rows,
     open_writer,
     read_meta,
 )

@@ -219,7 +219,7 @@ def search(
         return []
     # what a hit shows is stored in the index beside its terms (kept current with the
     # warehouse by pipeline.search.sync): no warehouse read for a plain search
-    from pipeline.search.index import hit_fields
+    from pipeline.search.hits import hit_fields
 
     ranked = [({**hit_fields(h.stored), "article_id": h.article_id, "story_id": h.story_id}, h.score) for h in found]
     members: dict[str, list[dict]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from datetime import UTC, datetime, timedelta, timezone
 
-from pipeline.search.index import hit_fields, hit_rows
+from pipeline.search.hits import hit_fields, hit_rows
 
 ROWS = [
     {"title": "Harbour budget", "url": "https://news.example/a", "source_domain": "news.example", "language": "en",

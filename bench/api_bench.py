@@ -275,6 +275,8 @@ def main() -> None:
     p.add_argument("--search", action=argparse.BooleanOptionalAction, default=True,
                    help="also index the articles and load GET /search (issue 15: p99 < 50 ms at 1M)")
     p.add_argument("--queries", type=int, default=1000, help="distinct search queries")
+    p.add_argument("--search-only", action="store_true",
+                   help="only the GET /search run (alternate with --code for a before/after)")
     p.add_argument("--code", help="serve from this source tree instead (a baseline checkout)")
     p.add_argument("--workdir")
     p.add_argument("--load-gen", action="store_true")
@@ -326,6 +328,12 @@ def bench(args: argparse.Namespace) -> None:
         docs = build_search_index(wh)
         search_file.write_text(json.dumps(search_paths(args.queries)))
         print(f"search index: {docs:,} documents through `reindex` in {time.perf_counter() - t:.1f} s", flush=True)
+
+    if args.search_only and args.search:
+        searched = search_run(args, env, work, search_file)
+        print(line(f"search c={args.concurrency}, {args.queries} ar/en queries, serving from {args.code or ROOT}",
+                   searched) + f"; load average {os.getloadavg()[0]:.2f}")
+        return
 
     port = free_port()
     t = time.perf_counter()

@@ -67,10 +67,18 @@ def _tables(n: int = 400, seed: int = 5) -> tuple[pa.Table, pa.Table, pa.Table]:
     return arts, lists, aliases
 
 
-def test_the_mapped_snapshot_answers_byte_for_byte_like_the_in_memory_one(tmp_path):
+@pytest.mark.parametrize("after", [False, True])
+def test_the_mapped_snapshot_answers_byte_for_byte_like_the_in_memory_one(tmp_path, after):
+    """``after``: built from the version it replaces (whose keys it reuses), with articles,
+    stories and aliases added and gone since."""
     arts, lists, aliases = _tables()
+    previous = None
+    if after:
+        old, old_lists, _ = _tables(300, seed=9)
+        previous = write_version(tmp_path, "v0", old, old_lists, pa.table({"alias": ["old1", "x"], "story_id": ["a", "b"]}))
+        publish(tmp_path, previous)
     ref = Snapshot.build("v1", arts, lists, 0.5, aliases)
-    publish(tmp_path, write_version(tmp_path, "v1", arts, lists, aliases, floor=0.5))
+    publish(tmp_path, write_version(tmp_path, "v1", arts, lists, aliases, floor=0.5, previous=previous))
     snap = MappedSnapshot.open_current(tmp_path)
     assert snap.version == "v1" and len(snap) == arts.num_rows
     for aid in arts["article_id"].to_pylist():

@@ -65,7 +65,7 @@ def _keys(values: pa.Array, known: Known | None = None) -> np.ndarray:
     out = np.zeros(len(values), dtype=np.uint64)
     missing = np.arange(len(values))
     if known is not None and len(values) and len(known[0]):
-        at = pc.index_in(values, value_set=known[0])
+        at = pc.index_in(values if values.type == known[0].type else values.cast(known[0].type), value_set=known[0])
         found = pc.is_valid(at).to_numpy(zero_copy_only=False)
         out[found] = known[1][at.drop_null().to_numpy()]
         missing = np.flatnonzero(~found)

@@ -54,7 +54,7 @@ def _plain(values: pa.Array) -> bool:
 def json_literals(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Each text as a JSON string literal (``ensure_ascii=False``), a null as ``null``."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if pa.types.is_large_string(values.type) or pa.types.is_null(values.type):
+    if not pa.types.is_string(values.type):  # large, view or all-null columns: the kernels below take string
         values = values.cast(pa.string())
     escaped, odd = values, np.zeros(0, dtype=np.int64)
     if not _plain(values):
@@ -76,7 +76,8 @@ def iso_texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     from pipeline.api.snapshot import _iso
 
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or pa.types.is_null(values.type):
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or pa.types.is_null(values.type) \
+            or pa.types.is_string_view(values.type):
         return values.cast(pa.string())
     if not pa.types.is_timestamp(values.type) or values.type.unit == "ns":
         return pa.array([_iso(v) for v in values.to_pylist()], pa.string())

@@ -22,7 +22,8 @@ def test_json_literals_are_encode_basestring(many):
     values = AWKWARD * (50 if many else 1) + ["x"] * (0 if many else 500)
     got = json_literals(pa.chunked_array([pa.array(values[:7], pa.string()), pa.array(values[7:], pa.string())]))
     assert got.to_pylist() == [encode_basestring(v) if v is not None else "null" for v in values]
-    assert json_literals(pa.array(values, pa.large_string())).to_pylist() == got.to_pylist()
+    for other in (pa.large_string(), pa.string_view()):
+        assert json_literals(pa.array(values, other)).to_pylist() == got.to_pylist()
 
 
 def test_json_literals_of_plain_and_all_null_columns():

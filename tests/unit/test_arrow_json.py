@@ -23,7 +23,12 @@ def test_json_literals_are_encode_basestring(many):
     got = json_literals(pa.chunked_array([pa.array(values[:7], pa.string()), pa.array(values[7:], pa.string())]))
     assert got.to_pylist() == [encode_basestring(v) if v is not None else "null" for v in values]
     for other in (pa.large_string(), pa.string_view()):
-        assert json_literals(pa.array(values, other)).to_pylist() == got.to_pylist()
+        try:
+            column = pa.array(values, other)
+            column.cast(pa.string())
+        except pa.ArrowNotImplementedError:  # older pyarrow (the dependency floor): no such column to meet
+            continue
+        assert json_literals(column).to_pylist() == got.to_pylist()
 
 
 def test_json_literals_of_plain_and_all_null_columns():

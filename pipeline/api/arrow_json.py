@@ -29,16 +29,11 @@ def _patch(out: pa.Array, rows: np.ndarray, values: list[str | None]) -> pa.Arra
     """``out`` with ``rows`` replaced by ``values`` (the few the kernels do not write)."""
     if not len(rows):
         return out
-    patched = out.to_pylist() if len(rows) * 20 > len(out) else None
-    if patched is None:
-        mask = np.zeros(len(out), dtype=bool)
-        mask[rows] = True
-        filler = np.empty(len(out), dtype=object)
-        filler[rows] = values
-        return pc.if_else(pa.array(mask), pa.array(filler, out.type), out)
-    for r, v in zip(rows.tolist(), values, strict=True):
-        patched[r] = v
-    return pa.array(patched, out.type)
+    mask = np.zeros(len(out), dtype=bool)
+    mask[rows] = True
+    filler = np.empty(len(out), dtype=object)
+    filler[rows] = values
+    return pc.if_else(pa.array(mask), pa.array(filler, out.type), out)
 
 
 def _plain(values: pa.Array) -> bool:

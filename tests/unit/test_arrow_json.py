@@ -17,7 +17,7 @@ AWKWARD = ["", "plain", 'say "hi"', "back\\slash", "line\nbreak\r\n", "tab\tbell
            "\x1f unit sep", "\u2028 line sep \u2029", "مرحبا «بالعالم»", "emoji 🙂", "\\\"\\", None, "\x7f del"]
 
 
-@pytest.mark.parametrize("many", [False, True])  # few odd rows patched one way, many another
+@pytest.mark.parametrize("many", [False, True])  # a few odd rows among plain ones, or odd rows only
 def test_json_literals_are_encode_basestring(many):
     values = AWKWARD * (50 if many else 1) + ["x"] * (0 if many else 500)
     got = json_literals(pa.chunked_array([pa.array(values[:7], pa.string()), pa.array(values[7:], pa.string())]))

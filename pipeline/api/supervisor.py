@@ -67,7 +67,10 @@ def _worker(app_factory: str, settings: Settings | None, host: str, port: int, l
             if self.started:
                 started.put(os.getpid())
 
-    config = uvicorn.Config(app, log_level=log_level, access_log=False)
+    from pipeline.api.coalesce import protocol_class
+
+    # one send per response (pipeline.api.coalesce); no WebSocket routes, so no upgrades
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, http=protocol_class(), ws="none")
     Server(config).run(sockets=[sock])
 
 

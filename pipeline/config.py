@@ -34,7 +34,7 @@ _POSITIVE = {"fetch_timeout", "max_feed_bytes", "max_page_bytes", "fetch_concurr
              "s3_max_attempts", "s3_timeout", "park_after"}
 _NON_NEGATIVE = {"max_redirects", "host_min_delay", "poll_min_interval", "backoff_base", "backoff_max",
                  "backoff_jitter", "warehouse_reader_idle_seconds", "warehouse_reader_threads",
-                 "api_cache_seconds", "api_max_age", "dedup_window_days", "min_text_chars", "search_workers", "search_pull_seconds"}
+                 "api_cache_seconds", "api_build_idle_seconds", "api_max_age", "dedup_window_days", "min_text_chars", "search_workers", "search_pull_seconds"}
 _CHOICES = {"related_index": ("hnsw", "exact"), "api_snapshot_builder": ("inline", "external")}
 
 
@@ -185,6 +185,9 @@ class Settings:
     # ``newsflow serve`` supervisor's builder process; its workers only map).
     api_snapshot_dir: str | None = None
     api_snapshot_builder: str = "inline"
+    # seconds a ``newsflow serve`` snapshot build runs at idle CPU priority (only on time the
+    # workers leave unused) before it goes on at nice 10; 0: nice 10 from the start
+    api_build_idle_seconds: float = 300.0
 
     # API
     api_keys: tuple[str, ...] = ()

@@ -125,3 +125,17 @@ def test_an_unprivileged_builder_restarts_a_starved_build_at_nice(monkeypatch):
     monkeypatch.setattr(supervisor, "ordinary_priority", refuse)
     assert supervisor._run_build(Ctx(), Settings.load(api_build_idle_seconds=0.01)) == 0
     assert made == [{"idle": 0.01, "terminated": True}, {"idle": 0, "terminated": False}]
+
+
+@pytest.mark.parametrize(("idle_seconds", "policy"), [(300.0, "SCHED_IDLE"), (0, "SCHED_OTHER")])
+def test_a_build_sets_its_priority_before_it_starts(monkeypatch, idle_seconds, policy):
+    from pipeline.api import snapfiles, supervisor
+    from pipeline.config import Settings
+
+    seen: list[int] = []
+    monkeypatch.setattr(snapfiles, "refresh", lambda settings: seen.append(os.sched_getscheduler(0)))
+    # on a thread of its own: the policy is per thread, and this one ends with the build
+    t = threading.Thread(target=supervisor._build_once, args=(Settings.load(api_build_idle_seconds=idle_seconds),))
+    t.start()
+    t.join(30)
+    assert seen == [getattr(os, policy)]

@@ -407,7 +407,8 @@ def bench(args: argparse.Namespace) -> None:
         tserver.terminate()
         tserver.wait(timeout=60)
 
-    print(line(f"related c={args.concurrency}, {args.workers} workers, {args.articles:,} articles", steady))
+    print(line(f"related c={args.concurrency}, {args.workers} workers, {args.articles:,} articles "
+               "(target p99 < 10 ms, also while publishing)", steady))
     print(line("trivial ASGI app, same layout", triv) + f"; related/trivial = {steady['rps'] / triv['rps']:.2f}")
     if searched is not None:
         print(line(f"search c={args.concurrency}, {args.queries} ar/en queries (target p99 < 50 ms)", searched))

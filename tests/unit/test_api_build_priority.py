@@ -139,3 +139,18 @@ def test_a_build_sets_its_priority_before_it_starts(monkeypatch, idle_seconds, p
     t.start()
     t.join(30)
     assert seen == [getattr(os, policy)]
+
+
+def test_a_sandbox_that_refuses_idle_priority_still_builds(monkeypatch):
+    from pipeline.api import snapfiles, supervisor
+    from pipeline.config import Settings
+
+    def refuse(*args) -> None:  # noqa: ANN002
+        raise PermissionError(1, "Operation not permitted")
+
+    built: list[bool] = []
+    monkeypatch.setattr(os, "sched_setscheduler", refuse)
+    monkeypatch.setattr(snapfiles, "refresh", lambda settings: built.append(True))
+    assert supervisor.idle_priority() is False
+    supervisor._build_once(Settings.load())
+    assert built == [True]

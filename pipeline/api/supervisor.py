@@ -138,8 +138,9 @@ def _run_build(ctx: Any, settings: Settings) -> int | None:
                 p.terminate()
                 p.join()
                 return _run_build(ctx, settings.replace(api_build_idle_seconds=0))
-            log.warning("api snapshot build still running after %.0f s at idle priority; %d threads moved to nice %d",
-                        settings.api_build_idle_seconds, moved, BUILDER_NICE)
+            if moved:  # none when the build could not go idle in the first place (a sandbox)
+                log.warning("api snapshot build still running after %.0f s at idle priority; %d threads moved to "
+                            "nice %d", settings.api_build_idle_seconds, moved, BUILDER_NICE)
     p.join()
     return p.exitcode
 

@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipeline.dedup.align import longest_increasing as _longest_increasing  # noqa: E402
 from pipeline.dedup.encoder import get_encoder  # noqa: E402
-from pipeline.dedup.verify import longest_increasing as _longest_increasing  # noqa: E402
 from pipeline.extract.textnorm import sentences  # noqa: E402
 
 NTREX = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "parallel" / "ntrex-dev"

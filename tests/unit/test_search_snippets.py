@@ -20,3 +20,12 @@ def test_query_order_decides_and_no_match_gives_the_start():
     assert "Rain fell" in _snippet(body, prepare_query("rain minister"))
     assert _snippet("Short body.", ["absent"]) == "Short body."
     assert _snippet("x " * 200, ["absent"]).endswith("…")
+
+
+def test_the_window_starts_at_the_matched_word_whatever_whitespace_comes_before():
+    # runs of Unicode spaces, newlines and a leading space: the word count before the match
+    # must land on the matched word itself in the original text
+    lead = "\u00a0 one\u2003\u3000two\n\n three\x1cfour  " * 20
+    body = lead + "Harbour works resumed"
+    assert _snippet(body, prepare_query("harbour"), width=30) == "…" + body[body.index("Harbour") - 10:][:30] + "…"
+    assert _snippet("  Harbour first", prepare_query("harbour"), width=30) == "  Harbour first…"

@@ -259,8 +259,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Language = Literal[languages]  # type: ignore[valid-type]  # an enum in OpenAPI: en-US is a 422
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):  # warm the snapshot so the first request is fast
+    async def lifespan(app: FastAPI):  # warm the snapshot and the search index so the first request is fast
         await asyncio.to_thread(holder._reload)
+        await asyncio.to_thread(holder.searches.warm)
         try:
             yield
         finally:

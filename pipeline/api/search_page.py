@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.config import Settings
 from pipeline.warehouse.queries import search
+
+log = logging.getLogger(__name__)
 
 SEARCH_MAX_OFFSET = 899  # offset + limit + 1 stays within the warehouse's 1,000-hit ceiling
 SEARCH_MAX_LIMIT = 100
@@ -62,6 +65,15 @@ class SearchRunner:
         self.settings = settings
         self.pool = (ThreadPoolExecutor(threads, thread_name_prefix="newsflow-search")
                      if settings.search_replica else None)
+
+    def warm(self) -> None:
+        """Open the index (and pull it, on a replica) before the first request: on the loop,
+        the first search's open held every connection of the worker for up to half a second
+        at a million articles.  Best effort: a missing index is the first search's error."""
+        try:
+            search(self.settings, "newsflow", limit=1)
+        except Exception as exc:  # noqa: BLE001 - reported by the first search, with its fix
+            log.debug("search warm-up: %s", exc)
 
     async def page(self, **params: Any) -> tuple[tuple, dict[str, Any]]:
         if self.pool is None:

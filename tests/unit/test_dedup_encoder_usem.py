@@ -105,3 +105,25 @@ def test_shares_keep_order_and_balance_characters() -> None:
     assert parts[0][-1] == "x" * 400 or parts[1][0] == "x" * 400  # the long text sits at the cut
     assert _shares(["a"], 4) == [["a"]]
     assert [t for p in _shares(texts, 20) for t in p] == texts
+
+
+def test_a_forked_child_encodes_with_its_own_threads(encoder: UseMEncoder) -> None:
+    import multiprocessing
+
+    texts = [f"line {i} on the harbour works and the port authority" for i in range(12)]
+    want = encoder.encode(texts)  # the parent's encoder threads exist before the fork
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+
+    def run() -> None:
+        child.send(encoder.encode(texts))
+
+    proc = ctx.Process(target=run, daemon=True)
+    proc.start()
+    try:
+        assert parent.poll(30), "the forked child's encode never returned"
+        got = parent.recv()
+    finally:
+        proc.kill()
+        proc.join(10)
+    assert np.allclose(got, want, atol=1e-5)

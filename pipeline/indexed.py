@@ -49,6 +49,7 @@ class IndexedDoc:
     titlevec: np.ndarray | None = None  # float32 (dim,), zeros without a title; for the related stage
     encoder: str = ""
     extra: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # other encoders
+    extra_fresh: set[str] = field(default_factory=set)  # ``extra`` keys encoded in this run, not yet persisted
     location: tuple[str, int] | None = None  # (lake file key, row) for lazy loading
 
     @property

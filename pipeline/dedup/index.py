@@ -191,6 +191,7 @@ def vectors_for(doc: IndexedDoc, encoder: Encoder) -> tuple[np.ndarray, np.ndarr
     if encoder.name not in doc.extra:
         m = encoder.encode(doc.sentences or [])
         doc.extra[encoder.name] = (m, doc_vector(m, encoder.dim))
+        doc.extra_fresh.add(encoder.name)
     return doc.extra[encoder.name]
 
 
@@ -207,6 +208,7 @@ def prefetch(docs: Sequence[IndexedDoc], encoder: Encoder) -> None:
     for d in todo:
         n = len(d.sentences or [])
         d.extra[encoder.name] = (vecs[pos : pos + n], doc_vector(vecs[pos : pos + n], encoder.dim))
+        d.extra_fresh.add(encoder.name)  # persisted by the stage (pipeline.lake.dedup_secvec)
         pos += n
 
 

@@ -196,6 +196,7 @@ def lead_vector(doc: IndexedDoc, encoder: Encoder) -> np.ndarray:
             m = doc.extra[encoder.name][0][:LEAD_SENTENCES]
         else:
             m = encoder.encode((doc.sentences or [])[:LEAD_SENTENCES])
+            doc.extra_fresh.add(key)
         doc.extra[key] = (m, doc_vector(m, encoder.dim))
     return doc.extra[key][1]
 
@@ -212,6 +213,7 @@ def _lead_vectors(docs: Sequence[IndexedDoc], encoder: Encoder) -> None:
     for d in todo:
         n = len((d.sentences or [])[:LEAD_SENTENCES])
         d.extra[key] = (vecs[pos : pos + n], doc_vector(vecs[pos : pos + n], encoder.dim))
+        d.extra_fresh.add(key)  # persisted by the stage (pipeline.lake.dedup_secvec)
         pos += n
 
 

@@ -28,7 +28,7 @@ from pipeline.config import Settings
 from pipeline.dedup import corrections
 from pipeline.dedup.rules import cluster_fingerprint, index_fingerprint, match_fingerprint
 from pipeline.lake import corrections as lake_corrections
-from pipeline.lake import dedup_sentvec, dedup_zone, tombstones
+from pipeline.lake import dedup_secvec, dedup_sentvec, dedup_zone, tombstones
 from pipeline.lake.articles import batch_ids, read_articles
 from pipeline.lake.purge import enforce
 from pipeline.lake.store import ObjectStore, open_store
@@ -70,6 +70,7 @@ def dedup_batch(store: ObjectStore, settings: Settings, batch_id: str, earlier: 
     edges = match(new, known, chain, settings, load=dedup_zone.loader(store, ifp))
     # whole sentence vectors encoded for candidate pairs: persisted, never encoded twice
     dedup_sentvec.write(store, batch_id, [*new, *known], ifp)
+    dedup_secvec.write(store, batch_id, [*new, *known], ifp)  # and the secondary encoder's (e5)
     dedup_zone.unload(known)
     dedup_zone.write_batch_edges(store, batch_id, edges, match_fingerprint(settings))
     log.info("dedup batch %s: %d new vs %d known -> %d edges", batch_id, len(new),

@@ -244,11 +244,13 @@ def unload(docs: Sequence) -> None:
 
 def loader(store: ObjectStore, fingerprint: str | None = None):
     """A ``load(docs)`` callback filling sentences, primary vectors (the sketch, and every
-    sentence's once encoded: ``dedup_sentvec``) and anchors of light docs, one file read
-    per lake file involved."""
+    sentence's once encoded: ``dedup_sentvec``), the secondary encoder's once encoded
+    (``dedup_secvec``) and anchors of light docs, one file read per lake file involved."""
+    from pipeline.lake.dedup_secvec import Lookup as SecondaryLookup
     from pipeline.lake.dedup_sentvec import Lookup
 
     lookup: list[Lookup] = []
+    secondary: list[SecondaryLookup] = []
 
     def load(docs: Sequence) -> None:
         by_key: dict[str, list] = {}
@@ -277,6 +279,11 @@ def loader(store: ObjectStore, fingerprint: str | None = None):
             if not lookup:
                 lookup.append(Lookup(store, fingerprint))
             lookup[0].fill(pending)
+        loaded = [d for group in by_key.values() for d in group]
+        if loaded:  # the secondary encoder's vectors of an earlier run (dedup_secvec)
+            if not secondary:
+                secondary.append(SecondaryLookup(store, fingerprint))
+            secondary[0].fill(loaded)
     return load
 
 

@@ -140,14 +140,14 @@ def purge_raw(store: ObjectStore, stones: Tombstones, extra: Iterable[str] = ())
 
 
 def purge_objects(store: ObjectStore, ids: set[str]) -> dict[str, int]:
-    """Dedup index objects (and the sentence vectors encoded later, ``dedup-sentvec/``)
+    """Dedup index objects (and the vectors encoded later, ``dedup-sentvec/``, ``dedup-secvec/``)
     holding the articles are rewritten without their rows (the
     file's metadata, with its settings fingerprint, kept: the batch's other articles stay
     indexed); the related stage's state is deleted whole (rebuilt by the next refresh)."""
     import pyarrow.compute as pc
 
     out = {"index_objects_rewritten": 0, "related_objects_deleted": 0}
-    for key in list(store.list("dedup-index/")) + list(store.list("dedup-sentvec/")):
+    for key in [*store.list("dedup-index/"), *store.list("dedup-sentvec/"), *store.list("dedup-secvec/")]:
         if not key.endswith(".parquet"):
             continue
         t = pq.read_table(io.BytesIO(store.get(key)))

@@ -19,15 +19,13 @@ are ignored.  Takedowns rewrite these objects like the index's (``pipeline.lake.
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from pipeline.lake.schema import check_version, with_version
+from pipeline.lake.dedup_sentvec import locations, put_object, read_object
+from pipeline.lake.schema import with_version
 from pipeline.lake.store import ObjectStore
 
 PREFIX = "dedup-secvec"
@@ -49,32 +47,17 @@ def write(store: ObjectStore, batch_id: str, docs: Sequence, fingerprint: str | 
     fresh.sort(key=lambda x: (x[0].location[0], x[0].id, x[1]))
     key = key_for(batch_id)
     seen = {(d.location[0], d.id, name) for d, name in fresh}
-    keep = [r for r in _read(store, key).to_pylist() if (r["index_key"], r["article_id"], r["name"]) not in seen] \
+    keep = [r for r in read_object(store, key).to_pylist() if (r["index_key"], r["article_id"], r["name"]) not in seen] \
         if store.exists(key) else []  # a re-run of the same batch: keep what the earlier run stored
     table = pa.Table.from_pylist(
         keep + [{"index_key": d.location[0], "article_id": d.id, "name": name, "dim": int(d.extra[name][1].shape[0]),
                  "vec": np.ascontiguousarray(d.extra[name][0], dtype=np.float32).tobytes(),
                  "docvec": np.ascontiguousarray(d.extra[name][1], dtype=np.float32).tobytes()} for d, name in fresh],
         schema=with_version(SCHEMA, PREFIX))
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                           b"newsflow.meta": json.dumps({"fingerprint": fingerprint}).encode()})
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    store.put(key, buf.getvalue())
+    put_object(store, key, table, fingerprint)
     for d, _ in fresh:
         d.extra_fresh.clear()
     return len(fresh)
-
-
-def _read(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
-    f = pq.ParquetFile(io.BytesIO(store.get(key)))
-    check_version(f.schema_arrow)
-    return f.read(columns=columns)
-
-
-def _fingerprint(store: ObjectStore, key: str) -> str | None:
-    md = pq.read_metadata(io.BytesIO(store.get(key)))
-    return json.loads((md.metadata or {}).get(b"newsflow.meta", b"{}")).get("fingerprint")
 
 
 class Lookup:
@@ -82,14 +65,7 @@ class Lookup:
 
     def __init__(self, store: ObjectStore, fingerprint: str | None = None) -> None:
         self._store = store
-        self._where: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        for key in sorted(k for k in store.list(f"{PREFIX}/") if k.endswith(".parquet")):
-            if fingerprint is not None and _fingerprint(store, key) != fingerprint:
-                continue
-            t = _read(store, key, ["index_key", "article_id"])
-            for r, (ik, aid) in enumerate(zip(t["index_key"].to_pylist(), t["article_id"].to_pylist(),
-                                              strict=True)):
-                self._where.setdefault((ik, aid), []).append((key, r))
+        self._where = locations(store, PREFIX, fingerprint)
 
     def fill(self, docs: Sequence) -> None:
         """Set the ``extra`` entries of docs (sentences loaded) found here and not set yet."""
@@ -99,7 +75,7 @@ class Lookup:
                 by_key.setdefault(hit[0], []).append((d, hit[1]))
         for key, group in sorted(by_key.items()):
             rows = sorted({r for _, r in group})
-            t = _read(self._store, key, ["name", "dim", "vec", "docvec"]).take(pa.array(rows, type=pa.int64()))
+            t = read_object(self._store, key, ["name", "dim", "vec", "docvec"]).take(pa.array(rows, type=pa.int64()))
             at = {r: k for k, r in enumerate(rows)}
             names, dims, vecs, dvs = (t[c].to_pylist() for c in ("name", "dim", "vec", "docvec"))
             for d, r in group:

@@ -42,7 +42,7 @@ def write(store: ObjectStore, batch_id: str, docs: Sequence, fingerprint: str | 
     rows.sort(key=lambda d: (d.location[0], d.id))
     key = key_for(batch_id)
     if store.exists(key):  # a re-run of the same batch: keep what the earlier run stored
-        old = _read(store, key)
+        old = read_object(store, key)
         seen = {(d.location[0], d.id) for d in rows}
         keep = [r for r in old.to_pylist() if (r["index_key"], r["article_id"]) not in seen]
     else:
@@ -51,17 +51,23 @@ def write(store: ObjectStore, batch_id: str, docs: Sequence, fingerprint: str | 
         keep + [{"index_key": d.location[0], "article_id": d.id, "dim": int(d.sentvec.shape[1]),
                  "sentvec": np.asarray(d.sentvec, dtype=np.float16).tobytes()} for d in rows],
         schema=with_version(SCHEMA, PREFIX))
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                           b"newsflow.meta": json.dumps({"fingerprint": fingerprint}).encode()})
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    store.put(key, buf.getvalue())
+    put_object(store, key, table, fingerprint)
     for d in rows:
         d.sentvec_fresh = False
     return len(rows)
 
 
-def _read(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
+def put_object(store: ObjectStore, key: str, table: pa.Table, fingerprint: str | None) -> None:
+    """Write one vector object, stamped with the index fingerprint it was computed under
+    (shared with ``pipeline.lake.dedup_secvec``)."""
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           b"newsflow.meta": json.dumps({"fingerprint": fingerprint}).encode()})
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    store.put(key, buf.getvalue())
+
+
+def read_object(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
     f = pq.ParquetFile(io.BytesIO(store.get(key)))
     check_version(f.schema_arrow)
     return f.read(columns=columns)
@@ -72,19 +78,25 @@ def _fingerprint(store: ObjectStore, key: str) -> str | None:
     return json.loads((md.metadata or {}).get(b"newsflow.meta", b"{}")).get("fingerprint")
 
 
+def locations(store: ObjectStore, prefix: str, fingerprint: str | None) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    """(index key, article id) -> its rows, (object key, row), in the objects under
+    ``prefix`` made under ``fingerprint`` (any, when None), in key order."""
+    where: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for key in sorted(k for k in store.list(f"{prefix}/") if k.endswith(".parquet")):
+        if fingerprint is not None and _fingerprint(store, key) != fingerprint:
+            continue
+        t = read_object(store, key, ["index_key", "article_id"])
+        for r, (ik, aid) in enumerate(zip(t["index_key"].to_pylist(), t["article_id"].to_pylist(), strict=True)):
+            where.setdefault((ik, aid), []).append((key, r))
+    return where
+
+
 class Lookup:
     """(index key, article id) -> its persisted whole vectors, read on demand."""
 
     def __init__(self, store: ObjectStore, fingerprint: str | None = None) -> None:
         self._store = store
-        self._where: dict[tuple[str, str], tuple[str, int]] = {}
-        for key in sorted(k for k in store.list(f"{PREFIX}/") if k.endswith(".parquet")):
-            if fingerprint is not None and _fingerprint(store, key) != fingerprint:
-                continue
-            t = _read(store, key, ["index_key", "article_id"])
-            for r, (ik, aid) in enumerate(zip(t["index_key"].to_pylist(), t["article_id"].to_pylist(),
-                                              strict=True)):
-                self._where[(ik, aid)] = (key, r)
+        self._where = {k: rows[-1] for k, rows in locations(store, PREFIX, fingerprint).items()}  # the latest
 
     def fill(self, docs: Sequence) -> None:
         """Set ``sentvec`` of every doc (with sentences, no sentvec) found here."""
@@ -95,7 +107,7 @@ class Lookup:
                 by_key.setdefault(hit[0], []).append((d, hit[1]))
         for key, group in sorted(by_key.items()):
             rows = sorted({r for _, r in group})
-            t = _read(self._store, key, ["dim", "sentvec"]).take(pa.array(rows, type=pa.int64()))
+            t = read_object(self._store, key, ["dim", "sentvec"]).take(pa.array(rows, type=pa.int64()))
             at = {r: k for k, r in enumerate(rows)}
             dims, vecs = t["dim"].to_pylist(), t["sentvec"].to_pylist()
             for d, r in group:

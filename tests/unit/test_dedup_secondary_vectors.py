@@ -11,6 +11,7 @@ from pipeline.dedup.encoder import USE_M_LANGUAGES, get_encoder, register_encode
 from pipeline.dedup.stage import dedup
 from pipeline.lake import dedup_secvec, dedup_zone
 from pipeline.lake.articles import write_articles
+from pipeline.lake.dedup_sentvec import read_object
 from pipeline.lake.purge import purge_objects
 from pipeline.lake.store import LocalStore
 from tests.unit.test_dedup_translation import AR, AR_OTHER, EN, art
@@ -94,7 +95,7 @@ def test_a_takedown_removes_the_articles_secondary_vectors(tmp_path, chain):
 
     def held() -> set[str]:
         return {r["article_id"] for k in store.list(f"{dedup_secvec.PREFIX}/")
-                for r in dedup_secvec._read(store, k, ["article_id"]).to_pylist()}
+                for r in read_object(store, k, ["article_id"]).to_pylist()}
 
     assert "fa1" in held()
     purge_objects(store, {"fa1"})

@@ -18,9 +18,12 @@ Writers take ``<dir>/.newsflow.lock`` (flock), so loads in several processes tak
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import json
+import math
+import operator
 import os
 import threading
 import time
@@ -271,6 +274,7 @@ class Reader:
         self.index = _open_tantivy(path, create=False)
         self.schema = self.index.schema
         self._stamp = self._meta_stamp()
+        self._bm25: tuple[float, float] | None = None  # (N, K1 + 1) of the loaded version: _bm25_stats
 
     def _meta_stamp(self) -> tuple[int, int]:
         st = os.stat(self.path / META)
@@ -282,6 +286,7 @@ class Reader:
             self.meta = check_meta(self.path, read_meta(self.path))
             self.index.reload()
             self._stamp = stamp
+            self._bm25 = None
 
     def search(self, words: list[str], *, language: str | None = None, outlet: str | None = None,
                since: datetime | None = None, until: datetime | None = None, limit: int = 10,
@@ -295,36 +300,99 @@ class Reader:
         # has its text there and no other does (same hits and scores as the ``lang`` term,
         # and the union stays a top-level union that block-max WAND prunes)
         groups = (group_of(language),) if language else GROUPS
-        should = [(Occur.Should, Query.term_query(self.schema, f"t_{g}", t, index_option="freq"))
-                  for g in groups for t in query_terms(words, g)]
-        if not should:
+        searcher = self.index.searcher()
+        terms = [(f"t_{g}", t, searcher.doc_freq(f"t_{g}", t)) for g in groups for t in query_terms(words, g)]
+        terms = [x for x in terms if x[2]]  # a term no document holds scores nothing
+        if not terms:
             return []
-        clauses = [(Occur.Must, Query.boolean_query(should))]
-
-        def flt(q: Any) -> None:
-            clauses.append((Occur.Must, Query.const_score_query(q, 0.0)))
-
+        union, fast, floor = self._union(searcher, terms)
+        filters = []
         if language and groups[0] == "other":
-            flt(Query.term_query(self.schema, "lang", language))
+            filters.append(Query.term_query(self.schema, "lang", language))
         if outlet:
-            flt(Query.term_query(self.schema, "outlet", outlet))
+            filters.append(Query.term_query(self.schema, "outlet", outlet))
+
+        def filtered(core: Any) -> Any:
+            # no filter: the union itself, not wrapped in a one-clause Must (tantivy's block-max
+            # WAND only prunes a top-level union; same scores, 0.8 against 1.0 ms at 1M)
+            if not filters:
+                return core
+            return Query.boolean_query([(Occur.Must, core)]
+                                       + [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters])
+
         if since or until:
             lo = int(since.timestamp()) if since else None
             hi = int(until.timestamp()) if until else None  # exclusive: whole seconds, as stored
-            if len(clauses) == 1:
+            if not filters:
                 # a date range alone usually keeps most documents, and an intersection is
                 # never pruned (10-15 ms at 1M for a common word, against 1 ms): first the
                 # pruned union's best, dated from the fast field; the filtered query only when
                 # they hold too few hits in the range
-                hits = self._top(clauses[0][1], limit, collapse, when=(lo, hi))
+                hits = self._top(fast or union, limit, collapse, when=(lo, hi), floor=floor)
                 if hits is not None:
                     return hits
-            flt(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
-                                  include_upper=hi is None))
-        # no filter: the union itself, not wrapped in a one-clause Must (tantivy's block-max
-        # WAND only prunes a top-level union; same scores, 0.8 against 1.0 ms at 1M)
-        query = clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
-        return self._top(query, limit, collapse)
+            filters.append(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
+                                             include_upper=hi is None))
+        if fast is not None:
+            hits = self._top(filtered(fast), limit, collapse, floor=floor)
+            if hits is not None:
+                return hits
+        return self._top(filtered(union), limit, collapse)
+
+    def _union(self, searcher: Any, terms: list[tuple[str, str, int]]) -> tuple[Any, Any, float | None]:
+        """(union, fast, floor): the query of ``terms`` (field, term, document frequency),
+        and when some are common, an exact shortcut to its best hits.
+
+        Why: a term in a large share of the documents (at 1M, half of them hold "city") has a
+        long posting list that block-max WAND does not prune in a union; such a query took
+        8-11 ms against 0.3 ms without that term.  Lucene's CommonTermsQuery answers with the
+        rare terms required and the common ones only adding to the score.  Here that query
+        (``fast``) is a shortcut, never a change of meaning: a document holding only common
+        terms scores below ``floor`` (the sum of their BM25 maxima, (K1 + 1) x idf), so hits
+        of ``fast`` scoring above it are the union's best in the same order, with the same
+        scores (each common term adds to one running sum, in the same nesting, in both
+        queries).  ``_top`` falls back to ``union`` when it must go below ``floor``."""
+        from tantivy import Occur, Query
+
+        def term(field: str, t: str) -> Any:
+            return Query.term_query(self.schema, field, t, index_option="freq")
+
+        stats = self._bm25_stats(searcher)
+        common = [x for x in terms if stats and x[2] > COMMON_TERM_SHARE * stats[0]]
+        rare = [x for x in terms if x not in common]
+        if not common or not rare:
+            return Query.boolean_query([(Occur.Should, term(f, t)) for f, t, _ in terms]), None, None
+        rare_q = Query.boolean_query([(Occur.Should, term(f, t)) for f, t, _ in rare])
+        union, fast = rare_q, rare_q
+        for f, t, _ in common:  # ((rare + c1) + c2) ... in both queries
+            union = Query.boolean_query([(Occur.Should, union), (Occur.Should, term(f, t))])
+            fast = Query.boolean_query([(Occur.Must, fast), (Occur.Should, term(f, t))])
+        n, k1_plus_1 = stats
+        floor = sum(k1_plus_1 * math.log(1 + (n - df + 0.5) / (df + 0.5)) for _, _, df in common)
+        return union, fast, floor * (1 + 1e-4) + 1e-4  # a margin over float32 rounding
+
+    def _bm25_stats(self, searcher: Any) -> tuple[float, float] | None:
+        """(N, K1 + 1) as the engine's BM25 uses them (N counts deleted documents until a
+        merge drops them, so ``num_docs`` is not it): read once per loaded version from
+        the engine's own explanation of one match.  None when that cannot be read (the
+        shortcut is then not taken; the answer is the same)."""
+        if self._bm25 is None:
+            self._bm25 = (0.0, 0.0)
+            with contextlib.suppress(Exception):
+                from tantivy import Query
+
+                addr = searcher.search(Query.all_query(), 1).hits[0][1]
+                aid = searcher.doc(addr).get_first("article_id")
+                found = {}
+
+                def walk(node: dict) -> None:
+                    found.setdefault(node.get("description", "").split(",")[0], node.get("value"))
+                    for child in node.get("details") or ():
+                        walk(child)
+
+                walk(json.loads(Query.term_query(self.schema, "article_id", aid).explain(searcher, addr).to_json()))
+                self._bm25 = (float(found["N"]), float(found["(K1+1)"]))
+        return self._bm25 if self._bm25[0] > 0 else None
 
     def stored(self, article_ids: list[str]) -> dict[str, bytes]:
         """The stored ``hit`` record of each of ``article_ids`` the index holds."""
@@ -342,7 +410,7 @@ class Reader:
         return out
 
     def _top(self, query: Any, limit: int, collapse: bool,
-             when: tuple[int | None, int | None] | None = None) -> list[EngineHit] | None:
+             when: tuple[int | None, int | None] | None = None, floor: float | None = None) -> list[EngineHit] | None:
         """The first ``limit`` hits by (score, newest, article id).  The engine ranks by
         score; walking its hits one group of equal score at a time, the publication dates
         come from a fast field for the groups taken, and stored documents are read only for
@@ -350,7 +418,9 @@ class Reader:
         that reaches the end of what was fetched may go on: fetch more and walk again.
 
         ``when``: (from, before) epoch seconds: ``query`` is unfiltered, and only its hits in
-        that range count; None when one fetch did not find enough of them."""
+        that range count; None when one fetch did not find enough of them.  ``floor``:
+        ``query`` is the common-term shortcut (:meth:`_union`), whose hits count only above
+        that score; None when the answer needs hits at or below it."""
         searcher = self.index.searcher()
         # 3x: at 1M about half the queries had ties past limit + 10 and searched again
         # (1.9 against 2.1 ms a query; any start gives the same hits)
@@ -360,30 +430,32 @@ class Reader:
         while True:
             found = searcher.search(query, fetch, count=False).hits
             complete = len(found) < fetch or fetch >= MAX_FETCH
+            descending = [-s for s, _ in found]  # ascending: a group of equal score ends by bisection
             hits: list[EngineHit] = []
             stories: set[str] = set()
             i, n = 0, len(found)
             while i < n and (len(stories) if collapse else len(hits)) < limit:
                 score = found[i][0]
-                j = i + 1
-                while j < n and found[j][0] == score:
-                    j += 1
+                if floor is not None and score <= floor:
+                    return None
+                j = bisect.bisect_right(descending, descending[i], i)
                 if j == n and not complete:
                     break
                 addrs = [a for _, a in found[i:j]]
-                order = list(zip(searcher.fast_field_values("published", addrs), addrs, strict=True))
+                # (newest first, undated last; the date; the address)
+                order = [(-p if p is not None else math.inf, p, a)
+                         for p, a in zip(searcher.fast_field_values("published", addrs), addrs, strict=True)]
                 if when is not None:
                     lo, hi = when
-                    order = [(p, a) for p, a in order
-                             if p is not None and (lo is None or p >= lo) and (hi is None or p < hi)]
-                if len(order) > 1:  # newest first, undated last; then whole (score, date) groups while short
-                    order.sort(key=_newest)
+                    order = [o for o in order if o[1] is not None and (lo is None or o[1] >= lo)
+                             and (hi is None or o[1] < hi)]
+                order.sort(key=_FIRST)
                 k = 0
                 while k < len(order) and (len(stories) if collapse else len(hits)) < limit:
-                    end = k + 1
+                    end = k + 1  # then whole (score, date) groups while short
                     while end < len(order) and order[end][0] == order[k][0]:
                         end += 1
-                    for pub, addr in order[k:end]:
+                    for _, pub, addr in order[k:end]:
                         d = searcher.doc(addr)
                         hit = EngineHit(d.get_first("article_id"), d.get_first("story_id"), float(score), pub,
                                         d.get_first("hit"))
@@ -392,6 +464,8 @@ class Reader:
                     k = end
                 i = j
             else:
+                if floor is not None and (len(stories) if collapse else len(hits)) < limit:
+                    return None  # the shortcut ran out: the rest of the union is below the floor
                 hits.sort(key=_order)
                 return (_collapse(hits) if collapse else hits)[:limit]
             if when is not None:
@@ -399,11 +473,14 @@ class Reader:
             fetch *= 4
 
 
-def _newest(c: tuple) -> float:
-    return -c[0] if c[0] is not None else float("inf")
+_FIRST = operator.itemgetter(0)
 
 
 MAX_FETCH = 20_000  # candidates read at most (a query whose top is all ties stops here)
+# a query term in more than this share of the documents is "common" (Reader._union); any share
+# gives the same answer: it only decides when the shortcut is tried (bench/warehouse_bench.py
+# queries at 1M: 0.05, 0.1 and 0.2 measured, docs/warehouse.md)
+COMMON_TERM_SHARE = 0.1
 
 
 def _order(h: EngineHit) -> tuple:

@@ -94,15 +94,25 @@ def _snippet(body: str, terms: list[str], width: int = 160) -> str:
     text, shorter once diacritics and invisibles go, is not a position in ``body``); the
     search runs over the folded words joined by NUL, so it is one C-level ``find`` per term
     (a word-by-word Python loop was 0.18 ms a hit), and the word's place in ``body`` is one
-    more C-level split (a regex walk to it was a fifth of the snippet's time)."""
+    more C-level split (a regex walk to it was a fifth of the snippet's time).
+
+    Words are folded in growing runs (32, 64, 128 ...) only until the first query word is
+    found: a hit's word is usually near the start, and real articles run to 600 words on
+    average (folding them whole was 120-190 µs a snippet)."""
     words = body.split()
-    folded = list(map(_FOLDED.get, words))
-    if None in folded:
-        folded = [f if f is not None else _folded(w) for f, w in zip(folded, words, strict=True)]
-    joined = "\x00".join(folded)
+    joined, done, run = "", 0, _SNIPPET_RUN
     pos = -1
-    for term in terms if words else ():
-        at = joined.find(term)  # a term holds no NUL: a match lies inside one word
+    for term in terms:
+        at = joined.find(term)
+        while at < 0 and done < len(words):
+            part = words[done:done + run]
+            folded = list(map(_FOLDED.get, part))
+            if None in folded:
+                folded = [f if f is not None else _folded(w) for f, w in zip(folded, part, strict=True)]
+            start = len(joined) + 1 if joined else 0  # a term holds no NUL: a match lies inside one word
+            joined = "\x00".join([joined, *folded] if joined else folded)
+            done, run = done + len(part), run * 2
+            at = joined.find(term, start)
         if at >= 0:
             # where that word starts in ``body``: the rest after splitting off the words before it
             pos = len(body) - len(body.split(None, joined.count("\x00", 0, at))[-1])
@@ -111,6 +121,9 @@ def _snippet(body: str, terms: list[str], width: int = 160) -> str:
         start = max(0, pos - width // 3)
         return ("…" if start else "") + body[start : start + width].replace("\n", " ") + "…"
     return body[:width].replace("\n", " ") + ("…" if len(body) > width else "")
+
+
+_SNIPPET_RUN = 32
 
 
 def _when(value: datetime | date | str | None, name: str) -> datetime | None:

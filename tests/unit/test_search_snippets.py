@@ -29,3 +29,44 @@ def test_the_window_starts_at_the_matched_word_whatever_whitespace_comes_before(
     body = lead + "Harbour works resumed"
     assert _snippet(body, prepare_query("harbour"), width=30) == "…" + body[body.index("Harbour") - 10:][:30] + "…"
     assert _snippet("  Harbour first", prepare_query("harbour"), width=30) == "  Harbour first…"
+
+
+def _reference(body: str, terms: list[str], width: int = 160) -> str:
+    """The snippet rule folding every word first (what ``_snippet`` did before it folded
+    in growing runs)."""
+    from pipeline.warehouse.searchtext import fold
+
+    words = body.split()
+    joined = "\x00".join(fold(w) for w in words)
+    for term in terms if words else ():
+        at = joined.find(term)
+        if at >= 0:
+            pos = len(body) - len(body.split(None, joined.count("\x00", 0, at))[-1])
+            start = max(0, pos - width // 3)
+            return ("…" if start else "") + body[start : start + width].replace("\n", " ") + "…"
+    return body[:width].replace("\n", " ") + ("…" if len(body) > width else "")
+
+
+def test_folding_in_runs_finds_what_folding_the_whole_body_finds():
+    """Words are folded 32, 64, 128 ... at a time, only until a query word is found: a word
+    in any run, a first query word found only late or not at all, folding that changes a
+    word (case, harakat, soft hyphens, digits) must all give the whole-body answer."""
+    import random
+
+    rng = random.Random(3)
+    vocab = ["Harbour", "harbour", "WATER", "mيناء", "ميناءٌ", "مِيناء", "ci\u00adty", "city", "٤٢٠", "420",
+             "desalination", "plant", "\u200fوزير\u200f", "وزير", "budget", "x"] + [f"w{i}" for i in range(60)]
+    queries = [["harbour"], ["zzz", "city"], ["ميناء", "420"], ["water", "وزير"], ["zzz"], ["budget", "plant"]]
+    checked = 0
+    for n in (0, 1, 31, 32, 33, 95, 96, 97, 250, 700, 2000):
+        for _ in range(12):
+            words = [rng.choice(vocab[14:]) for _ in range(n)]
+            for _ in range(rng.randrange(0, 3)):
+                if words:
+                    words[min(n - 1, int(rng.expovariate(1 / max(1, n / 3))))] = rng.choice(vocab)
+            body = "".join(w + rng.choice([" ", "  ", "\n", "\u00a0"]) for w in words)
+            for q in queries:
+                terms = prepare_query(" ".join(q))
+                assert _snippet(body, terms) == _reference(body, terms), (n, q)
+                checked += 1
+    assert checked == 11 * 12 * len(queries)

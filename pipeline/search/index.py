@@ -18,12 +18,10 @@ Writers take ``<dir>/.newsflow.lock`` (flock), so loads in several processes tak
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import fcntl
 import json
 import math
-import operator
 import os
 import threading
 import time
@@ -430,7 +428,6 @@ class Reader:
         while True:
             found = searcher.search(query, fetch, count=False).hits
             complete = len(found) < fetch or fetch >= MAX_FETCH
-            descending = [-s for s, _ in found]  # ascending: a group of equal score ends by bisection
             hits: list[EngineHit] = []
             stories: set[str] = set()
             i, n = 0, len(found)
@@ -438,24 +435,25 @@ class Reader:
                 score = found[i][0]
                 if floor is not None and score <= floor:
                     return None
-                j = bisect.bisect_right(descending, descending[i], i)
+                j = i + 1
+                while j < n and found[j][0] == score:
+                    j += 1
                 if j == n and not complete:
                     break
                 addrs = [a for _, a in found[i:j]]
-                # (newest first, undated last; the date; the address)
-                order = [(-p if p is not None else math.inf, p, a)
-                         for p, a in zip(searcher.fast_field_values("published", addrs), addrs, strict=True)]
+                order = list(zip(searcher.fast_field_values("published", addrs), addrs, strict=True))
                 if when is not None:
                     lo, hi = when
-                    order = [o for o in order if o[1] is not None and (lo is None or o[1] >= lo)
-                             and (hi is None or o[1] < hi)]
-                order.sort(key=_FIRST)
+                    order = [(p, a) for p, a in order
+                             if p is not None and (lo is None or p >= lo) and (hi is None or p < hi)]
+                if len(order) > 1:  # newest first, undated last; then whole (score, date) groups while short
+                    order.sort(key=_newest)
                 k = 0
                 while k < len(order) and (len(stories) if collapse else len(hits)) < limit:
-                    end = k + 1  # then whole (score, date) groups while short
+                    end = k + 1
                     while end < len(order) and order[end][0] == order[k][0]:
                         end += 1
-                    for _, pub, addr in order[k:end]:
+                    for pub, addr in order[k:end]:
                         d = searcher.doc(addr)
                         hit = EngineHit(d.get_first("article_id"), d.get_first("story_id"), float(score), pub,
                                         d.get_first("hit"))
@@ -473,7 +471,8 @@ class Reader:
             fetch *= 4
 
 
-_FIRST = operator.itemgetter(0)
+def _newest(c: tuple) -> float:
+    return -c[0] if c[0] is not None else float("inf")
 
 
 MAX_FETCH = 20_000  # candidates read at most (a query whose top is all ties stops here)

@@ -272,7 +272,6 @@ class Reader:
         self.index = _open_tantivy(path, create=False)
         self.schema = self.index.schema
         self._stamp = self._meta_stamp()
-        self._bm25: tuple[float, float] | None = None  # (N, K1 + 1) of the loaded version: _bm25_stats
 
     def _meta_stamp(self) -> tuple[int, int]:
         st = os.stat(self.path / META)
@@ -284,7 +283,6 @@ class Reader:
             self.meta = check_meta(self.path, read_meta(self.path))
             self.index.reload()
             self._stamp = stamp
-            self._bm25 = None
 
     def search(self, words: list[str], *, language: str | None = None, outlet: str | None = None,
                since: datetime | None = None, until: datetime | None = None, limit: int = 10,
@@ -326,16 +324,16 @@ class Reader:
                 # never pruned (10-15 ms at 1M for a common word, against 1 ms): first the
                 # pruned union's best, dated from the fast field; the filtered query only when
                 # they hold too few hits in the range
-                hits = self._top(fast or union, limit, collapse, when=(lo, hi), floor=floor)
+                hits = self._top(searcher, fast or union, limit, collapse, when=(lo, hi), floor=floor)
                 if hits is not None:
                     return hits
             filters.append(Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi,
                                              include_upper=hi is None))
         if fast is not None:
-            hits = self._top(filtered(fast), limit, collapse, floor=floor)
+            hits = self._top(searcher, filtered(fast), limit, collapse, floor=floor)
             if hits is not None:
                 return hits
-        return self._top(filtered(union), limit, collapse)
+        return self._top(searcher, filtered(union), limit, collapse)
 
     def _union(self, searcher: Any, terms: list[tuple[str, str, int]]) -> tuple[Any, Any, float | None]:
         """(union, fast, floor): the query of ``terms`` (field, term, document frequency),
@@ -355,11 +353,15 @@ class Reader:
         def term(field: str, t: str) -> Any:
             return Query.term_query(self.schema, field, t, index_option="freq")
 
-        stats = self._bm25_stats(searcher)
+        plain = Query.boolean_query([(Occur.Should, term(f, t)) for f, t, _ in terms]), None, None
+        # the engine's N is never below num_docs: no term over the share of num_docs, none common
+        if not any(df > COMMON_TERM_SHARE * searcher.num_docs for _, _, df in terms):
+            return plain
+        stats = _bm25_stats(searcher, term(*min(terms, key=lambda x: x[2])[:2]))  # the rarest term
         common = [x for x in terms if stats and x[2] > COMMON_TERM_SHARE * stats[0]]
         rare = [x for x in terms if x not in common]
         if not common or not rare:
-            return Query.boolean_query([(Occur.Should, term(f, t)) for f, t, _ in terms]), None, None
+            return plain
         rare_q = Query.boolean_query([(Occur.Should, term(f, t)) for f, t, _ in rare])
         union, fast = rare_q, rare_q
         for f, t, _ in common:  # ((rare + c1) + c2) ... in both queries
@@ -368,29 +370,6 @@ class Reader:
         n, k1_plus_1 = stats
         floor = sum(k1_plus_1 * math.log(1 + (n - df + 0.5) / (df + 0.5)) for _, _, df in common)
         return union, fast, floor * (1 + 1e-4) + 1e-4  # a margin over float32 rounding
-
-    def _bm25_stats(self, searcher: Any) -> tuple[float, float] | None:
-        """(N, K1 + 1) as the engine's BM25 uses them (N counts deleted documents until a
-        merge drops them, so ``num_docs`` is not it): read once per loaded version from
-        the engine's own explanation of one match.  None when that cannot be read (the
-        shortcut is then not taken; the answer is the same)."""
-        if self._bm25 is None:
-            self._bm25 = (0.0, 0.0)
-            with contextlib.suppress(Exception):
-                from tantivy import Query
-
-                addr = searcher.search(Query.all_query(), 1).hits[0][1]
-                aid = searcher.doc(addr).get_first("article_id")
-                found = {}
-
-                def walk(node: dict) -> None:
-                    found.setdefault(node.get("description", "").split(",")[0], node.get("value"))
-                    for child in node.get("details") or ():
-                        walk(child)
-
-                walk(json.loads(Query.term_query(self.schema, "article_id", aid).explain(searcher, addr).to_json()))
-                self._bm25 = (float(found["N"]), float(found["(K1+1)"]))
-        return self._bm25 if self._bm25[0] > 0 else None
 
     def stored(self, article_ids: list[str]) -> dict[str, bytes]:
         """The stored ``hit`` record of each of ``article_ids`` the index holds."""
@@ -407,7 +386,7 @@ class Reader:
             out[d.get_first("article_id")] = d.get_first("hit")
         return out
 
-    def _top(self, query: Any, limit: int, collapse: bool,
+    def _top(self, searcher: Any, query: Any, limit: int, collapse: bool,
              when: tuple[int | None, int | None] | None = None, floor: float | None = None) -> list[EngineHit] | None:
         """The first ``limit`` hits by (score, newest, article id).  The engine ranks by
         score; walking its hits one group of equal score at a time, the publication dates
@@ -418,8 +397,8 @@ class Reader:
         ``when``: (from, before) epoch seconds: ``query`` is unfiltered, and only its hits in
         that range count; None when one fetch did not find enough of them.  ``floor``:
         ``query`` is the common-term shortcut (:meth:`_union`), whose hits count only above
-        that score; None when the answer needs hits at or below it."""
-        searcher = self.index.searcher()
+        that score; None when the answer needs hits at or below it.  ``searcher``: the one the
+        whole search reads (the floor holds for its statistics only)."""
         # 3x: at 1M about half the queries had ties past limit + 10 and searched again
         # (1.9 against 2.1 ms a query; any start gives the same hits)
         fetch = limit * (4 if collapse else 3) + 10
@@ -469,6 +448,26 @@ class Reader:
             if when is not None:
                 return None
             fetch *= 4
+
+
+def _bm25_stats(searcher: Any, query: Any) -> tuple[float, float] | None:
+    """(N, K1 + 1) as the engine's BM25 uses them with ``searcher``, read from its own
+    explanation of ``query`` (one term) on its best hit: N counts deleted documents until a
+    merge drops them, so ``num_docs`` is not it.  None when that cannot be read (the
+    shortcut is then not taken; the answer is the same)."""
+    found: dict[str, Any] = {}
+
+    def walk(node: dict) -> None:
+        found.setdefault(node.get("description", "").split(",")[0], node.get("value"))
+        for child in node.get("details") or ():
+            walk(child)
+
+    try:
+        addr = searcher.search(query, 1, count=False).hits[0][1]
+        walk(json.loads(query.explain(searcher, addr).to_json()))
+        return float(found["N"]), float(found["(K1+1)"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _newest(c: tuple) -> float:

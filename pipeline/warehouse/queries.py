@@ -102,7 +102,7 @@ def _snippet(body: str, terms: list[str], width: int = 160) -> str:
     words = body.split()
     joined, done, run = "", 0, _SNIPPET_RUN
     pos = -1
-    for term in terms:
+    for term in terms if words else ():
         at = joined.find(term)
         while at < 0 and done < len(words):
             part = words[done:done + run]

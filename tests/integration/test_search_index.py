@@ -348,8 +348,8 @@ def test_filters_give_exactly_the_filtered_ranking_whichever_way_the_engine_take
     took = []
     top = Reader._top
 
-    def spy(self, query, limit, collapse, when=None, floor=None):
-        got = top(self, query, limit, collapse, when, floor)
+    def spy(self, searcher, query, limit, collapse, when=None, floor=None):
+        got = top(self, searcher, query, limit, collapse, when, floor)
         took.append("post-filter" if when is not None and got is not None else
                     "fallback" if when is not None else "query")
         return got

@@ -65,8 +65,8 @@ def test_the_shortcut_gives_the_plain_union_ranking_and_falls_back_when_rare_hit
     took = []
     top = ix.Reader._top
 
-    def spy(self, query, limit, collapse, when=None, floor=None):
-        got = top(self, query, limit, collapse, when, floor)
+    def spy(self, searcher, query, limit, collapse, when=None, floor=None):
+        got = top(self, searcher, query, limit, collapse, when, floor)
         if floor is not None:
             took.append("shortcut" if got is not None else "fallback")
         return got
@@ -85,8 +85,10 @@ def test_the_shortcut_gives_the_plain_union_ranking_and_falls_back_when_rare_hit
 def test_the_floor_bounds_every_document_that_holds_only_common_terms(reader):
     """What the shortcut rests on: (K1 + 1) x idf read from the engine bounds each common
     term's score, so no document without a rare term reaches the floor."""
+    from tantivy import Query
+
     searcher = reader.index.searcher()
-    n, k1_plus_1 = reader._bm25_stats(searcher)
+    n, k1_plus_1 = ix._bm25_stats(searcher, Query.term_query(reader.schema, "t_en", "r3", index_option="freq"))
     assert (n, k1_plus_1) == (600.0, pytest.approx(2.2))
     terms = [("t_en", t, searcher.doc_freq("t_en", t)) for t in ("common", "often", "r3")]
     union, fast, floor = reader._union(searcher, terms)

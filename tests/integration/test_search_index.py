@@ -338,23 +338,23 @@ def test_filters_give_exactly_the_filtered_ranking_whichever_way_the_engine_take
     range): each must give exactly the unfiltered ranking with the other rows left out."""
     from datetime import timedelta
 
+    import pipeline.search.index as ix
     from bench.warehouse_synth import T0
-    from pipeline.search.index import Reader
 
     settings = _duck(tmp_path)
     _lake(settings)
     load_warehouse(settings, run_ts=RUN_TS)
     forget_readers()
     took = []
-    top = Reader._top
+    top = ix.top
 
-    def spy(self, searcher, query, limit, collapse, when=None, floor=None):
-        got = top(self, searcher, query, limit, collapse, when, floor)
+    def spy(searcher, query, limit, collapse, when=None, floor=None):
+        got = top(searcher, query, limit, collapse, when, floor)
         took.append("post-filter" if when is not None and got is not None else
                     "fallback" if when is not None else "query")
         return got
 
-    monkeypatch.setattr(Reader, "_top", spy)
+    monkeypatch.setattr(ix, "top", spy)
     every = {q: search(settings, q, limit=1000) for q in QUERIES}
     assert all(every.values())
     late = T0 + timedelta(days=9)  # the last hours of the articles: few in range

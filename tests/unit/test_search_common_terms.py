@@ -1,4 +1,4 @@
-"""The common-term shortcut of the search engine (``Reader._union``): a query that mixes rare
+"""The common-term shortcut of the search engine (``pipeline.search.query.plan``): a query that mixes rare
 terms with terms most documents hold is answered from the rare terms' documents first.  It
 is a shortcut, never a change of meaning: every ranking must equal the plain union's, also
 when the rare terms' documents run out (the fallback) and under every filter."""
@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import pipeline.search.index as ix
+import pipeline.search.query as sq
 from pipeline.search.analysis import analyze
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,19 +60,19 @@ def _answers(reader) -> dict:
 
 
 def test_the_shortcut_gives_the_plain_union_ranking_and_falls_back_when_rare_hits_run_out(reader, monkeypatch):
-    monkeypatch.setattr(ix, "COMMON_TERM_SHARE", 2.0)  # no term is common: the plain union
+    monkeypatch.setattr(sq, "COMMON_TERM_SHARE", 2.0)  # no term is common: the plain union
     want = _answers(reader)
     monkeypatch.undo()
     took = []
-    top = ix.Reader._top
+    top = ix.top
 
-    def spy(self, searcher, query, limit, collapse, when=None, floor=None):
-        got = top(self, searcher, query, limit, collapse, when, floor)
+    def spy(searcher, query, limit, collapse, when=None, floor=None):
+        got = top(searcher, query, limit, collapse, when, floor)
         if floor is not None:
             took.append("shortcut" if got is not None else "fallback")
         return got
 
-    monkeypatch.setattr(ix.Reader, "_top", spy)
+    monkeypatch.setattr(ix, "top", spy)
     got = _answers(reader)
     assert {"shortcut", "fallback"} <= set(took)
     for key, hits in want.items():
@@ -88,10 +89,10 @@ def test_the_floor_bounds_every_document_that_holds_only_common_terms(reader):
     from tantivy import Query
 
     searcher = reader.index.searcher()
-    n, k1_plus_1 = ix._bm25_stats(searcher, Query.term_query(reader.schema, "t_en", "r3", index_option="freq"))
+    n, k1_plus_1 = sq._bm25_stats(searcher, Query.term_query(reader.schema, "t_en", "r3", index_option="freq"))
     assert (n, k1_plus_1) == (600.0, pytest.approx(2.2))
     terms = [("t_en", t, searcher.doc_freq("t_en", t)) for t in ("common", "often", "r3")]
-    union, fast, floor = reader._union(searcher, terms)
+    union, fast, floor = sq.plan(reader.schema, searcher, terms)
     assert fast is not None and floor > 0
     only_common = reader.search(["common", "often"], language="en", limit=600)
     assert only_common and max(h.score for h in only_common) < floor

@@ -54,6 +54,35 @@ def test_chain_of_near_edges_is_cut_after_two_hops():
     assert asg["e"].story_id == "s_e" and asg["e"].duplicate_of is None
 
 
+def region_edge(a, b, kind, score, aligned, units):
+    """An edge with the region evidence verify records: ``units`` = {article: its units}."""
+    e = edge(a, b, kind, score)
+    e.evidence["region"] = {"aligned": aligned, "filled": 0, "units_a": units[e.a], "units_b": units[e.b]}
+    return e
+
+
+def test_a_longer_article_quoting_an_excerpt_does_not_join_through_it():
+    # x: a short excerpt of a (all of x is in a); b: a longer, different article that quotes
+    # the same passage (all of x is in b too, but it is 9 % of b).  a and b were never linked.
+    arts = by_id(art("a", hours=0), art("x", hours=1), art("b", hours=2))
+    edges = [region_edge("a", "x", "near", 1.0, 36, {"a": 397, "x": 58}),
+             region_edge("x", "b", "near", 1.0, 36, {"x": 58, "b": 400})]
+    asg, inside = cluster(arts, edges)
+    assert asg["x"].story_id == "s_a" and asg["x"].duplicate_of == "a"
+    assert asg["b"].story_id == "s_b" and asg["b"].duplicate_of is None
+    assert ("b", "x") not in inside
+
+
+def test_an_excerpt_of_a_translation_still_joins_through_it():
+    # the rule is about the member's own share: an excerpt of a translation is all shared text
+    arts = by_id(art("a", hours=0), art("t", "ar", hours=1), art("e", "ar", hours=2))
+    edges = [region_edge("a", "t", "translation", 0.9, 18, {"a": 20, "t": 19}),
+             region_edge("e", "t", "near", 1.0, 40, {"e": 44, "t": 300})]
+    asg, _ = cluster(arts, edges)
+    assert asg["e"].story_id == "s_a" and asg["e"].duplicate_of == "a"
+    assert asg["e"].dup_kind == "translation"
+
+
 def test_canonical_is_unattributed_original_language_even_if_later():
     arts = by_id(
         art("tr", "ar", hours=0, translator="X", original_outlet="The Paper"),

@@ -303,7 +303,8 @@ def engine_rows(start: int, n: int, words: dict, rng: np.random.Generator, body_
     return out
 
 
-def engine_only(n: int, batch: int, words: dict, rng: np.random.Generator, qs: list[dict], root: Path) -> dict:
+def engine_only(n: int, batch: int, words: dict, rng: np.random.Generator, qs: list[dict], root: Path,
+                body_words: int = 120) -> dict:
     """Index ``n`` synthetic articles straight into a search index; engine latency and size."""
     from pipeline.search.analysis import analyze_many, make_pool, workers
     from pipeline.search.hits import hit_rows
@@ -316,7 +317,7 @@ def engine_only(n: int, batch: int, words: dict, rng: np.random.Generator, qs: l
     with open_writer(path) as w:
         for start in range(0, n, batch):
             g0 = time.perf_counter()
-            rows = engine_rows(start, min(batch, n - start), words, rng)
+            rows = engine_rows(start, min(batch, n - start), words, rng, body_words)
             gen_s += time.perf_counter() - g0
             raw += sum(len(r["title"].encode()) + len(r["body_text"].encode()) for r in rows)
             w.upsert(rows, analyze_many([(r["language"], r["title"], r["body_text"]) for r in rows], pool), hit_rows(rows))
@@ -338,6 +339,8 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--backends", default="duckdb,postgres")
     ap.add_argument("--vocab", type=int, default=20_000)
+    ap.add_argument("--body-words", type=int, default=120,
+                    help="words per body (120: the issue's figures; real bodies run to about 600 words)")
     ap.add_argument("--pg-tsvector", action="store_true", help="PostgreSQL with the optional native tsvector column")
     ap.add_argument("--engine-only", action="store_true", help="no warehouse: index N articles, measure the engine")
     ap.add_argument("--rows-only", action="store_true", help="only the warehouse-rows load (issue 15 point 3)")
@@ -348,7 +351,7 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="nf-wh-bench-"))
     qs = queries(words, np.random.default_rng(7), args.queries)
     if args.engine_only:
-        r = engine_only(args.n, args.batch, words, rng, qs, root)
+        r = engine_only(args.n, args.batch, words, rng, qs, root, args.body_words)
         print(f"engine   {r['rows']:,} articles indexed at {r['index_rows_per_s']:,.0f} rows/s; index {r['index_mb']:.0f} MB "
               f"for {r['raw_mb']:.0f} MB of raw text; engine search over {r['queries']} ar/en queries p50 "
               f"{r['p50_ms']:.2f} ms p95 {r['p95_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms max {r['max_ms']:.1f} ms "
@@ -360,7 +363,7 @@ def main() -> int:
     t0 = time.perf_counter()
     tables, batch_ids = [], []
     for b, start in enumerate(range(0, args.n, args.batch)):
-        t = articles(start, min(args.batch, args.n - start), words, rng, f"2026-{b:04d}")
+        t = articles(start, min(args.batch, args.n - start), words, rng, f"2026-{b:04d}", args.body_words)
         write_batch(store, "articles", f"2026-{b:04d}", t)
         tables.append(t)
         batch_ids.append(f"2026-{b:04d}")

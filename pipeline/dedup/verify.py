@@ -30,11 +30,11 @@ order, with the gaps between them filled by weaker in-order matches
   corroboration.
 
 Both kinds then pass the *template guard*: aligned sentences whose numbers (and, in one
-language, names) were substituted rather than kept, as in wire-template stories that
-differ only in names, dates or figures, veto the pair.  A translation that only
-attribution lifts must also keep the names (``name_substitutions``): a credit names an
-outlet, not an article, and the outlet's other stories on one wire template align the
-template's boilerplate with the translation as well as its original does.
+language written in Latin script, names) were substituted rather than kept, as in
+wire-template stories that differ only in names, dates or figures, veto the pair.  A
+translation that only attribution lifts must also keep the names (``name_substitutions``):
+a credit names an outlet, not an article, and the outlet's other stories on one wire
+template align the template's boilerplate with the translation as well as its original does.
 
 Calibrated on the tuning half of ``corpora/republished`` and on ntrex-dev; figures in
 ``docs/dedup.md``.  Time plays no part: a copy is a copy whenever it appeared.
@@ -245,7 +245,8 @@ def verify_near(a: IndexedDoc, b: IndexedDoc, settings: Settings, full: bool = T
                   if region.coverage < settings.near_region_coverage
                   else "shared region too small a part of either text (a quoted passage)")
         return {**out, "accepted": False, "reason": reason, "score": 0.0}
-    guard = template_conflicts(a, b, lexical_sentence_pairs(a, b), names=True)
+    # names only in Latin script: elsewhere every content word is a name key (``_latin_script``)
+    guard = template_conflicts(a, b, lexical_sentence_pairs(a, b), names=_latin_script(a) and _latin_script(b))
     out["template_guard"] = guard
     score = max(ov["jaccard"], ov["containment"], region.coverage if by_region else 0.0)
     if guard["template"]:

@@ -3,9 +3,9 @@
 The template guard counts aligned sentences whose anchors were substituted against those
 with anchors at all.  In Arabic script every content word yields a name key (names cannot
 be told from other words), so with names counted nearly every sentence "had anchors" and
-two substituted figures among eight sentences looked like an edited copy: the headline
-bench (``bench/dedup_real_bench.py --n 1000``, real Arabic sentences) put ten daily runs
-of one Arabic template into one story.  Names now count only in Latin script; figures
+two substituted figures among eight sentences looked like an edited copy: on the headline
+bench (``bench/dedup_real_bench.py --n 1000``, real Arabic sentences) the runs of one
+Arabic template were linked directly.  Names now count only in Latin script; figures
 always do.  The texts below were written for this test.
 """
 
@@ -40,7 +40,7 @@ def art(aid: str, body: str, domain: str, hours: int) -> Article:
         article_id=aid, url=url, canonical_url=url, feed_url=url, source_domain=domain,
         guid=url, title=aid, summary="", body_text=body, language="ar", language_confidence=1.0,
         published_at=T0 + timedelta(hours=hours), published_at_source="feed",
-        published_at_flag=None, fetched_at=T0, **{},
+        published_at_flag=None, fetched_at=T0,
     )
 
 

@@ -18,6 +18,7 @@ first, so any input order gives the same output.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pipeline.models import Article, DedupAssignment, DedupEdge
 
@@ -101,7 +102,9 @@ def _credits(e: DedupEdge, by: str, to: str) -> bool:
     return bool(attr.get("a_credits_b") if (by, to) == (e.a, e.b) else attr.get("b_credits_a"))
 
 
-def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[str, str]) -> dict[Pair, dict]:
+def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[str, str],
+                            outlet: Mapping[str, str | None] | None = None,
+                            published: Mapping[str, Any] | None = None) -> dict[Pair, dict]:
     """Translation edges that are not (near) the best match of both their ends.
 
     Different articles on one event paraphrase the same statement, so an Arabic article
@@ -114,7 +117,17 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
     at the crediting article's own end it is not: a credit names an outlet, not an
     article, and that outlet's other stories (wire templates differing only in names and
     figures) align a few sentences with the translation too, whereas a translation has
-    one original, its best match.  Returns the failing pairs and why."""
+    one original, its best match.
+
+    ``outlet`` (article -> source domain): an article's edges into one other outlet lead
+    into one family only, the best match's (ties: the one it credits, then the earliest
+    published, then the id).  Why: one outlet's articles that are not copies of each other
+    but align equally with one text are runs of its template (the guard in ``verify``
+    kept them apart); a translation that dropped the figures aligns with every run alike
+    and, kept, joined them all (the headline bench at 1,000 articles: ten runs of one
+    Arabic wire template through one abridged English translation).  Several outlets may
+    each translate one original: across outlets the ratio rule stays.  Returns the
+    failing pairs and why."""
     fam = {x: i for i, comp in enumerate(_components(
         {y for p in best for y in p}, [p for p, e in best.items() if e.kind != "translation"]))
         for x in comp}
@@ -124,6 +137,7 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
             for x, y in (p, p[::-1]):
                 by_end.setdefault((x, language[y]), []).append((_strength(e), y, p))
     out: dict[Pair, dict] = {}
+    outlets, when = outlet or {}, published or {}
     for (x, _lang), partners in sorted(by_end.items()):
         top = max(s for s, _, _ in partners)
         best_fams = {fam[y] for s, y, _ in partners if s == top}
@@ -132,6 +146,25 @@ def unspecific_translations(best: Mapping[Pair, DedupEdge], language: Mapping[st
             credited = _credits(best[p], y, x) or "editor" in best[p].evidence  # an editor said so
             if s < SPECIFIC_RATIO * top and fam[y] not in best_fams and p not in out and not credited:
                 out[p] = {"at": x, "aligned": s, "best": tops[0], "best_aligned": top}
+        same_outlet: dict[str, list[tuple[float, str, Pair]]] = {}
+        for s, y, p in partners:
+            if outlets.get(y):
+                same_outlet.setdefault(outlets[y], []).append((s, y, p))
+        kept: dict[int, tuple[float, str, Pair]] = {}
+        dropped: set[int] = set()
+        for group in same_outlet.values():
+            fams = {fam[y] for _, y, _ in group}
+            if len(fams) < 2:
+                continue
+            keep = min(group, key=lambda t: (-t[0], not _credits(best[t[2]], x, t[1]),
+                                             when.get(t[1]) is None, when.get(t[1]) or 0, t[1]))
+            kept[fam[keep[1]]] = keep
+            dropped |= fams
+        dropped -= set(kept)
+        for s, y, p in partners:  # the whole family goes, copies at other outlets too
+            if fam[y] in dropped and p not in out and "editor" not in best[p].evidence:
+                keep = min(kept.values(), key=lambda t: t[1])
+                out[p] = {"at": x, "aligned": s, "same_outlet_best": keep[1], "best_aligned": keep[0]}
     return out
 
 
@@ -180,7 +213,9 @@ def cluster(articles: Mapping[str, Article], edges: Iterable[DedupEdge],
     first member arrived first keeps its id (the stage records the other as an alias)."""
     order = first_seen or {}
     best = best_edges(edges)
-    weak = unspecific_translations(best, {k: getattr(v, "language", "") for k, v in articles.items()})
+    weak = unspecific_translations(best, {k: getattr(v, "language", "") for k, v in articles.items()},
+                                   {k: getattr(v, "source_domain", None) for k, v in articles.items()},
+                                   {k: getattr(v, "published_at", None) for k, v in articles.items()})
     for p, why in weak.items():
         best[p].evidence["unspecific"] = why
     best = {p: e for p, e in best.items() if p not in weak}

@@ -143,6 +143,7 @@ class _Meta:
     translator: str | None
     original_outlet: str | None
     batch_id: str  # the first batch that held the article: story ids follow it
+    source_domain: str | None = None  # one outlet's template runs (cluster.unspecific_translations)
 
 
 def story_aliases(previous, assignments: dict) -> dict[str, str]:

@@ -72,7 +72,7 @@ INDEX_SCHEMA = pa.schema([
 HEAVY = ("sentences", "sentvec", "anchors", "titlevec", "spans", "shingle_seq", "sketch_rows", "sketchvec")
 _LOADED = ["sentences", "sentvec", "dim", "anchors", "spans", "shingle_seq", "sketch_rows", "sketchvec"]
 LIGHT = [n for n in INDEX_SCHEMA.names if n not in HEAVY]
-_META = ("article_id", "language", "published_at", "translator", "original_outlet")
+_META = ("article_id", "language", "published_at", "translator", "original_outlet", "source_domain")
 
 
 # ----------------------------------------------------------------------------- index

@@ -14,7 +14,7 @@ T0 = datetime(2025, 8, 19, 9, 0, tzinfo=UTC)
 def art(aid, lang="en", hours=0, **kw) -> Article:
     url = f"https://{aid}.example/x"
     return Article(
-        article_id=aid, url=url, canonical_url=url, feed_url=url, source_domain=f"{aid}.example",
+        article_id=aid, url=url, canonical_url=url, feed_url=url, source_domain=kw.pop("source_domain", f"{aid}.example"),
         guid=url, title=aid, summary="", body_text=kw.pop("body", ""), language=lang,
         language_confidence=1.0, published_at=T0 + timedelta(hours=hours),
         published_at_source="feed", published_at_flag=None, fetched_at=T0, **kw,
@@ -81,6 +81,37 @@ def test_an_excerpt_of_a_translation_still_joins_through_it():
     asg, _ = cluster(arts, edges)
     assert asg["e"].story_id == "s_a" and asg["e"].duplicate_of == "a"
     assert asg["e"].dup_kind == "translation"
+
+
+def test_a_translation_matching_one_outlets_template_runs_alike_joins_one_of_them():
+    # r1..r3: three runs of one Arabic outlet's template (kept apart by the template guard,
+    # so no edge between them); c: another outlet's exact copy of r2; t: an English text
+    # that dropped the figures and aligns 6 sentences with every run alike
+    arts = by_id(art("r1", "ar", hours=0, source_domain="wire.example"),
+                 art("r2", "ar", hours=24, source_domain="wire.example"),
+                 art("r3", "ar", hours=48, source_domain="wire.example"),
+                 art("c", "ar", hours=30, source_domain="paper.example"),
+                 art("t", "en", hours=50, source_domain="daily.example"))
+    units = {"r1": 8, "r2": 8, "r3": 8, "c": 8, "t": 6}
+    edges = [region_edge(r, "t", "translation", 1.0, 6, units) for r in ("r1", "r2", "r3", "c")]
+    edges.append(edge("c", "r2", "exact", 1.0))
+    asg, _ = cluster(arts, edges)
+    story = {k: v.story_id for k, v in asg.items()}
+    assert story["t"] == story["r1"]  # the earliest run: a tie breaks by publication
+    assert len({story["r1"], story["r2"], story["r3"]}) == 3
+    assert story["c"] == story["r2"]  # the dropped run's copy at another outlet goes with it
+
+
+def test_two_outlets_translating_one_original_both_join():
+    # the ratio rule across outlets is unchanged: one original, two papers' translations
+    arts = by_id(art("o", hours=0, source_domain="wire.example"),
+                 art("a1", "ar", hours=2, source_domain="one.example"),
+                 art("a2", "ar", hours=3, source_domain="two.example"))
+    units = {"o": 10, "a1": 10, "a2": 10}
+    edges = [region_edge("o", "a1", "translation", 1.0, 10, units), region_edge("o", "a2", "translation", 1.0, 9, units)]
+    asg, _ = cluster(arts, edges)
+    assert {v.story_id for v in asg.values()} == {"s_a1"}  # one story (named by its first member by id)
+    assert asg["a1"].duplicate_of == asg["a2"].duplicate_of == "o"
 
 
 def test_canonical_is_unattributed_original_language_even_if_later():

@@ -46,6 +46,12 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 if importlib.util.find_spec("pandas") is None and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
     sys.meta_path.insert(0, _NoPandas())
 
+# The storage format newsflow creates warehouse files in.  v1.2.0 is the first that honours
+# ``USING COMPRESSION zstd`` (migration 018) and compresses long strings at all; such a file
+# opens in DuckDB 1.2 or later only.  An existing file keeps the version it was created
+# with: ``newsflow warehouse compact`` rewrites it (pipeline.warehouse.compact).
+STORAGE_VERSION = "v1.2.0"
+
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 _HELD = threading.local()
@@ -70,6 +76,18 @@ def load_fts(conn: duckdb.DuckDBPyConnection) -> bool:
         return True
     except duckdb.Error:
         return False
+
+
+def connect_writer(path: str) -> duckdb.DuckDBPyConnection:
+    """A writing connection; a file it creates has storage version ``STORAGE_VERSION``."""
+    return duckdb.connect(path, config={"storage_compatibility_version": STORAGE_VERSION})
+
+
+def storage_version(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The storage version of the connection's file (``v1.0.0``, ``v1.2.0`` ...; None in memory)."""
+    row = conn.execute("SELECT tags['storage_version'] FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchone()
+    return row[0].rstrip("+") if row and row[0] else None
 
 
 class _WriterLock:
@@ -201,7 +219,7 @@ class DuckDBBackend(Backend):
             while True:
                 close_readers(key)  # our own idle readers would keep the writer out
                 try:
-                    return cls(duckdb.connect(path), path, False, lock)
+                    return cls(connect_writer(path), path, False, lock)
                 except (duckdb.IOException, duckdb.ConnectionException) as exc:  # a reader holds it
                     if time.monotonic() > deadline:
                         raise WarehouseBusy(f"warehouse {path} is held by another process "

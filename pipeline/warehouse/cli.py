@@ -1,4 +1,4 @@
-"""``newsflow warehouse migrate|status|load|reindex|fts|copy`` and the ``newsflow search`` output."""
+"""``newsflow warehouse migrate|status|load|reindex|fts|copy|compact`` and the ``newsflow search`` output."""
 
 from __future__ import annotations
 
@@ -42,14 +42,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         size = be.size_bytes()
         loaded = {k: len(be.loaded_batches(k)) for k in ("articles", "dedup", "rejects")} if not pending else {}
         index = _index_lag(be, settings) if not pending else None
+        storage = _storage(be)
     if args.json:
         print(json.dumps({
             "warehouse": _redacted(settings.warehouse), "backend": be.name, "size_bytes": size,
             "migrations": [{"version": s.version, "name": s.name, "applied_at": s.applied_at and s.applied_at.isoformat()} for s in status],
             "pending": [s.version for s in pending], "rows": counts, "ledger": loaded, "search_index": index,
+            "storage_version": storage[0] if storage else None,
         }, indent=1))
         return 1 if pending else 0
-    print(f"warehouse {_redacted(settings.warehouse)} ({be.name}, {size / 1e6:.1f} MB)")
+    print(f"warehouse {_redacted(settings.warehouse)} ({be.name}, {size / 1e6:.1f} MB"
+          + (f", storage {storage[0]}" if storage else "") + ")")
+    if storage and storage[1]:
+        print(f"  {storage[1]}")
     for s in status:
         print(f"  {s.version:03d} {s.name:32} {s.applied_at:%Y-%m-%d %H:%M:%S}" if s.applied else f"  {s.version:03d} {s.name:32} PENDING")
     for name, n in counts.items():
@@ -63,6 +68,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     if pending:
         print(f"{len(pending)} pending migration(s): run `newsflow warehouse migrate`")
     return 1 if pending else 0
+
+
+def _storage(be) -> tuple[str, str | None] | None:
+    """A DuckDB file's storage version, and the hint when it predates newsflow's own."""
+    if be.name != "duckdb":
+        return None
+    from pipeline.warehouse.backend_duckdb import STORAGE_VERSION, storage_version
+
+    version = storage_version(be.conn)
+    if version is None:
+        return None
+
+    def key(v: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in v.lstrip("v").split(".") if p.isdigit())
+
+    old = key(version) < key(STORAGE_VERSION)
+    return version, (f"storage {version} stores long text uncompressed: run `newsflow warehouse compact` "
+                     f"(rewrites the file as {STORAGE_VERSION})" if old else None)
 
 
 def _index_lag(be, settings) -> dict | None:
@@ -145,6 +168,18 @@ def cmd_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    """Rewrite the DuckDB warehouse file: current storage version, compressed text, no free blocks."""
+    from pipeline.warehouse.compact import compact_warehouse
+
+    r = compact_warehouse(settings_from_args(args))
+    print(f"compacted {r.path}: {r.before_bytes / 1e6:.1f} MB -> {r.after_bytes / 1e6:.1f} MB, storage "
+          f"{r.storage_before} -> {r.storage_after}, {r.tables} tables, {r.rows:,} rows")
+    if r.fts_dropped:
+        print("  the fts index (fts_main_articles) is a snapshot and was not copied: run `newsflow warehouse fts`")
+    return 0
+
+
 def print_hits(hits: list, as_json: bool) -> None:
     """``newsflow search`` output: ranked lines with snippets, or JSON."""
     if as_json:
@@ -180,3 +215,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     cp = wsub.add_parser("copy", help="a consistent copy of a DuckDB warehouse for long analyst sessions")
     cp.add_argument("out", help="the copy's path, e.g. ~/newsflow-copy.duckdb (replaced atomically)")
     cp.set_defaults(func=cmd_copy)
+    cm = wsub.add_parser("compact", help="rewrite a DuckDB warehouse file: current storage version, compressed "
+                                         "text, freed space returned")
+    cm.set_defaults(func=cmd_compact)

@@ -1,0 +1,3 @@
+-- Warehouse migration 018 (issue 15): article text compressed with zstd on DuckDB (its
+-- twin rebuilds `articles`).  Nothing to do on PostgreSQL: migration 017 set lz4 on the
+-- text columns, and PostgreSQL compresses only rows over about 2 KB whatever the method.

@@ -1,0 +1,147 @@
+"""``newsflow warehouse compact``: rewrite a DuckDB warehouse file, smaller and current.
+
+Why a rewrite: DuckDB keeps a file's storage version for life, and a v1.0 file ignores
+``USING COMPRESSION zstd`` (migration 018) and stores long strings uncompressed; it also
+never returns blocks that deleted or replaced rows freed.  Only a new file fixes both.
+
+How: under newsflow's writer lock (no load writes meanwhile) the warehouse is migrated,
+then a new file beside it (``<file>.compact``) is created in the current storage version,
+migrated from empty, so its tables are exactly what the migrations make today, and filled
+table by table from the old file (by column name).  Row counts are compared, the new file is
+synced and renamed over the old one.  A crash at any moment leaves the old file whole
+(the next compact starts the new one again); a reader in another process that has the old
+file open keeps reading it.  Tables an analyst added are copied as they are; the fts index
+of ``newsflow warehouse fts`` is a derived snapshot and is not copied (run it again).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError
+from pipeline.failpoints import failpoint
+from pipeline.warehouse.backend import WarehouseError, backend_name, open_backend
+from pipeline.warehouse.backend_duckdb import (
+    DuckDBBackend,
+    _WriterLock,
+    close_readers,
+    connect_writer,
+    storage_version,
+)
+
+FTS_SCHEMA = "fts_main_articles"
+
+
+@dataclass
+class CompactReport:
+    path: str
+    before_bytes: int
+    after_bytes: int
+    storage_before: str | None
+    storage_after: str | None
+    tables: int
+    rows: int
+    fts_dropped: bool
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _size(path: str) -> int:
+    return sum(os.path.getsize(p) for p in (path, path + ".wal") if os.path.exists(p))
+
+
+def _remove(path: str) -> None:
+    for p in (path, path + ".wal"):
+        if os.path.exists(p):
+            os.remove(p)
+
+
+def compact_warehouse(settings: Settings) -> CompactReport:
+    """Rewrite the DuckDB warehouse file in place (see the module docstring)."""
+    if backend_name(settings) != "duckdb" or settings.duckdb_path == ":memory:":
+        raise ConfigError("`newsflow warehouse compact` is for DuckDB warehouse files",
+                          "PostgreSQL reclaims space itself (VACUUM); nothing to compact")
+    path = os.path.abspath(settings.duckdb_path)
+    if not os.path.exists(path):
+        raise ConfigError(f"no warehouse at {path}", "run `newsflow run` or `newsflow warehouse migrate` first")
+    lock = _WriterLock(path, settings.warehouse_busy_timeout_write)
+    lock.acquire()
+    try:
+        with open_backend(settings) as be:  # re-entrant: the lock above is this thread's
+            be.migrate()
+            storage_before = storage_version(be.conn)
+        close_readers(path)
+        if os.path.exists(path + ".wal"):  # closing the writer checkpoints; never rename under a log
+            raise WarehouseError(f"{path}.wal is still there after a checkpoint",
+                                 "another process writes to this file without newsflow's lock; stop it and retry")
+        before = _size(path)
+        tmp = path + ".compact"
+        _remove(tmp)  # a crashed compact's file
+        new = DuckDBBackend(connect_writer(tmp), tmp, False, None)
+        try:
+            new.migrate()
+            tables, rows, fts = _fill(new, path)
+            storage_after = storage_version(new.conn)
+            new.conn.execute("CHECKPOINT")
+        except BaseException:
+            new.conn.close()
+            _remove(tmp)
+            raise
+        new.conn.close()
+        if os.path.exists(tmp + ".wal"):
+            raise WarehouseError(f"{tmp}.wal is still there after the copy's checkpoint", "run compact again")
+        failpoint("before_compact_swap")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(Path(path).parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return CompactReport(path, before, _size(path), storage_before, storage_after, tables, rows, fts)
+    finally:
+        lock.release()
+
+
+def _fill(new: DuckDBBackend, old_path: str) -> tuple[int, int, bool]:
+    """Copy every table of the old file's main schema into the new file; (tables, rows, fts seen)."""
+    conn = new.conn
+    conn.execute(f"ATTACH {_sql_string(old_path)} AS compact_src (READ_ONLY)")
+    try:
+        made = {r[0] for r in conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall()}
+        old = [r[0] for r in conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'compact_src' "
+            "AND schema_name = 'main' ORDER BY table_name").fetchall()]
+        fts = bool(conn.execute("SELECT count(*) FROM duckdb_schemas() WHERE database_name = 'compact_src' "
+                                "AND schema_name = ?", [FTS_SCHEMA]).fetchone()[0])
+        total = 0
+        conn.execute("BEGIN")
+        for table in old:
+            src, dst = f"compact_src.main.{_quoted(table)}", f"main.{_quoted(table)}"
+            if table in made:
+                conn.execute(f"DELETE FROM {dst}")  # rows a migration seeds come from the old file too
+                conn.execute(f"INSERT INTO {dst} BY NAME SELECT * FROM {src}")
+            else:  # an analyst's own table: its rows and column types, as they are
+                conn.execute(f"CREATE TABLE {dst} AS SELECT * FROM {src}")
+            n_old = conn.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
+            n_new = conn.execute(f"SELECT count(*) FROM {dst}").fetchone()[0]
+            if n_old != n_new:
+                raise WarehouseError(f"compact copied {n_new} of {table}'s {n_old} rows",
+                                     "the warehouse is unchanged; please report this")
+            total += n_new
+        conn.execute("COMMIT")
+        return len(old), total, fts
+    finally:
+        conn.execute("DETACH compact_src")
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

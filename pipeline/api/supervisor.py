@@ -31,6 +31,10 @@ from pipeline.config import Settings
 
 log = logging.getLogger(__name__)
 BUILDER_NICE = 10  # the builder yields the cores to the workers that answer requests
+# The builder opens the warehouse to compare versions only when its files changed
+# (``change_signature``), and at least this often anyway: two commits within one tick of
+# the file system's clock, the same size, around one poll would otherwise go unseen.
+RECHECK_SECONDS = 30.0
 
 
 def reuseport_socket(host: str, port: int, *, listen: bool) -> socket.socket:
@@ -149,24 +153,34 @@ def _builder(settings: Settings, interval: float, first_done: Any) -> None:
     """The builder loop: a cheap version check every ``interval``; each build runs in a
     fresh child process, so the several GB a million-article build touches go back to the
     system when it ends instead of staying in a long-lived process."""
-    from pipeline.api.snapfiles import collect, snapshot_root, stale
+    from pipeline.api.snapfiles import collect, read_current, snapshot_root, stale
     from pipeline.redact import install
+    from pipeline.warehouse.backend import change_signature
 
     install()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the supervisor stops us
     os.nice(BUILDER_NICE)  # inherited by the build processes
     root = snapshot_root(settings)
     ctx = mp.get_context("spawn")
+    seen, checked = None, float("-inf")  # the warehouse's change signature when last found current
     while True:
-        try:
-            if stale(settings, root):
-                code = _run_build(ctx, settings)
-                if code:
-                    log.warning("api snapshot build exited with %s; the workers keep the published version", code)
-            else:
-                collect(root)
-        except Exception as exc:  # keep the published version; /readyz reports its age
-            log.warning("api snapshot not refreshed: %s: %s", type(exc).__name__, exc)  # redacted log
+        signature = change_signature(settings)  # before the check: a commit during it is seen next time
+        current = read_current(root)
+        if signature is None or (signature, current) != seen or time.monotonic() - checked > RECHECK_SECONDS:
+            seen = None
+            try:
+                if stale(settings, root):
+                    code = _run_build(ctx, settings)
+                    if code:
+                        log.warning("api snapshot build exited with %s; the workers keep the published version", code)
+                    else:
+                        seen = (signature, read_current(root))
+                else:
+                    collect(root)
+                    seen = (signature, current)
+                checked = time.monotonic()
+            except Exception as exc:  # keep the published version; /readyz reports its age
+                log.warning("api snapshot not refreshed: %s: %s", type(exc).__name__, exc)  # redacted log
         first_done.set()
         time.sleep(interval)
 

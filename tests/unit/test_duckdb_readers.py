@@ -69,3 +69,26 @@ def test_api_workers_read_with_one_duckdb_thread(tmp_path):
 
     app = create_app(_settings(tmp_path, idle=0).replace(api_snapshot_builder="external"))
     assert app.state.holder.settings.warehouse_reader_threads == 1
+
+
+def test_the_change_signature_moves_with_every_commit_and_only_then(tmp_path):
+    """The API's snapshot builder opens the warehouse only when this signature moved
+    (``pipeline.api.supervisor._builder``): a commit must move it; reads must not."""
+    from pipeline.warehouse.backend import change_signature
+
+    settings = _settings(tmp_path, idle=0)
+    with open_backend(settings) as be:
+        be._execute("CREATE TABLE t (x INTEGER)")
+    first = change_signature(settings)
+    with open_backend(settings, read_only=True) as be:
+        assert be._execute("SELECT count(*) FROM t").fetchone() == (0,)
+    assert change_signature(settings) == first
+    seen = {first}
+    for n in range(3):  # each commit: the log moves at once, the file at the writer's checkpoint
+        with open_backend(settings) as be:
+            be._execute("INSERT INTO t VALUES (?)", [n])
+            during = change_signature(settings)
+        after = change_signature(settings)
+        assert during not in seen and after not in seen
+        seen |= {during, after}
+    assert change_signature(Settings.load(warehouse="postgresql://postgres@127.0.0.1:5432/test")) is None

@@ -70,6 +70,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if pending else 0
 
 
+COMPACT_FREE_SHARE = 0.3  # status suggests compact above this share of free blocks
+
+
 def _storage(be) -> tuple[str, str | None] | None:
     """A DuckDB file's storage version, and the hint when it predates newsflow's own."""
     if be.name != "duckdb":
@@ -83,9 +86,16 @@ def _storage(be) -> tuple[str, str | None] | None:
     def key(v: str) -> tuple[int, ...]:
         return tuple(int(p) for p in v.lstrip("v").split(".") if p.isdigit())
 
-    old = key(version) < key(STORAGE_VERSION)
-    return version, (f"storage {version} stores long text uncompressed: run `newsflow warehouse compact` "
-                     f"(rewrites the file as {STORAGE_VERSION})" if old else None)
+    if key(version) < key(STORAGE_VERSION):
+        return version, (f"storage {version} stores long text uncompressed: run `newsflow warehouse compact` "
+                         f"(rewrites the file as {STORAGE_VERSION})")
+    block, total, free = be.conn.execute(
+        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()").fetchone()
+    if total and free / total > COMPACT_FREE_SHARE:
+        return version, (f"{free * block / 1e6:,.0f} MB of the file ({free / total:.0%}) is free space (left by "
+                         "replaced rows and dropped tables): `newsflow warehouse compact` returns it")
+    return version, None
 
 
 def _index_lag(be, settings) -> dict | None:

@@ -129,3 +129,29 @@ def test_compact_is_for_duckdb_files_only(tmp_path):
         compact_warehouse(Settings.load(lake=str(tmp_path / "lake"), warehouse=f"duckdb:///{tmp_path / 'none.duckdb'}"))
     with pytest.raises(ConfigError, match="is for DuckDB"):
         compact_warehouse(Settings.load(lake=str(tmp_path / "lake"), warehouse="postgresql://postgres@127.0.0.1:5432/test"))
+
+
+def test_status_suggests_compact_when_much_of_the_file_is_free(settings, capsys, monkeypatch):
+    from pipeline.cli import main
+
+    load(settings, 300, body_words=500)
+    monkeypatch.setenv("NEWSFLOW_WAREHOUSE", settings.warehouse)
+    monkeypatch.setenv("NEWSFLOW_LAKE", settings.lake)
+    assert main(["warehouse", "status"]) == 0
+    assert "newsflow warehouse compact" not in capsys.readouterr().out
+    with open_backend(settings) as be:  # an analyst's scratch copies, dropped again
+        for n in range(3):
+            be.conn.execute(f"CREATE TABLE scratch{n} AS SELECT * FROM articles")
+        be.conn.execute("CHECKPOINT")
+        for n in range(3):
+            be.conn.execute(f"DROP TABLE scratch{n}")
+        be.conn.execute("CHECKPOINT")
+    before = contents(settings.duckdb_path)
+    assert main(["warehouse", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "is free space (left by replaced rows and dropped tables): `newsflow warehouse compact` returns it" in out, out
+    assert main(["warehouse", "compact"]) == 0
+    capsys.readouterr()
+    assert contents(settings.duckdb_path) == before
+    assert main(["warehouse", "status"]) == 0
+    assert "newsflow warehouse compact" not in capsys.readouterr().out

@@ -24,6 +24,7 @@ Where they sit, in run order (``newsflow run``):
 ``mid_load``          one article batch is merged into the warehouse, not the rest
 ``before_index_commit``  the warehouse load committed, the search index's commit not yet made
 ``mid_related``       related lists are computed, not yet stored
+``before_compact_swap``  ``newsflow warehouse compact``: the new file is written, not yet renamed over the old
 ===================  ==========================================================
 """
 

@@ -8,9 +8,9 @@ How: under newsflow's writer lock (no load writes meanwhile) the warehouse is mi
 then a new file beside it (``<file>.compact``) is created in the current storage version,
 migrated from empty, so its tables are exactly what the migrations make today, and filled
 table by table from the old file (by column name).  Row counts are compared, the new file is
-synced and renamed over the old one.  A crash at any moment leaves the old file whole
-(the next compact starts the new one again); a reader in another process that has the old
-file open keeps reading it.  Tables an analyst added are copied as they are; the fts index
+synced and renamed over the old one.  A failure before the rename removes the new file;
+a crash at any moment leaves the old file whole (the next compact starts the new one
+again); a reader in another process that has the old file open keeps reading it.  Tables an analyst added are copied as they are; the fts index
 of ``newsflow warehouse fts`` is a derived snapshot and is not copied (run it again).
 """
 
@@ -82,22 +82,14 @@ def compact_warehouse(settings: Settings) -> CompactReport:
         before = _size(path)
         tmp = path + ".compact"
         _remove(tmp)  # a crashed compact's file
-        new = DuckDBBackend(connect_writer(tmp), tmp, False, None)
         try:
-            new.migrate()
-            tables, rows, fts = _fill(new, path)
-            storage_after = storage_version(new.conn)
-            new.conn.execute("CHECKPOINT")
-        except BaseException:
-            new.conn.close()
+            tables, rows, fts, storage_after = _write_copy(tmp, path)
+            failpoint("before_compact_swap")
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        except BaseException:  # the warehouse is untouched; the half-made copy goes
             _remove(tmp)
             raise
-        new.conn.close()
-        if os.path.exists(tmp + ".wal"):
-            raise WarehouseError(f"{tmp}.wal is still there after the copy's checkpoint", "run compact again")
-        failpoint("before_compact_swap")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
         dir_fd = os.open(Path(path).parent, os.O_RDONLY)
         try:
@@ -107,6 +99,21 @@ def compact_warehouse(settings: Settings) -> CompactReport:
         return CompactReport(path, before, _size(path), storage_before, storage_after, tables, rows, fts)
     finally:
         lock.release()
+
+
+def _write_copy(tmp: str, old_path: str) -> tuple[int, int, bool, str | None]:
+    """The new file at ``tmp``: migrated from empty, filled, checkpointed and closed."""
+    new = DuckDBBackend(connect_writer(tmp), tmp, False, None)
+    try:
+        new.migrate()
+        tables, rows, fts = _fill(new, old_path)
+        storage = storage_version(new.conn)
+        new.conn.execute("CHECKPOINT")
+    finally:
+        new.conn.close()
+    if os.path.exists(tmp + ".wal"):
+        raise WarehouseError(f"{tmp}.wal is still there after the copy's checkpoint", "run compact again")
+    return tables, rows, fts, storage
 
 
 def _fill(new: DuckDBBackend, old_path: str) -> tuple[int, int, bool]:

@@ -114,6 +114,10 @@ def test_a_compact_killed_before_the_swap_leaves_the_old_file_and_a_rerun_finish
     assert killed.returncode == -9, killed.stderr
     assert os.path.exists(path + ".compact")  # the half-done copy is left behind ...
     assert file_version(path) == "v1.0.0" and contents(path) == before  # ... the warehouse untouched
+    env["NEWSFLOW_FAILPOINT"] = "before_compact_swap=enospc"  # a full disk: one line, the copy removed
+    full = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert full.returncode != 0 and "Traceback" not in full.stderr, full.stderr
+    assert not os.path.exists(path + ".compact") and contents(path) == before
     env.pop("NEWSFLOW_FAILPOINT")
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import Settings
-from pipeline.warehouse.backend import Backend, Params, WarehouseBusy, WarehouseError
+from pipeline.warehouse.backend import SQL_ROOT, Backend, Params, WarehouseBusy, WarehouseError
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -85,8 +85,7 @@ def connect_writer(path: str) -> duckdb.DuckDBPyConnection:
 
 def storage_version(conn: duckdb.DuckDBPyConnection) -> str | None:
     """The storage version of the connection's file (``v1.0.0``, ``v1.2.0`` ...; None in memory)."""
-    row = conn.execute("SELECT tags['storage_version'] FROM duckdb_databases() "
-                       "WHERE database_name = current_database()").fetchone()
+    row = conn.execute((SQL_ROOT / "duckdb" / "internal" / "storage_version.sql").read_text(encoding="utf-8")).fetchone()
     return row[0].rstrip("+") if row and row[0] else None
 
 

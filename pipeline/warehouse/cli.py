@@ -89,9 +89,8 @@ def _storage(be) -> tuple[str, str | None] | None:
     if key(version) < key(STORAGE_VERSION):
         return version, (f"storage {version} stores long text uncompressed: run `newsflow warehouse compact` "
                          f"(rewrites the file as {STORAGE_VERSION})")
-    block, total, free = be.conn.execute(
-        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
-        "WHERE database_name = current_database()").fetchone()
+    blocks = be.query("internal/database_blocks")[0]
+    block, total, free = blocks["block_size"], blocks["total_blocks"], blocks["free_blocks"]
     if total and free / total > COMPACT_FREE_SHARE:
         return version, (f"{free * block / 1e6:,.0f} MB of the file ({free / total:.0%}) is free space (left by "
                          "replaced rows and dropped tables): `newsflow warehouse compact` returns it")

@@ -47,10 +47,6 @@ class CompactReport:
     fts_dropped: bool
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _size(path: str) -> int:
     return sum(os.path.getsize(p) for p in (path, path + ".wal") if os.path.exists(p))
 
@@ -108,7 +104,7 @@ def _write_copy(tmp: str, old_path: str) -> tuple[int, int, bool, str | None]:
         new.migrate()
         tables, rows, fts = _fill(new, old_path)
         storage = storage_version(new.conn)
-        new.conn.execute("CHECKPOINT")
+        new.script("internal/checkpoint")
     finally:
         new.conn.close()
     if os.path.exists(tmp + ".wal"):
@@ -118,37 +114,22 @@ def _write_copy(tmp: str, old_path: str) -> tuple[int, int, bool, str | None]:
 
 def _fill(new: DuckDBBackend, old_path: str) -> tuple[int, int, bool]:
     """Copy every table of the old file's main schema into the new file; (tables, rows, fts seen)."""
-    conn = new.conn
-    conn.execute(f"ATTACH {_sql_string(old_path)} AS compact_src (READ_ONLY)")
+    new.run_script_text(new.sql("internal/compact_attach").format(path=old_path.replace("'", "''")))
     try:
-        made = {r[0] for r in conn.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main'").fetchall()}
-        old = [r[0] for r in conn.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'compact_src' "
-            "AND schema_name = 'main' ORDER BY table_name").fetchall()]
-        fts = bool(conn.execute("SELECT count(*) FROM duckdb_schemas() WHERE database_name = 'compact_src' "
-                                "AND schema_name = ?", [FTS_SCHEMA]).fetchone()[0])
+        made = {r["table_name"] for r in new.query("internal/compact_tables", {"database": new.scalar("current_database")})}
+        old = [r["table_name"] for r in new.query("internal/compact_tables", {"database": "compact_src"})]
+        fts = bool(new.scalar("internal/compact_schema_exists", {"database": "compact_src", "schema": FTS_SCHEMA}))
         total = 0
-        conn.execute("BEGIN")
-        for table in old:
-            src, dst = f"compact_src.main.{_quoted(table)}", f"main.{_quoted(table)}"
-            if table in made:
-                conn.execute(f"DELETE FROM {dst}")  # rows a migration seeds come from the old file too
-                conn.execute(f"INSERT INTO {dst} BY NAME SELECT * FROM {src}")
-            else:  # an analyst's own table: its rows and column types, as they are
-                conn.execute(f"CREATE TABLE {dst} AS SELECT * FROM {src}")
-            n_old = conn.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
-            n_new = conn.execute(f"SELECT count(*) FROM {dst}").fetchone()[0]
-            if n_old != n_new:
-                raise WarehouseError(f"compact copied {n_new} of {table}'s {n_old} rows",
-                                     "the warehouse is unchanged; please report this")
-            total += n_new
-        conn.execute("COMMIT")
+        with new.transaction():
+            for table in old:
+                quoted = '"' + table.replace('"', '""') + '"'
+                new.run_script_text(new.sql("internal/compact_copy_table" if table in made else "internal/compact_create_table")
+                                    .format(table=quoted))
+                counts = new._execute(new.sql("internal/compact_counts").format(table=quoted)).fetchone()
+                if counts[0] != counts[1]:
+                    raise WarehouseError(f"compact copied {counts[1]} of {table}'s {counts[0]} rows",
+                                         "the warehouse is unchanged; please report this")
+                total += counts[1]
         return len(old), total, fts
     finally:
-        conn.execute("DETACH compact_src")
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        new.script("internal/compact_detach")

@@ -1,0 +1,1 @@
+DETACH compact_src;

@@ -208,7 +208,7 @@ def warehouse_rows_load(settings: Settings, tables: list[pa.Table], per_list: in
             t = loads.with_stories(loads.anchors_as_json(loads.unique_by(t, ("article_id",), "article")), stories_)
             with be.transaction():
                 be.stage("staged_articles", t, like="articles")
-                be.execute("upsert_articles")
+                be.script("upsert_articles")
                 be.record_batch("articles", f"{tag}-{k}", t.num_rows, run_ts)
         return time.perf_counter() - t0
 

@@ -59,7 +59,7 @@ def load_articles(be: Backend, batch_id: str, table: pa.Table, loaded_at: dateti
             gone = taken_down(be)  # read in the transaction: a takedown never comes back (issue 19)
             rows, revs = (_without(t, gone) for t in (table, revisions))
             be.stage("staged_articles", rows, like="articles")
-            be.execute("upsert_articles")
+            be.script("upsert_articles")
             be.stage("staged_revisions", revs, like="article_revisions")
             be.script("revisions_upsert")
             be.record_batch("articles", batch_id, table.num_rows, loaded_at)

@@ -159,3 +159,32 @@ def test_status_suggests_compact_when_much_of_the_file_is_free(settings, capsys,
     assert contents(settings.duckdb_path) == before
     assert main(["warehouse", "status"]) == 0
     assert "newsflow warehouse compact" not in capsys.readouterr().out
+
+
+def test_compact_leaves_no_byte_of_deleted_rows(settings):
+    """What a takedown's scrub relies on (pipeline.warehouse.takedown.scrub): DuckDB keeps a
+    deleted row's bytes in freed blocks; the rewritten file has none.  The rows are written
+    uncompressed here (``force_compression``) so their bytes can be searched for."""
+    load(settings, 30)
+    needle = "Zqxjv-needle-" + "k" * 40
+    con = duckdb.connect(settings.duckdb_path)
+    try:
+        con.execute("SET force_compression = 'uncompressed'")
+        con.execute("CREATE TABLE scratch (i INTEGER, note VARCHAR)")
+        con.execute("INSERT INTO scratch SELECT i, CASE WHEN i % 2 = 0 THEN ? ELSE 'kept-' END || i "
+                    "FROM range(4000) t(i)", [needle])
+        con.execute("CHECKPOINT")
+        con.execute("DELETE FROM scratch WHERE i % 2 = 0")  # half the rows: the row group stays
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    assert needle.encode() in open(settings.duckdb_path, "rb").read()  # deleted, still in the file
+    from pipeline.warehouse.compact import compact_warehouse
+
+    compact_warehouse(settings)
+    assert needle.encode() not in open(settings.duckdb_path, "rb").read()
+    con = duckdb.connect(settings.duckdb_path, read_only=True)
+    try:
+        assert con.execute("SELECT count(*), min(note) FROM scratch").fetchone() == (2000, "kept-1")
+    finally:
+        con.close()

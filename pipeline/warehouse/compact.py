@@ -10,8 +10,11 @@ migrated from empty, so its tables are exactly what the migrations make today, a
 table by table from the old file (by column name).  Row counts are compared, the new file is
 synced and renamed over the old one.  A failure before the rename removes the new file;
 a crash at any moment leaves the old file whole (the next compact starts the new one
-again); a reader in another process that has the old file open keeps reading it.  Tables an analyst added are copied as they are; the fts index
-of ``newsflow warehouse fts`` is a derived snapshot and is not copied (run it again).
+again); a reader in another process that has the old file open keeps reading it.
+Tables an analyst added are copied as they are; the fts index of ``newsflow warehouse
+fts`` is a derived snapshot and is not copied (run it again).  A takedown's scrub
+(:func:`pipeline.warehouse.takedown.scrub`) rewrites the file through here too: the new
+file holds no freed block, so no deleted row's bytes.
 """
 
 from __future__ import annotations
